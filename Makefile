@@ -1,0 +1,111 @@
+# cdmbench - benchmarks and stress tests for Linux device memory.
+#
+#   make run     set up everything, run the main job, print where results are
+#   make test    set up everything and run every test
+#   make bench   harness overhead and database throughput figures
+#   make         just build build/cdmbench
+#
+# Optional features (likwid, libcurl) are detected here and reported by
+# `cdmbench --version`; none is needed for the core.
+
+.DEFAULT_GOAL := all
+.SUFFIXES:
+
+BUILD ?= build
+BIN := $(BUILD)/cdmbench
+CC ?= cc
+ifeq ($(origin CC),default)
+CC := gcc
+endif
+
+PKGS := sqlite3 inih liburing numa libcrypto zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE
+CPPFLAGS += -Iharness -I$(BUILD) -DCDM_GIT_REVISION='"$(GIT_REV)"' $(PKG_CFLAGS)
+LDLIBS += $(PKG_LIBS) -lpthread -lm
+
+# optional: libcurl (result upload, on the roadmap)
+ifeq ($(shell pkg-config --exists libcurl 2>/dev/null && echo y),y)
+CPPFLAGS += -DCDM_HAVE_CURL $(shell pkg-config --cflags libcurl)
+LDLIBS += $(shell pkg-config --libs libcurl)
+endif
+# optional: likwid (topology now; counters on the roadmap). No .pc file.
+ifeq ($(shell printf '\043include <likwid.h>\nint main(void){return topology_init();}\n' | \
+	$(CC) -x c - -o /dev/null -llikwid 2>/dev/null && echo y),y)
+CPPFLAGS += -DCDM_HAVE_LIKWID
+LDLIBS += -llikwid
+endif
+
+SRCS := $(wildcard harness/*.c) $(wildcard workloads/*.c)
+OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/schema_files.o
+LIB_OBJS := $(filter-out $(BUILD)/harness/main.o,$(OBJS))
+SCHEMA := $(sort $(wildcard schema/[0-9]*.sql))
+
+TEST_SRCS := $(wildcard tests/unit/*.c)
+TEST_BIN := $(BUILD)/unit-tests
+BENCH_BIN := $(BUILD)/bench
+
+all: $(BIN)
+
+$(BIN): $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# schema/*.sql compiled in, in order; a shipped file is never edited
+$(BUILD)/schema_files.c: $(SCHEMA) Makefile
+	@mkdir -p $(BUILD)
+	@{ echo '/* generated from the files in schema/; do not edit */'; \
+	  echo 'struct cdm_schema_file { const char *name; const char *sql; };'; \
+	  echo 'const struct cdm_schema_file cdm_schema_files[] = {'; \
+	  for f in $(SCHEMA); do \
+	    printf '\t{ "%s",\n' "$${f#schema/}"; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t  "/' -e 's/$$/\\n"/' "$$f"; \
+	    printf '\t},\n'; \
+	  done; \
+	  echo '};'; \
+	  echo 'const int cdm_schema_nfiles = sizeof(cdm_schema_files) / sizeof(cdm_schema_files[0]);'; \
+	} > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/schema_files.o: $(BUILD)/schema_files.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(TEST_BIN): $(TEST_SRCS) $(LIB_OBJS) tests/unit/tap.h
+	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $(TEST_SRCS) $(LIB_OBJS) $(LDLIBS)
+
+$(BENCH_BIN): tests/bench/bench.c $(LIB_OBJS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+# --- the two set-up commands of the README ---
+
+deps:
+	@harness/setup.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	@tests/make-run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(TEST_BIN)
+	@tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@tests/bench/run.sh
+
+# the tree must stay warning-free under clang too
+check-clang:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/clang CC=clang all $(BUILD)/clang/unit-tests
+
+clean:
+	rm -rf $(BUILD)
+
+.PHONY: all deps run test bench check-clang clean
+
+-include $(OBJS:.o=.d)

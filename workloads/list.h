@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Every workload, once. Adding a file to workloads/ means adding a line
+ * here; a line without its file is a link error, not a runtime surprise.
+ * X(c_identifier)
+ */
+X(stream)
+X(numa_migrate)
