@@ -27,6 +27,7 @@ int cli_usage_error(const char *cmd);
 const char *cli_default_db(void);
 char *cli_join_argv(int argc, char **argv);
 
+int cdm_main(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_probe(int argc, char **argv);

@@ -126,6 +126,10 @@ static int load_job(int argc, char **argv, struct run_args *a,
 		   job_add_overrides(job, a->sets, a->nsets)) {
 		return -1;
 	}
+	if (a->o.seed_set) {
+		job->seed = a->o.seed;
+		job->seed_set = job->seed_from_cli = true;
+	}
 	return job_expand(job);
 }
 

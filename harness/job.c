@@ -334,7 +334,8 @@ static int parse_global(struct cdm_job *job)
 			    seed < 0)
 				return cdm_err("%s: seed: %s", e->origin,
 					       seed < 0 ? "must not be negative" : err);
-			job->seed = seed;
+			if (!job->seed_from_cli)
+				job->seed = seed;
 			job->seed_set = true;
 		} else if (!strcmp(e->key, "name")) {
 			free(job->name);
@@ -453,35 +454,41 @@ static int build_layer(struct cdm_job *job, const char *sec,
 	return 0;
 }
 
-/* split "a, b ,c" into trimmed items; NOLIST options keep one item */
+/*
+ * Split "a, b ,c" into trimmed items; NOLIST options keep one item. An
+ * empty item ("4K,,8K", a trailing comma) is a typo: return no items.
+ */
 static char **split_list(const char *v, bool nolist, size_t *n)
 {
-	char *copy = xstrdup(v), *save = NULL, *tok, **out = NULL;
+	char **out = NULL;
+	const char *p = v;
 
 	*n = 0;
 	if (nolist) {
 		out = xmalloc(sizeof(char *));
-		out[0] = copy;
+		out[0] = xstrdup(v);
 		*n = 1;
 		return out;
 	}
-	for (tok = strtok_r(copy, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		out = xrealloc(out, (*n + 1) * sizeof(char *));
-		out[(*n)++] = xstrdup(strtrim(tok));
-	}
-	if (!*n || strchr(v, ',') == v || v[strlen(v) - 1] == ',') {
-		/* "a,,b" or a trailing comma is a typo, not an empty value */
-		size_t i;
+	for (;;) {
+		size_t l = strcspn(p, ",");
+		char *item = xasprintf("%.*s", (int)l, p);
+		char *t = strtrim(item);
 
-		for (i = 0; i < *n; i++)
-			free(out[i]);
-		free(out);
-		out = NULL;
-		*n = 0;
+		if (!*t) {
+			free(item);
+			while (*n)
+				free(out[--*n]);
+			free(out);
+			return NULL;
+		}
+		out = xrealloc(out, (*n + 1) * sizeof(char *));
+		out[(*n)++] = xstrdup(t);
+		free(item);
+		if (!p[l])
+			return out;
+		p += l + 1;
 	}
-	free(copy);
-	return out;
 }
 
 static const struct cdm_opt *opt_for(const struct cdm_workload *wl,

@@ -43,6 +43,7 @@ struct cdm_job {
 	char *text;		/* exact job text, stored with the run */
 	uint64_t seed;
 	bool seed_set;
+	bool seed_from_cli;	/* --seed wins over [global] seed */
 	struct cdm_kvlist tags;
 	struct cdm_case_spec *cases;
 	size_t ncases;

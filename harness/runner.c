@@ -296,6 +296,9 @@ static void run_case(const struct cdm_case_spec *cs, struct cdm_case_res *c,
 
 		if (r > 0 && !read_child(&cl, fd))
 			break;
+		/* done even if a helper the workload forked holds the pipe */
+		if (cl.done)
+			break;
 		now = cdm_now_ns();
 		progress_draw(pg, false);
 		if (forced < 0 && cdm_stop_signal)
@@ -407,8 +410,6 @@ int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 	int rc = 0;
 
 	memset(t, 0, sizeof(*t));
-	if (o->seed_set)
-		job->seed = o->seed;
 	kmsg_open(&k);
 	fill_run_info(&info, job, o, &k);
 	if (sink->run_begin(sink, &info)) {

@@ -31,7 +31,7 @@ enum cdm_outfmt {
 
 struct cdm_run_opts {
 	struct cdm_kvlist tags;
-	bool seed_set;
+	bool seed_set;		/* --seed, applied to the job before expansion */
 	uint64_t seed;
 	enum cdm_outfmt format;
 	char *argv;		/* the command line, for the record */

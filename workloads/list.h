@@ -6,3 +6,4 @@
  */
 X(stream)
 X(numa_migrate)
+X(selftest)

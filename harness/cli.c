@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The command table, help texts and dispatch. main.c only calls
+ * cdm_main(), so the unit tests can link everything else.
+ */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef CDM_HAVE_CURL
+#include <curl/curl.h>
+#endif
+#ifdef CDM_HAVE_LIKWID
+#include <likwid.h>
+#endif
+#include <liburing.h>
+#include <numa.h>
+
+#include "cli.h"
+#include "db.h"
+#include "version.h"
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+const struct cdm_cmd cdm_cmds[] = {
+	{ "run", cmd_run, "run a job file or one workload and store every sample",
+	  "usage: cdmbench run [OPTIONS] JOBFILE\n"
+	  "       cdmbench run [OPTIONS] -w WORKLOAD [--set KEY=VALUE ...]\n"
+	  "\n"
+	  "Runs each case of the job in its own process (own process group,\n"
+	  "deadline, killed on hang) and stores every sample, summary and kernel\n"
+	  "log record in the database, one transaction per case.\n"
+	  "\n"
+	  "  -w, --workload NAME     run one workload (see 'cdmbench list')\n"
+	  "  -s, --set KEY=VALUE     set an option; repeatable; a comma list\n"
+	  "                          (size=4K,2M) runs every value. With a job\n"
+	  "                          file it overrides every case that has KEY\n"
+	  "      --db PATH           database (default $CDMBENCH_DB or\n"
+	  "                          results/cdmbench.db)\n"
+	  "  -t, --tag KEY=VALUE     label the run (repeatable), e.g. node=n01\n"
+	  "      --seed N            seed for data patterns and random mixes\n"
+	  "                          (default: [global] seed, else random)\n"
+	  "  -o, --output-format F   text (default) or json\n"
+	  "  -n, --dry-run           print the expanded cases and exit\n"
+	  "      --stream PATH       write a result stream instead of a database\n"
+	  "                          (used inside the emulated node)\n"
+	  "  -q, --quiet             no progress, no notices\n"
+	  "\n"
+	  "Exit status: 0 every case passed or was skipped; 1 a case failed,\n"
+	  "errored, timed out or crashed; 2 bad input; 130/143 interrupted by\n"
+	  "SIGINT/SIGTERM (finished cases are kept, the run is marked\n"
+	  "interrupted).\n"
+	  "\n"
+	  "Job file (INI):\n"
+	  "  [global]                 seed, name, description, tag.KEY, and\n"
+	  "  seed = 42                defaults for any option below\n"
+	  "  repeat = 20\n"
+	  "  [copy]                   one section per case\n"
+	  "  workload = stream\n"
+	  "  size = 4M, 64M           comma lists expand into a matrix\n"
+	  "Sizes: 4096, 4K, 2M, 1G. Durations: 500ms, 10s, 2m.\n" },
+	{ "list", cmd_list, "list workloads, backends and every option",
+	  "usage: cdmbench list [--json] [WORKLOAD]\n"
+	  "\n"
+	  "Shows every workload with its backend and summary, the options all\n"
+	  "cases share, and each workload's options with type, default, range\n"
+	  "and help. The same table drives job files, --set and the stored\n"
+	  "configuration.\n" },
+	{ "probe", cmd_probe, "show what this machine supports, and why not",
+	  "usage: cdmbench probe [--json] [--quick]\n"
+	  "\n"
+	  "Reports the kernel, NUMA nodes, THP mode, /dev/kmsg, test_hmm devices\n"
+	  "(/dev/hmm_dmirror*) and their memory type, gup_test in debugfs,\n"
+	  "io_uring, likwid topology and GPU backends; for anything missing it\n"
+	  "says why. Device types are confirmed by migrating one page to each\n"
+	  "device; --quick infers them from the minor number instead.\n" },
+	{ "runs", cmd_runs, "list the runs in a database",
+	  "usage: cdmbench runs [--db PATH] [--limit N] [--json]\n" },
+	{ "show", cmd_show, "show one run: context, cases, summaries, kernel events",
+	  "usage: cdmbench show [--db PATH] [--json] RUN\n"
+	  "\n"
+	  "RUN is a run id, 'last', or a prefix of the run's uuid.\n" },
+	{ "export", cmd_export, "export a run as JSON or CSV",
+	  "usage: cdmbench export [--db PATH] --format json|csv [-O FILE] RUN\n"
+	  "\n"
+	  "json: the run with its context, cases, metrics, summaries, samples and\n"
+	  "kernel events. csv: one row per sample (run, case, metric, seq, value).\n" },
+	{ "db", cmd_db, "database maintenance: db check",
+	  "usage: cdmbench db check [--db PATH]\n"
+	  "\n"
+	  "check: runs SQLite's integrity and foreign-key checks and prints the\n"
+	  "schema version. Exit status 1 if the database is damaged.\n" },
+	{ "help", cmd_help, "help on a command", "usage: cdmbench help [COMMAND]\n" },
+	{ "version", cmd_version, "version and optional features compiled in",
+	  "usage: cdmbench --version\n" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+static const struct cdm_cmd *find_cmd(const char *name)
+{
+	const struct cdm_cmd *c;
+
+	for (c = cdm_cmds; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+static void overview(FILE *f)
+{
+	const struct cdm_cmd *c;
+
+	fprintf(f,
+		"usage: cdmbench COMMAND [OPTIONS]\n"
+		"\n"
+		"Benchmarks and stress tests for Linux device memory: migrations,\n"
+		"long-term pins and concurrent CPU/device access on\n"
+		"MEMORY_DEVICE_COHERENT and MEMORY_DEVICE_PRIVATE pages. Every sample\n"
+		"goes into an SQLite database with its full context.\n"
+		"\n"
+		"Commands:\n");
+	for (c = cdm_cmds; c->name; c++)
+		fprintf(f, "  %-9s %s\n", c->name, c->summary);
+	fprintf(f,
+		"\n"
+		"'cdmbench help COMMAND' or 'cdmbench COMMAND --help' for details.\n"
+		"Quick start: cdmbench probe; cdmbench run configs/smoke-cpu.ini;\n"
+		"cdmbench show last.\n");
+}
+
+int cli_help(const char *name)
+{
+	const struct cdm_cmd *c = name ? find_cmd(name) : NULL;
+
+	if (!name) {
+		overview(stdout);
+		return 0;
+	}
+	if (!c) {
+		cdm_err("help: no command '%s'", name);
+		return CDM_EXIT_USAGE;
+	}
+	fputs(c->usage, stdout);
+	return 0;
+}
+
+int cli_usage_error(const char *name)
+{
+	const struct cdm_cmd *c = find_cmd(name);
+
+	fprintf(stderr, "%s", c ? c->usage : "");
+	fprintf(stderr, "(see 'cdmbench help %s')\n", name);
+	return CDM_EXIT_USAGE;
+}
+
+const char *cli_default_db(void)
+{
+	const char *e = getenv("CDMBENCH_DB");
+
+	return e && *e ? e : CDM_DEFAULT_DB;
+}
+
+char *cli_join_argv(int argc, char **argv)
+{
+	struct sbuf sb;
+	int i;
+
+	sb_init(&sb);
+	for (i = 0; i < argc; i++) {
+		if (i)
+			sb_addc(&sb, ' ');
+		if (strpbrk(argv[i], " \t'\"$\\"))
+			json_escape(&sb, argv[i]);
+		else
+			sb_adds(&sb, argv[i]);
+	}
+	return sb_detach(&sb);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	return cli_help(argc > 1 ? argv[1] : NULL);
+}
+
+static int cmd_version(int argc __unused, char **argv __unused)
+{
+	printf("cdmbench %s (git %s)\n", CDM_VERSION, CDM_GIT_REVISION);
+	printf("schema version %d\n", db_latest_version());
+	printf("features:\n");
+	printf("  sqlite      %s\n", sqlite3_libversion());
+	printf("  inih        yes\n");
+	printf("  liburing    yes\n");
+	printf("  libnuma     %s\n", numa_available() < 0 ?
+	       "yes (kernel without NUMA)" : "yes");
+#ifdef CDM_HAVE_LIKWID
+	printf("  likwid      yes (topology)\n");
+#else
+	printf("  likwid      no\n");
+#endif
+#ifdef CDM_HAVE_CURL
+	printf("  libcurl     %s (upload: not yet)\n", curl_version_info(CURLVERSION_NOW)->version);
+#else
+	printf("  libcurl     no\n");
+#endif
+	printf("  hip         no (backend not built in this version)\n");
+	printf("  cuda        no (backend not built in this version)\n");
+	printf("  dmirror     yes (test_hmm devices)\n");
+	return 0;
+}
+
+int cdm_main(int argc, char **argv)
+{
+	const struct cdm_cmd *c;
+	int i;
+
+	if (argc < 2) {
+		overview(stderr);
+		return CDM_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
+		return cmd_version(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		return cli_help(NULL);
+	c = find_cmd(argv[1]);
+	if (!c) {
+		const char *names[32];
+		const char *hint;
+		int n = 0;
+
+		for (i = 0; cdm_cmds[i].name && n < 32; i++)
+			names[n++] = cdm_cmds[i].name;
+		hint = nearest_name(argv[1], names, n);
+		cdm_err("'%s' is not a command%s%s%s (see 'cdmbench --help')",
+			argv[1], hint ? "; did you mean '" : "",
+			hint ? hint : "", hint ? "'?" : "");
+		return CDM_EXIT_USAGE;
+	}
+	for (i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--help") && strcmp(c->name, "vm") &&
+		    strcmp(c->name, "db"))
+			return cli_help(c->name);
+	}
+	return c->fn(argc - 1, argv + 1);
+}

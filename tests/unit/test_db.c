@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The results store: schema, identity checks, writes, stale runs. */
+#include <math.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "tap.h"
+
+static char *path_in_tmp(const char *name)
+{
+	return xasprintf("%s/%s", tap_tmpdir(), name);
+}
+
+static void fill_run(struct cdm_run_info *r)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->uuid, sizeof(r->uuid), "u-%d", rand());
+	r->harness_version = xstrdup("t");
+	r->git_revision = xstrdup("t");
+	r->job_name = xstrdup("job");
+	r->job_text = xstrdup("[a]\nworkload = stream\n");
+	r->environment = xstrdup("bare-metal");
+	r->host.hostname = xstrdup("h");
+	r->host.cpu_model = xstrdup("cpu");
+	r->host.arch = xstrdup("x86_64");
+	r->kernel.release = xstrdup("6.1");
+	r->kernel.version = xstrdup("#1");
+	r->kernel.config_digest = xstrdup("");
+	r->cmdline = xstrdup("");
+	r->argv = xstrdup("");
+	r->kmsg_status = xstrdup("ok");
+}
+
+static void fill_case(struct cdm_case_res *c, size_t nsamples)
+{
+	struct cdm_metric_res *m;
+	size_t i;
+
+	case_res_init(c);
+	c->name = xstrdup("a");
+	c->workload = xstrdup("stream");
+	c->backend = xstrdup("cpu");
+	c->device_type = xstrdup("system");
+	c->params = xstrdup("{}");
+	c->match_key = xstrdup("{}");
+	m = case_res_metric(c, 0);
+	m->name = xstrdup("bw");
+	m->unit = xstrdup("GB/s");
+	m->better = 1;
+	for (i = 0; i < nsamples; i++) {
+		double v = i == 1 ? NAN : (double)i;
+
+		metric_add_samples(m, &v, 1);
+	}
+	case_res_summarize(c);
+}
+
+static long long count(struct cdm_db *d, const char *sql)
+{
+	sqlite3_stmt *st = db_prepare(d, sql);
+	long long n = -1;
+
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* a new database gets every schema file, our application id, WAL */
+TEST(db_create_and_write)
+{
+	char *p = path_in_tmp("a.db");
+	struct cdm_run_info r;
+	struct cdm_case_res c;
+	struct cdm_db d;
+	int64_t id;
+
+	REQUIRE(db_open(&d, p, DB_WRITE) == 0);
+	CHECK(d.version == db_latest_version());
+	CHECK(count(&d, "PRAGMA application_id") == CDM_APPLICATION_ID);
+	CHECK(count(&d, "SELECT journal_mode = 'wal' FROM pragma_journal_mode") == 1);
+	fill_run(&r);
+	REQUIRE(db_run_begin(&d, &r, &id) == 0);
+	fill_case(&c, 100);
+	REQUIRE(db_case(&d, id, &c) == 0);
+	CHECK(db_run_end(&d, id, "completed", "") == 0);
+	CHECK(count(&d, "SELECT count(*) FROM samples") == 100);
+	/* NaN is stored as NULL and excluded from the summary */
+	CHECK(count(&d, "SELECT count(*) FROM samples WHERE value IS NULL") == 1);
+	CHECK(count(&d, "SELECT n FROM summaries") == 99);
+	CHECK(count(&d, "SELECT count(*) FROM results WHERE metric = 'bw'") == 1);
+	CHECK(count(&d, "SELECT status = 'completed' FROM runs") == 1);
+	db_close(&d);
+	/* reopening does not re-apply anything or lose data */
+	REQUIRE(db_open(&d, p, DB_READ) == 0);
+	CHECK(count(&d, "SELECT count(*) FROM samples") == 100);
+	db_close(&d);
+	case_res_free(&c);
+	run_info_free(&r);
+	free(p);
+}
+
+static char *open_err(const char *p, enum db_open_mode mode)
+{
+	struct cdm_db d;
+	int r;
+
+	tap_capture_begin();
+	r = db_open(&d, p, mode);
+	if (!r)
+		db_close(&d);
+	CHECK(r != 0, "%s opened but should not", p);
+	return tap_capture_end();
+}
+
+/* foreign files are refused before anything is written into them */
+TEST(db_refuses_foreign_files)
+{
+	char *p = path_in_tmp("x.db"), *err, *before, *after;
+	sqlite3 *raw;
+
+	write_file(p, "hello, I am not a database at all, not even close\n", 50);
+	before = read_file(p, 0, NULL);
+	err = open_err(p, DB_WRITE);
+	CHECK_CONTAINS(err, "not an SQLite database");
+	after = read_file(p, 0, NULL);
+	CHECK_STR(after, before);
+	free(err);
+	unlink(p);
+	sqlite3_open(p, &raw);
+	sqlite3_exec(raw, "CREATE TABLE t(x); PRAGMA user_version = 3", 0, 0, 0);
+	sqlite3_close(raw);
+	err = open_err(p, DB_WRITE);
+	CHECK_CONTAINS(err, "not a cdmbench one");
+	free(err);
+	unlink(p);
+	sqlite3_open(p, &raw);
+	sqlite3_exec(raw, "PRAGMA application_id = 1145258561", 0, 0, 0);
+	sqlite3_exec(raw, "CREATE TABLE t(x)", 0, 0, 0);
+	sqlite3_close(raw);
+	err = open_err(p, DB_WRITE);
+	CHECK_CONTAINS(err, "another application");
+	free(err);
+	free(before);
+	free(after);
+	free(p);
+}
+
+/* a database from a newer cdmbench is refused, and left as it was */
+TEST(db_refuses_newer_schema)
+{
+	char *p = path_in_tmp("n.db"), *err, sql[64];
+	struct cdm_db d;
+	sqlite3 *raw;
+	int v = -1;
+
+	REQUIRE(db_open(&d, p, DB_WRITE) == 0);
+	db_close(&d);
+	sqlite3_open(p, &raw);
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d",
+		 db_latest_version() + 1);
+	sqlite3_exec(raw, sql, 0, 0, 0);
+	sqlite3_close(raw);
+	err = open_err(p, DB_WRITE);
+	CHECK_CONTAINS(err, "newer than this cdmbench supports");
+	sqlite3_open(p, &raw);
+	{
+		sqlite3_stmt *st;
+
+		sqlite3_prepare_v2(raw, "PRAGMA user_version", -1, &st, NULL);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(raw);
+	CHECK(v == db_latest_version() + 1);
+	free(err);
+	free(p);
+}
+
+TEST(db_bad_paths)
+{
+	char *p = xasprintf("%s/missing/dir/x.db", tap_tmpdir()), *err;
+
+	err = open_err(p, DB_WRITE);
+	CHECK_CONTAINS(err, "does not exist");
+	free(err);
+	err = open_err(tap_tmpdir(), DB_WRITE);
+	CHECK_CONTAINS(err, "is a directory");
+	free(err);
+	free(p);
+	p = path_in_tmp("absent.db");
+	err = open_err(p, DB_READ);
+	CHECK_CONTAINS(err, "no such database");
+	CHECK(access(p, F_OK) != 0);
+	free(err);
+	free(p);
+}
+
+/* a 'running' run whose process is gone is marked interrupted on open;
+ * one whose owner is alive is left alone */
+TEST(db_marks_dead_runs_interrupted)
+{
+	char *p = path_in_tmp("s.db");
+	struct cdm_run_info r;
+	struct cdm_db d;
+	int64_t live, dead;
+
+	REQUIRE(db_open(&d, p, DB_WRITE) == 0);
+	fill_run(&r);
+	REQUIRE(db_run_begin(&d, &r, &live) == 0);
+	snprintf(r.uuid, sizeof(r.uuid), "other");
+	REQUIRE(db_run_begin(&d, &r, &dead) == 0);
+	{
+		sqlite3_stmt *st = db_prepare(&d, "UPDATE runs SET owner_pid = 999999999 WHERE id = ?");
+
+		sqlite3_bind_int64(st, 1, dead);
+		CHECK(sqlite3_step(st) == SQLITE_DONE);
+		sqlite3_finalize(st);
+	}
+	db_close(&d);
+	REQUIRE(db_open(&d, p, DB_READ) == 0);
+	CHECK(count(&d, "SELECT count(*) FROM runs WHERE status = 'interrupted'") == 1);
+	CHECK(count(&d, "SELECT count(*) FROM runs WHERE status = 'running'") == 1);
+	CHECK(count(&d, "SELECT status_reason LIKE '%killed%' FROM runs WHERE status = 'interrupted'") == 1);
+	db_close(&d);
+	run_info_free(&r);
+	free(p);
+}
+
+TEST(db_resolve_run_ids)
+{
+	char *p = path_in_tmp("r.db"), *err;
+	struct cdm_run_info r;
+	struct cdm_db d;
+	int64_t id, got = 0;
+
+	REQUIRE(db_open(&d, p, DB_WRITE) == 0);
+	fill_run(&r);
+	snprintf(r.uuid, sizeof(r.uuid), "deadbeef-1");
+	REQUIRE(db_run_begin(&d, &r, &id) == 0);
+	snprintf(r.uuid, sizeof(r.uuid), "deadbeef-2");
+	REQUIRE(db_run_begin(&d, &r, &id) == 0);
+	CHECK(db_resolve_run(&d, "last", &got) == 0 && got == id);
+	CHECK(db_resolve_run(&d, "1", &got) == 0 && got == 1);
+	CHECK(db_resolve_run(&d, "deadbeef-2", &got) == 0 && got == id);
+	tap_capture_begin();
+	CHECK(db_resolve_run(&d, "deadbeef", &got) != 0);
+	CHECK(db_resolve_run(&d, "77", &got) != 0);
+	CHECK(db_resolve_run(&d, "%", &got) != 0);
+	err = tap_capture_end();
+	CHECK_CONTAINS(err, "ambiguous");
+	CHECK_CONTAINS(err, "no run '77'");
+	free(err);
+	db_close(&d);
+	run_info_free(&r);
+	free(p);
+}

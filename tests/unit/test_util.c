@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Hints, JSON escaping, buffers. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tap.h"
+#include "util.h"
+
+/* "did you mean" finds plausible typos and nothing else */
+TEST(nearest_name_hints)
+{
+	const char *c[] = { "size", "threads", "repeat", "duration" };
+
+	CHECK_STR(nearest_name("sise", c, 4), "size");
+	CHECK_STR(nearest_name("thread", c, 4), "threads");
+	CHECK_STR(nearest_name("reapet", c, 4), "repeat");
+	CHECK(nearest_name("frobnicate", c, 4) == NULL);
+	CHECK(edit_distance("kitten", "sitting") == 3);
+}
+
+/* every string leaving cdmbench as JSON is escaped */
+TEST(json_escaping)
+{
+	struct sbuf sb;
+	struct json j;
+
+	sb_init(&sb);
+	json_init(&j, &sb, false);
+	json_obj_open(&j, NULL);
+	json_str(&j, "k\"", "a\"b\\c\nd\x01");
+	json_dbl(&j, "nan", NAN);
+	json_int(&j, "i", -3);
+	json_arr_open(&j, "a");
+	json_bool(&j, NULL, true);
+	json_null(&j, NULL);
+	json_arr_close(&j);
+	json_obj_close(&j);
+	CHECK_STR(sb.buf, "{\"k\\\"\":\"a\\\"b\\\\c\\nd\\u0001\",\"nan\":null,\"i\":-3,\"a\":[true,null]}");
+	sb_free(&sb);
+}
+
+TEST(sbuf_growth)
+{
+	struct sbuf sb;
+	int i;
+
+	sb_init(&sb);
+	for (i = 0; i < 10000; i++)
+		sb_addf(&sb, "%d,", i);
+	CHECK(sb.len == strlen(sb.buf));
+	CHECK(!strncmp(sb.buf, "0,1,2,", 6));
+	CHECK(!strcmp(sb.buf + sb.len - 5, "9999,"));
+	sb_free(&sb);
+}

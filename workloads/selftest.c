@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * selftest: a workload that misbehaves on request, so the runner's
+ * promises can be checked anywhere: a crash, a hang, a failure or a
+ * kernel warning each end as the right verdict, the run goes on, and the
+ * samples taken before trouble are kept. Also the cheapest way to time
+ * the harness itself (mode=pass with many samples).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "workload.h"
+
+enum st_mode {
+	ST_PASS, ST_FAIL, ST_SKIP, ST_ERROR, ST_CRASH, ST_BUS, ST_HANG,
+	ST_EXIT, ST_SLOW, ST_NAN, ST_FORK_HANG,
+};
+
+struct st_cfg {
+	int mode;
+	int64_t samples;
+	uint64_t sleep;
+};
+
+static const struct cdm_opt st_opts[] = {
+	{ "mode", CDM_T_ENUM, OPT_FIELD(struct st_cfg, mode), "pass", 0, 0,
+	  "pass|fail|skip|error|crash|sigbus|hang|exit|slow|nan|fork-hang", 0,
+	  "how to behave: crash raises SIGSEGV, sigbus touches a truncated file, hang never returns, exit leaves without a verdict, slow sleeps `sleep` per iteration, fork-hang leaves a hung helper process" },
+	{ "samples", CDM_T_INT, OPT_FIELD(struct st_cfg, samples), "1", 1,
+	  100000000, NULL, 0, "samples recorded per iteration" },
+	{ "sleep", CDM_T_DURATION, OPT_FIELD(struct st_cfg, sleep), "10ms", 0,
+	  36e11, NULL, 0, "per-iteration sleep in mode=slow" },
+	CDM_OPT_END
+};
+
+static void sigbus_now(void)
+{
+	char path[] = "/tmp/cdmbench-sigbus-XXXXXX";
+	int fd = mkstemp(path);
+	volatile char *p;
+
+	if (fd < 0)
+		raise(SIGBUS);
+	unlink(path);
+	/* a mapping past the end of an empty file faults with SIGBUS */
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		raise(SIGBUS);
+	(void)p[0];
+	raise(SIGBUS);
+}
+
+static int st_run(struct cdm_ctx *ctx)
+{
+	const struct st_cfg *cfg = cdm_cfg(ctx);
+	int m = cdm_metric(ctx, "iteration", "ns", CDM_LOWER_IS_BETTER);
+	int64_t i;
+
+	while (cdm_iter(ctx)) {
+		uint64_t t0 = cdm_now_ns();
+
+		if (cfg->mode == ST_SLOW)
+			usleep(cfg->sleep / 1000);
+		for (i = 0; i < cfg->samples; i++)
+			cdm_sample(ctx, m, cfg->mode == ST_NAN && i == 0 ?
+				   NAN : (double)(cdm_now_ns() - t0));
+	}
+	switch (cfg->mode) {
+	case ST_FAIL:
+		cdm_fail(ctx, "failing on request (mode=fail)");
+		break;
+	case ST_SKIP:
+		return cdm_skip(ctx, "skipping on request (mode=skip)");
+	case ST_ERROR:
+		return cdm_error(ctx, "erroring on request (mode=error)");
+	case ST_CRASH:
+		raise(SIGSEGV);
+		break;
+	case ST_BUS:
+		sigbus_now();
+		break;
+	case ST_HANG:
+		for (;;)
+			pause();
+	case ST_EXIT:
+		_exit(7);
+	case ST_FORK_HANG:
+		if (fork() == 0) {
+			for (;;)
+				pause();
+		}
+		break;
+	}
+	return 0;
+}
+
+static const char *st_devtype(const void *cfg __unused)
+{
+	return "none";
+}
+
+const struct cdm_workload cdm_wl_selftest = {
+	.name = "selftest",
+	.summary = "harness self-check: passes, fails, crashes or hangs on request",
+	.backend = "cpu",
+	.opts = st_opts,
+	.cfg_size = sizeof(struct st_cfg),
+	.device_type = st_devtype,
+	.run = st_run,
+};
