@@ -51,12 +51,16 @@ BENCH_BIN := $(BUILD)/bench
 
 all: $(BIN)
 
+# quiet by default; make V=1 shows the commands
+Q := $(if $(V),,@)
+say = $(if $(V),,@printf '  %-6s %s\n' $(1) $(2);)
+
 $(BIN): $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # schema/*.sql compiled in, in order; a shipped file is never edited
 $(BUILD)/schema_files.c: $(SCHEMA) Makefile
@@ -74,13 +78,13 @@ $(BUILD)/schema_files.c: $(SCHEMA) Makefile
 	} > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/schema_files.o: $(BUILD)/schema_files.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(TEST_BIN): $(TEST_SRCS) $(LIB_OBJS) tests/unit/tap.h
-	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $(TEST_SRCS) $(LIB_OBJS) $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $(TEST_SRCS) $(LIB_OBJS) $(LDLIBS)
 
 $(BENCH_BIN): tests/bench/bench.c $(LIB_OBJS)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
 # --- the two set-up commands of the README ---
 

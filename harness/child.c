@@ -199,6 +199,12 @@ bool cdm_time_up(struct cdm_ctx *ctx)
 
 bool cdm_iter(struct cdm_ctx *ctx)
 {
+	/*
+	 * Hand the last iteration's samples to the parent now, outside any
+	 * timed region: if the next iteration crashes, they are kept.
+	 */
+	if (ctx->buffered || ctx->out.len)
+		flush(ctx);
 	if (ctx->verdict != CDM_PASS)
 		return false;
 	if (ctx->warm_done < ctx->common->warmup) {

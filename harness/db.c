@@ -266,7 +266,6 @@ static int configure(struct cdm_db *d)
 	char *mode = NULL;
 	sqlite3_stmt *st;
 
-	sqlite3_busy_timeout(d->db, 60000);
 	if (exec(d, "PRAGMA foreign_keys = ON"))
 		return -1;
 	if (d->readonly)
@@ -283,6 +282,9 @@ static int configure(struct cdm_db *d)
 	free(mode);
 	/* WAL + NORMAL: a commit survives a process crash (kill -9); only
 	 * power loss can drop the last transactions */
+	/* a case of millions of samples is one transaction: keep it in memory */
+	if (exec(d, "PRAGMA cache_size = -65536"))
+		return -1;
 	return exec(d, "PRAGMA synchronous = NORMAL");
 }
 
@@ -308,6 +310,8 @@ int db_open(struct cdm_db *d, const char *path, enum db_open_mode mode)
 		goto fail;
 	}
 	sqlite3_extended_result_codes(d->db, 1);
+	/* before the first read: another writer may hold the lock already */
+	sqlite3_busy_timeout(d->db, 60000);
 	if (check_identity(d) || configure(d) || migrate(d) ||
 	    mark_stale_runs(d))
 		goto fail;
@@ -557,18 +561,56 @@ static int insert_summary(struct cdm_db *d, int64_t mid,
 	return rc < 0 ? -1 : 0;
 }
 
-static int insert_samples(struct cdm_db *d, sqlite3_stmt *st, int64_t mid,
+/*
+ * Samples go in SAMPLE_BATCH rows per statement: one sqlite3_step() per
+ * row costs more than the B-tree append itself (`make bench` measures).
+ */
+#define SAMPLE_BATCH 64
+
+static char *batch_insert_sql(void)
+{
+	struct sbuf sb;
+	int i;
+
+	sb_init(&sb);
+	sb_adds(&sb, "INSERT INTO samples (metric_id, seq, value) VALUES ");
+	for (i = 0; i < SAMPLE_BATCH; i++)
+		sb_adds(&sb, i ? ",(?,?,?)" : "(?,?,?)");
+	return sb_detach(&sb);
+}
+
+static int step_reset(struct cdm_db *d, sqlite3_stmt *st)
+{
+	int r = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		return db_fail(d, "storing samples failed");
+	return 0;
+}
+
+static int insert_samples(struct cdm_db *d, sqlite3_stmt *one,
+			  sqlite3_stmt *many, int64_t mid,
 			  const struct cdm_metric_res *m)
 {
-	size_t i;
+	size_t i = 0;
+	int k;
 
-	for (i = 0; i < m->n; i++) {
-		sqlite3_bind_int64(st, 1, mid);
-		sqlite3_bind_int64(st, 2, i);
-		bind_real(st, 3, m->v[i]);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			return db_fail(d, "storing samples failed");
-		sqlite3_reset(st);
+	for (; i + SAMPLE_BATCH <= m->n; i += SAMPLE_BATCH) {
+		for (k = 0; k < SAMPLE_BATCH; k++) {
+			sqlite3_bind_int64(many, 3 * k + 1, mid);
+			sqlite3_bind_int64(many, 3 * k + 2, i + k);
+			bind_real(many, 3 * k + 3, m->v[i + k]);
+		}
+		if (step_reset(d, many))
+			return -1;
+	}
+	for (; i < m->n; i++) {
+		sqlite3_bind_int64(one, 1, mid);
+		sqlite3_bind_int64(one, 2, i);
+		bind_real(one, 3, m->v[i]);
+		if (step_reset(d, one))
+			return -1;
 	}
 	return 0;
 }
@@ -576,13 +618,16 @@ static int insert_samples(struct cdm_db *d, sqlite3_stmt *st, int64_t mid,
 static int insert_metrics(struct cdm_db *d, int64_t case_id,
 			  const struct cdm_case_res *c)
 {
-	sqlite3_stmt *mst, *sst;
+	sqlite3_stmt *mst, *sst, *bst;
+	char *batch = batch_insert_sql();
 	size_t i;
 	int r = -1;
 
 	mst = db_prepare(d, "INSERT INTO metrics (case_id, name, unit, better) VALUES (?, ?, ?, ?)");
 	sst = db_prepare(d, "INSERT INTO samples (metric_id, seq, value) VALUES (?, ?, ?)");
-	if (!mst || !sst)
+	bst = db_prepare(d, batch);
+	free(batch);
+	if (!mst || !sst || !bst)
 		goto out;
 	for (i = 0; i < c->nmetrics; i++) {
 		const struct cdm_metric_res *m = &c->metrics[i];
@@ -600,13 +645,14 @@ static int insert_metrics(struct cdm_db *d, int64_t case_id,
 		sqlite3_reset(mst);
 		mid = sqlite3_last_insert_rowid(d->db);
 		if (insert_summary(d, mid, &m->sum) ||
-		    insert_samples(d, sst, mid, m))
+		    insert_samples(d, sst, bst, mid, m))
 			goto out;
 	}
 	r = 0;
 out:
 	sqlite3_finalize(mst);
 	sqlite3_finalize(sst);
+	sqlite3_finalize(bst);
 	return r;
 }
 
@@ -618,7 +664,7 @@ static int insert_kevents(struct cdm_db *d, int64_t run_id, int64_t case_id,
 
 	if (!k->n)
 		return 0;
-	st = db_prepare(d, "INSERT INTO kevents (run_id, case_id, seq, ts_usec, level, class, text) VALUES (?, ?, ?, ?, ?, ?, ?)");
+	st = db_prepare(d, "INSERT INTO kevents (run_id, case_id, seq, ts_usec, level, facility, class, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 	if (!st)
 		return -1;
 	for (i = 0; i < k->n; i++) {
@@ -632,9 +678,10 @@ static int insert_kevents(struct cdm_db *d, int64_t run_id, int64_t case_id,
 		sqlite3_bind_int64(st, 3, e->seq);
 		sqlite3_bind_int64(st, 4, e->ts_usec);
 		sqlite3_bind_int(st, 5, e->level);
-		sqlite3_bind_text(st, 6, cdm_kclass_name(e->cls), -1,
+		sqlite3_bind_int(st, 6, e->facility);
+		sqlite3_bind_text(st, 7, cdm_kclass_name(e->cls), -1,
 				  SQLITE_STATIC);
-		sqlite3_bind_text(st, 7, e->text, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, e->text, -1, SQLITE_STATIC);
 		if (db_step(d, st) < 0) {
 			sqlite3_finalize(st);
 			return -1;

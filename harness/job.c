@@ -218,7 +218,12 @@ int job_from_workload(struct cdm_job *job, const char *workload, char **sets,
 	memset(job, 0, sizeof(*job));
 	job->name = xstrdup(workload);
 	add_section(job, workload, 0);
-	add_entry(job, workload, "workload", workload, "-w", 0);
+	{
+		char *origin = xasprintf("-w %s", workload);
+
+		add_entry(job, workload, "workload", workload, origin, 0);
+		free(origin);
+	}
 	/* the stored job text is a job file that reproduces this run */
 	sb_init(&text);
 	sb_addf(&text, "[%s]\nworkload = %s\n", workload, workload);

@@ -73,6 +73,11 @@ bool kmsg_class_fails(int cls)
 	return cls != CDM_K_OTHER;
 }
 
+bool kmsg_event_fails(const struct cdm_kevent *e)
+{
+	return e->facility == 0 && kmsg_class_fails(e->cls);
+}
+
 bool kmsg_parse(const char *rec, size_t len, struct cdm_kevent *e)
 {
 	unsigned long long prefix, seq, usec;
@@ -92,6 +97,7 @@ bool kmsg_parse(const char *rec, size_t len, struct cdm_kevent *e)
 	e->seq = seq;
 	e->ts_usec = usec;
 	e->level = prefix & 7;
+	e->facility = prefix >> 3;
 	e->cls = kmsg_classify(text);
 	e->text = text;
 	return true;

@@ -24,6 +24,11 @@ void kmsg_drain(struct cdm_kmsg *k, struct cdm_kevents *out);
 int kmsg_classify(const char *text);
 /* does this class fail a case (when kmsg_fail is on)? */
 bool kmsg_class_fails(int cls);
+/*
+ * Does this record fail a case? Only the kernel's own records (facility
+ * 0): daemons that log to /dev/kmsg must not fail a benchmark.
+ */
+bool kmsg_event_fails(const struct cdm_kevent *e);
 /* parse one /dev/kmsg record; false if malformed */
 bool kmsg_parse(const char *rec, size_t len, struct cdm_kevent *e);
 

@@ -62,6 +62,7 @@ struct cdm_kevent {
 	uint64_t seq;		/* kernel's record sequence number */
 	uint64_t ts_usec;	/* since boot */
 	int level;		/* syslog level 0..7 */
+	int facility;		/* 0 kernel; user space writing /dev/kmsg is >= 1 */
 	int cls;		/* enum cdm_kclass */
 	char *text;
 };

@@ -325,18 +325,17 @@ out:
 	c->elapsed_ns = cdm_now_ns() - t0;
 }
 
-static void apply_kmsg_verdict(const struct cdm_case_spec *cs,
-			       struct cdm_case_res *c)
+void cdm_kmsg_verdict(const struct cdm_common *common, struct cdm_case_res *c)
 {
 	char why[400];
 	size_t i;
 
-	if (!cs->common.kmsg_fail)
+	if (!common->kmsg_fail)
 		return;
 	for (i = 0; i < c->kev.n; i++) {
 		const struct cdm_kevent *e = &c->kev.v[i];
 
-		if (!kmsg_class_fails(e->cls))
+		if (!kmsg_event_fails(e))
 			continue;
 		snprintf(why, sizeof(why), "kernel %s during the case: %.300s",
 			 cdm_kclass_name(e->cls), e->text);
@@ -392,7 +391,7 @@ static int finish_case(struct cdm_sink *sink, const struct cdm_case_spec *cs,
 		       struct cdm_case_res *c, struct cdm_kmsg *k)
 {
 	kmsg_drain(k, &c->kev);
-	apply_kmsg_verdict(cs, c);
+	cdm_kmsg_verdict(&cs->common, c);
 	case_res_summarize(c);
 	return sink->case_done(sink, c);
 }

@@ -52,6 +52,9 @@ int sink_db_init(struct cdm_sink *s, const char *db_path);
 int sink_stream_init(struct cdm_sink *s, const char *path);
 void sink_close(struct cdm_sink *s);
 
+/* FAIL a case during which the kernel warned (if common->kmsg_fail) */
+void cdm_kmsg_verdict(const struct cdm_common *common, struct cdm_case_res *c);
+
 /* one result line per case, shared by run and vm run */
 void print_case_line(const struct cdm_case_res *c, int ncases);
 void print_run_json(const struct cdm_run_info *r, int64_t run_id,

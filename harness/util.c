@@ -363,7 +363,18 @@ const char *nearest_name(const char *name, const char *const *cands, size_t n)
 			best = cands[i];
 		}
 	}
-	return bestd <= limit ? best : NULL;
+	if (bestd <= limit)
+		return best;
+	/* "numa" for "numa-migrate": a unique prefix is a fine hint too */
+	best = NULL;
+	for (i = 0; i < n; i++) {
+		if (strncmp(cands[i], name, strlen(name)))
+			continue;
+		if (best)
+			return NULL;
+		best = cands[i];
+	}
+	return strlen(name) >= 3 ? best : NULL;
 }
 
 void json_init(struct json *j, struct sbuf *sb, bool pretty)

@@ -234,6 +234,7 @@ static void put_kevent_body(struct sbuf *sb, const struct cdm_kevent *e)
 	wire_u64(sb, e->seq);
 	wire_u64(sb, e->ts_usec);
 	wire_u32(sb, e->level);
+	wire_u32(sb, e->facility);
 	wire_u32(sb, e->cls);
 	wire_str(sb, e->text);
 }
@@ -243,6 +244,7 @@ static void get_kevent_body(struct wire_rd *rd, struct cdm_kevent *e)
 	e->seq = wire_get_u64(rd);
 	e->ts_usec = wire_get_u64(rd);
 	e->level = wire_get_u32(rd);
+	e->facility = wire_get_u32(rd);
 	e->cls = wire_get_u32(rd);
 	e->text = wire_get_str(rd);
 }

@@ -145,6 +145,7 @@ CREATE TABLE kevents (
 	seq		INTEGER NOT NULL,	-- the kernel's record number
 	ts_usec		INTEGER NOT NULL,	-- since boot
 	level		INTEGER NOT NULL,	-- 0 emerg .. 7 debug
+	facility	INTEGER NOT NULL,	-- 0 kernel, else user space via /dev/kmsg
 	class		TEXT NOT NULL,		-- warning, bug, oops, bad_page, ...
 	text		TEXT NOT NULL
 );

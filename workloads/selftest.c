@@ -13,27 +13,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "workload.h"
 
 enum st_mode {
 	ST_PASS, ST_FAIL, ST_SKIP, ST_ERROR, ST_CRASH, ST_BUS, ST_HANG,
-	ST_EXIT, ST_SLOW, ST_NAN, ST_FORK_HANG,
+	ST_EXIT, ST_SLOW, ST_NAN, ST_FORK_HANG, ST_KMSG, ST_SYSCALL,
 };
 
 struct st_cfg {
 	int mode;
 	int64_t samples;
 	uint64_t sleep;
+	int64_t batch;
 };
 
 static const struct cdm_opt st_opts[] = {
 	{ "mode", CDM_T_ENUM, OPT_FIELD(struct st_cfg, mode), "pass", 0, 0,
-	  "pass|fail|skip|error|crash|sigbus|hang|exit|slow|nan|fork-hang", 0,
-	  "how to behave: crash raises SIGSEGV, sigbus touches a truncated file, hang never returns, exit leaves without a verdict, slow sleeps `sleep` per iteration, fork-hang leaves a hung helper process" },
+	  "pass|fail|skip|error|crash|sigbus|hang|exit|slow|nan|fork-hang|kmsg|syscall", 0,
+	  "how to behave: crash raises SIGSEGV, sigbus touches a truncated file, hang never returns, exit leaves without a verdict, slow sleeps `sleep` per iteration, fork-hang leaves a hung helper process, kmsg logs a WARNING line to /dev/kmsg from user space (recorded, but only kernel records fail a case), syscall times `batch` getppid() calls per sample (ns per call)" },
 	{ "samples", CDM_T_INT, OPT_FIELD(struct st_cfg, samples), "1", 1,
 	  100000000, NULL, 0, "samples recorded per iteration" },
+	{ "batch", CDM_T_INT, OPT_FIELD(struct st_cfg, batch), "1000", 1,
+	  100000000, NULL, 0, "syscalls per sample in mode=syscall" },
 	{ "sleep", CDM_T_DURATION, OPT_FIELD(struct st_cfg, sleep), "10ms", 0,
 	  36e11, NULL, 0, "per-iteration sleep in mode=slow" },
 	CDM_OPT_END
@@ -56,11 +60,51 @@ static void sigbus_now(void)
 	raise(SIGBUS);
 }
 
+static int write_kmsg(struct cdm_ctx *ctx)
+{
+	static const char msg[] =
+		"<4>WARNING: cdmbench selftest: a user-space line in the kernel log\n";
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return cdm_skip(ctx, "cannot write /dev/kmsg: %s", strerror(errno));
+	if (write(fd, msg, sizeof(msg) - 1) < 0) {
+		close(fd);
+		return cdm_skip(ctx, "cannot write /dev/kmsg: %s", strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
+/* the harness timing a syscall-bound operation; `make bench` compares it
+ * with a bare loop of the same calls */
+static int st_syscall(struct cdm_ctx *ctx, const struct st_cfg *cfg)
+{
+	int m = cdm_metric(ctx, "getppid", "ns", CDM_LOWER_IS_BETTER);
+	int64_t i, k;
+
+	while (cdm_iter(ctx)) {
+		for (i = 0; i < cfg->samples; i++) {
+			uint64_t t0 = cdm_now_ns();
+
+			for (k = 0; k < cfg->batch; k++)
+				syscall(SYS_getppid);
+			cdm_sample(ctx, m, (double)(cdm_now_ns() - t0) /
+				   cfg->batch);
+		}
+	}
+	return 0;
+}
+
 static int st_run(struct cdm_ctx *ctx)
 {
 	const struct st_cfg *cfg = cdm_cfg(ctx);
-	int m = cdm_metric(ctx, "iteration", "ns", CDM_LOWER_IS_BETTER);
+	int m;
 	int64_t i;
+
+	if (cfg->mode == ST_SYSCALL)
+		return st_syscall(ctx, cfg);
+	m = cdm_metric(ctx, "iteration", "ns", CDM_LOWER_IS_BETTER);
 
 	while (cdm_iter(ctx)) {
 		uint64_t t0 = cdm_now_ns();
@@ -90,6 +134,8 @@ static int st_run(struct cdm_ctx *ctx)
 			pause();
 	case ST_EXIT:
 		_exit(7);
+	case ST_KMSG:
+		return write_kmsg(ctx);
 	case ST_FORK_HANG:
 		if (fork() == 0) {
 			for (;;)

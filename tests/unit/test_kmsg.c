@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "kmsg.h"
+#include "runner.h"
 #include "tap.h"
 
 /* real message shapes from mm/, lib/ and kernel/ are classified right */
@@ -46,4 +47,38 @@ TEST(kmsg_record_parse)
 	CHECK(e.cls == CDM_K_WARNING);
 	free(e.text);
 	CHECK(!kmsg_parse("garbage", 7, &e));
+}
+
+/* a kernel WARNING during a case fails it, naming the record; the same
+ * text from user space, or with kmsg_fail off, does not */
+TEST(kmsg_verdict)
+{
+	struct cdm_kevent k = { .seq = 1, .level = 4, .facility = 0,
+				.cls = CDM_K_WARNING,
+				.text = "WARNING: CPU: 0 PID: 9 at mm/migrate.c:1" };
+	struct cdm_common on = { .kmsg_fail = true }, off = { .kmsg_fail = false };
+	struct cdm_case_res c;
+
+	case_res_init(&c);
+	kev_add(&c.kev, &k);
+	cdm_kmsg_verdict(&off, &c);
+	CHECK(c.verdict == CDM_PASS);
+	cdm_kmsg_verdict(&on, &c);
+	CHECK(c.verdict == CDM_FAIL);
+	CHECK_CONTAINS(c.reason, "kernel warning during the case: WARNING: CPU: 0");
+	case_res_free(&c);
+	case_res_init(&c);
+	k.facility = 1;
+	kev_add(&c.kev, &k);
+	cdm_kmsg_verdict(&on, &c);
+	CHECK(c.verdict == CDM_PASS, "user-space record failed the case");
+	case_res_free(&c);
+	/* a worse verdict (a crash) is not softened to FAIL */
+	case_res_init(&c);
+	k.facility = 0;
+	kev_add(&c.kev, &k);
+	case_res_verdict(&c, CDM_CRASH, "killed by signal 11");
+	cdm_kmsg_verdict(&on, &c);
+	CHECK(c.verdict == CDM_CRASH);
+	case_res_free(&c);
 }
