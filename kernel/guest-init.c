@@ -231,6 +231,17 @@ static void __attribute__((noreturn)) hang_test(void)
 		pause();
 }
 
+static void redirect_stdin(void)
+{
+	int fd = open("/dev/null", O_RDONLY);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	if (fd != STDIN_FILENO)
+		close(fd);
+}
+
 static pid_t start_script(void)
 {
 	pid_t pid = fork();
@@ -243,6 +254,8 @@ static pid_t start_script(void)
 		return pid;
 	/* Own session: the script and its children form one group. */
 	setsid();
+	/* A script that reads stdin must not wait on the serial console. */
+	redirect_stdin();
 	execl("/bin/sh", "sh", GUEST_SCRIPT, (char *)NULL);
 	say("exec /bin/sh %s failed: %s", GUEST_SCRIPT, strerror(errno));
 	_exit(127);
@@ -321,6 +334,8 @@ static void set_env(void)
 	clearenv();
 	setenv("PATH", GUEST_PATH, 1);
 	setenv("HOME", "/tmp", 1);
+	/* The host root is read-only; /tmp is the guest's own tmpfs. */
+	setenv("TMPDIR", "/tmp", 1);
 	setenv("TERM", "linux", 1);
 }
 
