@@ -86,6 +86,22 @@ $(TEST_BIN): $(TEST_SRCS) $(LIB_OBJS) tests/unit/tap.h
 $(BENCH_BIN): tests/bench/bench.c $(LIB_OBJS)
 	$(call say,LD,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
+# --- the emulated node ---
+
+# our PID 1 for the guest: static, the initramfs has no libc
+$(BUILD)/guest-init: kernel/guest-init.c
+	@mkdir -p $(BUILD)
+	$(call say,CC,$<)$(CC) -static -O2 -std=gnu11 -Wall -Wextra -Werror -o $@ $<
+
+$(BUILD)/initramfs.cpio: $(BUILD)/guest-init kernel/mkinitramfs.sh
+	$(call say,CPIO,$@)kernel/mkinitramfs.sh $(BUILD)/guest-init $@
+
+initramfs: $(BUILD)/initramfs.cpio
+
+# the guest kernel, cached outside the clone (kernel/build.sh)
+kernel:
+	@kernel/build.sh >/dev/null
+
 # --- the two set-up commands of the README ---
 
 deps:
@@ -110,6 +126,6 @@ check-clang:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps run test bench check-clang clean
+.PHONY: all deps run test bench check-clang clean kernel initramfs
 
 -include $(OBJS:.o=.d)

@@ -12,7 +12,7 @@
 
 #include "dmirror.h"
 
-#define EBUSY_RETRIES 200
+#define EBUSY_RETRIES 20
 
 const char *dmirror_path(int minor, char *buf, size_t len)
 {
@@ -154,18 +154,18 @@ enum dmirror_memtype dmirror_probe_type(int fd, char *detail, size_t len)
 	struct dmirror_cmd cmd;
 	enum dmirror_memtype t = DMIRROR_UNKNOWN;
 	uint8_t snap = 0;
-	char d[96];
-	void *p;
+	char d[96], *p;
 	int r;
 
-	p = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+	/* page 0 migrates; page 1 receives the device's read-back copy */
+	p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED) {
 		snprintf(detail, len, "mmap failed: %s", strerror(errno));
 		return t;
 	}
-	memset(p, 0x5a, pg);
-	r = dmirror_ioctl(fd, DMIRROR_MIGRATE_TO_DEV, p, NULL, 1, &cmd);
+	memset(p, 0x5a, 2 * pg);
+	r = dmirror_ioctl(fd, DMIRROR_MIGRATE_TO_DEV, p, p + pg, 1, &cmd);
 	if (r) {
 		snprintf(detail, len, "MIGRATE_TO_DEV failed: %s", strerror(-r));
 		goto out;
@@ -180,6 +180,6 @@ enum dmirror_memtype dmirror_probe_type(int fd, char *detail, size_t len)
 		 snap_describe(snap, d, sizeof(d)));
 	dmirror_ioctl(fd, DMIRROR_MIGRATE_TO_SYS, p, NULL, 1, &cmd);
 out:
-	munmap(p, pg);
+	munmap(p, 2 * pg);
 	return t;
 }

@@ -70,6 +70,11 @@ int dmirror_open(int minor);		/* fd or -errno */
  * Issue one command. EINTR is retried; EBUSY (pages briefly locked or under
  * migration) is retried with a short back-off up to a bound. Returns 0 or
  * -errno; *cmd holds the kernel's outputs.
+ *
+ * ptr: READ fills it and WRITE takes data from it (npages pages each);
+ * MIGRATE_TO_DEV and EXCLUSIVE copy the range back into it through the
+ * device for verification, so it must hold npages pages too; SNAPSHOT
+ * writes npages bytes; MIGRATE_TO_SYS ignores it.
  */
 int dmirror_ioctl(int fd, unsigned long req, void *addr, void *ptr,
 		  uint64_t npages, struct dmirror_cmd *cmd);

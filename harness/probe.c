@@ -184,10 +184,11 @@ static void probe_spm(struct probe *p)
 	char *b = read_line_file("/sys/module/test_hmm/parameters/spm_addr_dev1");
 
 	if (a && b) {
-		bool on = strtoul(a, NULL, 0) && strtoul(b, NULL, 0);
+		unsigned long x = strtoul(a, NULL, 0), y = strtoul(b, NULL, 0);
+		bool on = x && y;
 
-		add(p, "dmirror.spm", on, "spm_addr_dev0=%s spm_addr_dev1=%s%s",
-		    a, b, on ? "" : " (both needed for coherent devices 2 and 3)");
+		add(p, "dmirror.spm", on, "spm_addr_dev0=0x%lx spm_addr_dev1=0x%lx%s",
+		    x, y, on ? "" : " (both needed for coherent devices 2 and 3)");
 	}
 	free(a);
 	free(b);

@@ -18,6 +18,7 @@
 #include "child.h"
 #include "kmsg.h"
 #include "probe.h"
+#include "progress.h"
 #include "runner.h"
 #include "sysinfo.h"
 #include "version.h"
@@ -45,47 +46,6 @@ void cdm_install_stop_handlers(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-}
-
-struct progress {
-	bool on;
-	int ncases;
-	int done;
-	uint64_t t_run;
-	uint64_t t_case;
-	uint64_t last_draw;
-	const char *name;
-};
-
-static void progress_draw(struct progress *p, bool force)
-{
-	char el[32], eta[32], line[512];
-	uint64_t now = cdm_now_ns();
-	double run_s, per;
-
-	if (!p->on || (!force && now - p->last_draw < 500000000ull))
-		return;
-	p->last_draw = now;
-	run_s = (now - p->t_run) / 1e9;
-	fmt_hms(el, sizeof(el), run_s);
-	if (p->done) {
-		per = run_s / p->done;
-		fmt_hms(eta, sizeof(eta), per * (p->ncases - p->done) -
-			(now - p->t_case) / 1e9);
-	} else {
-		snprintf(eta, sizeof(eta), "--:--");
-	}
-	snprintf(line, sizeof(line),
-		 "\r\033[K[case %d/%d] %.60s  elapsed %s  ETA %s", p->done + 1,
-		 p->ncases, p->name, el, eta);
-	if (write(STDERR_FILENO, line, strlen(line)) < 0)
-		p->on = false;
-}
-
-static void progress_clear(struct progress *p)
-{
-	if (p->on && write(STDERR_FILENO, "\r\033[K", 4) < 0)
-		p->on = false;
 }
 
 /* --- child-message decoding --- */
@@ -274,7 +234,7 @@ static pid_t spawn_case(const struct cdm_case_spec *cs, int *rfd)
 }
 
 static void run_case(const struct cdm_case_spec *cs, struct cdm_case_res *c,
-		     struct progress *pg)
+		     struct cdm_progress *pg)
 {
 	struct collect cl = { .res = c };
 	uint64_t t0 = cdm_now_ns(), deadline, kill_at = 0;
@@ -399,7 +359,7 @@ static int finish_case(struct cdm_sink *sink, const struct cdm_case_spec *cs,
 int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 		const struct cdm_run_opts *o, struct cdm_run_totals *t)
 {
-	struct progress pg = { .on = o->progress, .ncases = job->ncases };
+	struct cdm_progress pg;
 	struct cdm_case_res *res;
 	struct cdm_run_info info;
 	struct cdm_kmsg k;
@@ -417,7 +377,7 @@ int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 		return -1;
 	}
 	res = xcalloc(job->ncases, sizeof(*res));
-	pg.t_run = cdm_now_ns();
+	progress_init(&pg, o->progress, job->ncases);
 	for (i = 0; i < job->ncases && !cdm_stop_signal; i++) {
 		const struct cdm_case_spec *cs = &job->cases[i];
 		struct cdm_kevents between = { 0 };
@@ -430,9 +390,7 @@ int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 			rc = sink->case_start(sink, i, cs->name);
 		if (rc)
 			break;
-		pg.name = cs->name;
-		pg.t_case = cdm_now_ns();
-		progress_draw(&pg, true);
+		progress_case(&pg, cs->name);
 		run_case(cs, &res[i], &pg);
 		ran = i + 1;
 		progress_clear(&pg);
