@@ -7,3 +7,4 @@
 X(stream)
 X(numa_migrate)
 X(selftest)
+X(migrate)

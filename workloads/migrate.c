@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrate: round trips system RAM -> device -> system RAM through the
+ * migrate_vma_* helpers, driven by test_hmm's MIGRATE_TO_DEV and
+ * MIGRATE_TO_SYS ioctls, on private or coherent device memory.
+ *
+ * Each iteration writes a fresh generation of self-describing data, moves
+ * it to the device, checks with SNAPSHOT that every page landed there and
+ * with the device's own read-back that the data came along, moves it back,
+ * checks placement again and reads it with the CPU. cpages is recorded but
+ * never trusted: on 6.1 MIGRATE_TO_DEV can report 0 for pages that moved.
+ *
+ * MIGRATE_TO_DEV also copies the range back through the device for
+ * verification (test_hmm does this inside the ioctl), so its time includes
+ * one device read of the buffer; MIGRATE_TO_SYS is the bare migration.
+ * A CPU memcpy of the same size is measured in the same case, so each
+ * migration figure has its baseline next to it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "dmwork.h"
+#include "pattern.h"
+
+struct mig_cfg {
+	int device;
+	uint64_t size;
+	bool thp;
+	uint64_t batch;
+	int partial;
+	int64_t corrupt;
+};
+
+enum { PARTIAL_FAIL, PARTIAL_RECORD };
+
+static const struct cdm_opt mig_opts[] = {
+	DM_OPT_DEVICE(struct mig_cfg, device),
+	{ "size", CDM_T_SIZE, OPT_FIELD(struct mig_cfg, size), "16M", 4096,
+	  1073741824.0, NULL, CDM_OF_PAGE_ALIGNED,
+	  "bytes moved each way per iteration (a coherent device holds 256M)" },
+	DM_OPT_THP(struct mig_cfg, thp),
+	{ "batch", CDM_T_SIZE, OPT_FIELD(struct mig_cfg, batch), "0", 0,
+	  1073741824.0, NULL, CDM_OF_PAGE_ALIGNED,
+	  "bytes per ioctl, one latency sample each (0: the whole buffer in one call)" },
+	{ "partial", CDM_T_ENUM, OPT_FIELD(struct mig_cfg, partial), "fail", 0,
+	  0, "fail|record", 0,
+	  "pages that do not move (device memory exhausted): fail the case, or record the counts and go on" },
+	{ "corrupt_page", CDM_T_INT, OPT_FIELD(struct mig_cfg, corrupt), "-1",
+	  -1, 1e9, NULL, 0,
+	  "proves verification is live: write garbage into this page through the device (dmirror WRITE) while it is device-resident (-1: never)" },
+	CDM_OPT_END
+};
+
+struct mig {
+	int fd;
+	struct dm_buf buf;
+	char *back;		/* the device's read-back copy */
+	char *copy;		/* memcpy baseline target */
+	size_t batch_pages;
+	int m_dev_bw, m_sys_bw, m_dev_page, m_sys_page, m_dev_op, m_sys_op;
+	int m_memcpy;
+	uint64_t cpages_zero;	/* MIGRATE_TO_DEV calls that reported 0 */
+	uint64_t partial;	/* pages that did not move, summed */
+};
+
+static bool mig_supported(const void *cfg, char *why, size_t len)
+{
+	const struct mig_cfg *c = cfg;
+
+	if (c->device == DM_DEV_COHERENT && c->size > DM_COHERENT_BYTES &&
+	    c->partial == PARTIAL_FAIL) {
+		snprintf(why, len,
+			 "size %lluM exceeds the 256M a coherent test_hmm device holds (set partial=record to measure the overflow)",
+			 (unsigned long long)(c->size >> 20));
+		return false;
+	}
+	return dm_supported(c->device, why, len);
+}
+
+static const char *mig_devtype(const void *cfg)
+{
+	return dm_devtype(((const struct mig_cfg *)cfg)->device);
+}
+
+/* newer test_hmm has a FLAGS ioctl (and device THP); 6.1 has neither */
+static void note_thp_support(struct cdm_ctx *ctx, int fd, bool thp)
+{
+	struct dmirror_cmd cmd = { 0 };
+	int r = ioctl(fd, _IOWR('H', 0x08, struct dmirror_cmd), &cmd);
+
+	if (r && (errno == ENOTTY || errno == EINVAL))
+		cdm_info(ctx, "device_thp", "unsupported by this test_hmm: %s",
+			 thp ? "THP source pages are split into base pages on the way" :
+			 "not requested");
+	else
+		cdm_info(ctx, "device_thp", "FLAGS ioctl present (newer test_hmm)");
+}
+
+static int mig_setup(struct cdm_ctx *ctx)
+{
+	const struct mig_cfg *cfg = cdm_cfg(ctx);
+	struct mig *m = calloc(1, sizeof(*m));
+	size_t pg = cdm_page_size();
+
+	if (!m)
+		return -ENOMEM;
+	m->fd = -1;
+	cdm_set_priv(ctx, m);
+	m->fd = dm_open(ctx, cfg->device, 0);
+	if (m->fd < 0)
+		return -1;
+	if (dm_buf_map(ctx, &m->buf, cfg->size, cfg->thp))
+		return -1;
+	m->back = malloc(cfg->size);
+	m->copy = malloc(cfg->size);
+	if (!m->back || !m->copy)
+		return cdm_skip(ctx, "cannot allocate 2 x %llu bytes",
+				(unsigned long long)cfg->size);
+	m->batch_pages = cfg->batch ? cfg->batch / pg : m->buf.npages;
+	if (m->batch_pages > m->buf.npages)
+		m->batch_pages = m->buf.npages;
+	m->m_dev_bw = cdm_metric(ctx, "to_dev_bw", "GB/s", CDM_HIGHER_IS_BETTER);
+	m->m_sys_bw = cdm_metric(ctx, "to_sys_bw", "GB/s", CDM_HIGHER_IS_BETTER);
+	m->m_dev_page = cdm_metric(ctx, "to_dev_page", "ns", CDM_LOWER_IS_BETTER);
+	m->m_sys_page = cdm_metric(ctx, "to_sys_page", "ns", CDM_LOWER_IS_BETTER);
+	m->m_dev_op = cdm_metric(ctx, "to_dev_op", "us", CDM_LOWER_IS_BETTER);
+	m->m_sys_op = cdm_metric(ctx, "to_sys_op", "us", CDM_LOWER_IS_BETTER);
+	m->m_memcpy = cdm_metric(ctx, "memcpy_bw", "GB/s", CDM_HIGHER_IS_BETTER);
+	note_thp_support(ctx, m->fd, cfg->thp);
+	return 0;
+}
+
+/* move the buffer one way in batches; returns total ns or 0 on error */
+static uint64_t move(struct cdm_ctx *ctx, struct mig *m, bool to_dev)
+{
+	size_t pg = cdm_page_size(), i;
+	unsigned long req = to_dev ? DMIRROR_MIGRATE_TO_DEV : DMIRROR_MIGRATE_TO_SYS;
+	uint64_t total = 0, ns;
+
+	for (i = 0; i < m->buf.npages; i += m->batch_pages) {
+		size_t n = m->buf.npages - i < m->batch_pages ?
+			   m->buf.npages - i : m->batch_pages;
+		struct dmirror_cmd cmd;
+		int r;
+
+		r = dm_timed(m->fd, req, m->buf.p + i * pg,
+			     to_dev ? m->back + i * pg : NULL, n, &cmd, &ns);
+		if (r == -ENOMEM) {
+			cdm_info(ctx, "enomem", "MIGRATE_TO_%s returned ENOMEM at page %zu",
+				 to_dev ? "DEV" : "SYS", i);
+			cdm_fail(ctx, "device memory exhausted (ENOMEM) at page %zu", i);
+			return 0;
+		}
+		if (r)
+			return cdm_error(ctx, "MIGRATE_TO_%s at page %zu: %s",
+					 to_dev ? "DEV" : "SYS", i, strerror(-r)), 0;
+		if (to_dev && cmd.cpages == 0)
+			m->cpages_zero++;
+		cdm_sample(ctx, to_dev ? m->m_dev_op : m->m_sys_op, ns / 1e3);
+		total += ns;
+	}
+	return total ? total : 1;
+}
+
+static void sample_bw(struct cdm_ctx *ctx, struct mig *m, int bw, int page,
+		      uint64_t ns)
+{
+	cdm_sample(ctx, bw, (double)m->buf.len / ns);
+	cdm_sample(ctx, page, (double)ns / m->buf.npages);
+}
+
+/* pages still in system RAM after MIGRATE_TO_DEV: exhausted device memory */
+static int check_on_device(struct cdm_ctx *ctx, struct mig *m)
+{
+	const struct mig_cfg *cfg = cdm_cfg(ctx);
+	struct dm_where w;
+	uint8_t *snap;
+	int r;
+
+	if (cfg->partial == PARTIAL_FAIL)
+		return dm_check_where(ctx, m->fd, &m->buf, DM_ON_DEVICE,
+				      "after MIGRATE_TO_DEV", NULL);
+	snap = malloc(m->buf.npages);
+	if (!snap)
+		return cdm_error(ctx, "out of memory for a snapshot");
+	r = dm_where(m->fd, &m->buf, snap, &w);
+	free(snap);
+	if (r)
+		return cdm_error(ctx, "SNAPSHOT: %s", strerror(-r));
+	if (w.local != m->buf.npages) {
+		/* asked for: count what did not move, and carry on */
+		m->partial += m->buf.npages - w.local;
+		cdm_info(ctx, "partial_pages", "%llu pages stayed in system RAM over the run (device memory exhausted)",
+			 (unsigned long long)m->partial);
+	}
+	return 0;
+}
+
+/* a device write between phases that no verification step expects */
+static int corrupt_behind_back(struct cdm_ctx *ctx, struct mig *m)
+{
+	const struct mig_cfg *cfg = cdm_cfg(ctx);
+	size_t pg = cdm_page_size();
+	struct dmirror_cmd cmd;
+	char *junk;
+	int r;
+
+	if (cfg->corrupt < 0 || (size_t)cfg->corrupt >= m->buf.npages)
+		return 0;
+	junk = malloc(pg);
+	if (!junk)
+		return cdm_error(ctx, "out of memory");
+	memset(junk, 0xa5, pg);
+	r = dmirror_ioctl(m->fd, DMIRROR_WRITE, m->buf.p + cfg->corrupt * pg,
+			  junk, 1, &cmd);
+	free(junk);
+	if (r)
+		return cdm_error(ctx, "dmirror WRITE for corrupt_page: %s",
+				 strerror(-r));
+	return 0;
+}
+
+static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
+{
+	uint64_t ns, t0;
+
+	pat_fill(m->buf.p, m->buf.len, cdm_seed(ctx), gen);
+	t0 = cdm_now_ns();
+	memcpy(m->copy, m->buf.p, m->buf.len);
+	cdm_sample(ctx, m->m_memcpy, (double)m->buf.len / (cdm_now_ns() - t0));
+	ns = move(ctx, m, true);
+	if (!ns)
+		return -1;
+	sample_bw(ctx, m, m->m_dev_bw, m->m_dev_page, ns);
+	if (check_on_device(ctx, m) < 0)
+		return -1;
+	/* the device's view of the data, without a CPU touch that would
+	 * fault private pages back */
+	if (!dm_check_data(ctx, m->back, m->buf.len, gen, "device read-back after MIGRATE_TO_DEV"))
+		return 0;
+	if (corrupt_behind_back(ctx, m) < 0)
+		return -1;
+	ns = move(ctx, m, false);
+	if (!ns)
+		return -1;
+	sample_bw(ctx, m, m->m_sys_bw, m->m_sys_page, ns);
+	if (dm_check_where(ctx, m->fd, &m->buf, DM_IN_SYSTEM,
+			   "after MIGRATE_TO_SYS", NULL) < 0)
+		return -1;
+	dm_check_data(ctx, m->buf.p, m->buf.len, gen,
+		      "CPU read after MIGRATE_TO_SYS");
+	return 0;
+}
+
+static int mig_run(struct cdm_ctx *ctx)
+{
+	struct mig *m = cdm_priv(ctx);
+	uint32_t gen = 0;
+
+	while (cdm_iter(ctx)) {
+		if (mig_iteration(ctx, m, ++gen) < 0)
+			return -1;
+	}
+	cdm_info(ctx, "pages", "%zu", m->buf.npages);
+	cdm_info(ctx, "cpages_zero", "%llu MIGRATE_TO_DEV calls reported cpages=0 (placement is judged by SNAPSHOT)",
+		 (unsigned long long)m->cpages_zero);
+	if (!cdm_failed(ctx))
+		cdm_info(ctx, "integrity", "ok");
+	return 0;
+}
+
+static void mig_teardown(struct cdm_ctx *ctx)
+{
+	struct mig *m = cdm_priv(ctx);
+
+	if (!m)
+		return;
+	dm_buf_unmap(&m->buf);
+	free(m->back);
+	free(m->copy);
+	if (m->fd >= 0)
+		close(m->fd);
+	free(m);
+}
+
+const struct cdm_workload cdm_wl_migrate = {
+	.name = "migrate",
+	.summary = "system<->device round trips via migrate_vma (MIGRATE_TO_DEV/SYS)",
+	.backend = "dmirror",
+	.opts = mig_opts,
+	.cfg_size = sizeof(struct mig_cfg),
+	.supported = mig_supported,
+	.device_type = mig_devtype,
+	.setup = mig_setup,
+	.run = mig_run,
+	.teardown = mig_teardown,
+};
