@@ -94,7 +94,7 @@ tree_version() {
 
 # Checks a KSRC tree and sets src_tree, src_version, src_id.
 use_local_tree() {
-	[ -d "$KSRC" ] || die "KSRC=$KSRC is not a directory"
+	[ -d "$KSRC" ] || die "KSRC=$KSRC is not a directory (or not accessible)"
 	src_tree=$(cd "$KSRC" && pwd)
 	grep -q '^VERSION = ' "$src_tree/Makefile" 2>/dev/null &&
 		grep -q '^PATCHLEVEL = ' "$src_tree/Makefile" ||
