@@ -286,6 +286,22 @@ void cdm_info(struct cdm_ctx *ctx, const char *key, const char *fmt, ...)
 	send_str_rec(ctx, W_INFO, key, val);
 }
 
+void cdm_subcase(struct cdm_ctx *ctx, const char *name,
+		 const char *device_type, int verdict, const char *reason,
+		 uint64_t elapsed_ns, const char *log)
+{
+	size_t start = wire_begin(&ctx->out, W_SUBCASE);
+
+	wire_str(&ctx->out, name);
+	wire_str(&ctx->out, device_type);
+	wire_u32(&ctx->out, verdict);
+	wire_str(&ctx->out, reason);
+	wire_u64(&ctx->out, elapsed_ns);
+	wire_str(&ctx->out, log);
+	wire_end(&ctx->out, start);
+	flush(ctx);
+}
+
 void cdm_log(struct cdm_ctx *ctx, const char *fmt, ...)
 {
 	char msg[1024];

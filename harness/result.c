@@ -154,6 +154,9 @@ void case_res_free(struct cdm_case_res *c)
 	kv_free(&c->info);
 	kev_free(&c->kev);
 	sb_free(&c->log);
+	for (i = 0; i < c->nsubs; i++)
+		case_res_free(&c->subs[i]);
+	free(c->subs);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -104,6 +104,10 @@ struct cdm_case_res {
 	struct cdm_kvlist info;
 	struct cdm_kevents kev;
 	struct sbuf log;
+	/* results a workload reports for tests it ran itself (upstream
+	 * selftests); each becomes a case row of its own */
+	struct cdm_case_res *subs;
+	size_t nsubs;
 };
 
 void case_res_init(struct cdm_case_res *c);

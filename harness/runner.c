@@ -57,6 +57,38 @@ struct collect {
 	bool got_verdict;
 };
 
+static void add_subcase(struct cdm_case_res *c, struct wire_rd *rd)
+{
+	struct cdm_case_res *s;
+	char *name, *log;
+	int verdict;
+
+	c->subs = xrealloc(c->subs, (c->nsubs + 1) * sizeof(*c->subs));
+	s = &c->subs[c->nsubs++];
+	case_res_init(s);
+	name = wire_get_str(rd);
+	s->name = xasprintf("%s/%s", c->name, name);
+	/* identity across runs: the parent's, plus the test's name */
+	s->match_key = xasprintf("%s/%s", c->match_key, name);
+	free(name);
+	s->device_type = wire_get_str(rd);
+	verdict = wire_get_u32(rd);
+	free(s->reason);
+	s->reason = wire_get_str(rd);
+	s->verdict = verdict < CDM_NVERDICTS ? verdict : CDM_ERROR;
+	s->elapsed_ns = wire_get_u64(rd);
+	log = wire_get_str(rd);
+	sb_adds(&s->log, log);
+	free(log);
+	s->workload = xstrdup(c->workload);
+	s->backend = xstrdup(c->backend);
+	s->params = xstrdup(c->params);
+	s->seed = c->seed;
+	s->end_wall = cdm_wall_ns();
+	s->start_wall = s->end_wall - s->elapsed_ns;
+	kv_set(&s->info, "parent_case", c->name);
+}
+
 static void handle_msg(struct collect *cl, uint32_t type, struct wire_rd *rd)
 {
 	struct cdm_case_res *c = cl->res;
@@ -109,6 +141,9 @@ static void handle_msg(struct collect *cl, uint32_t type, struct wire_rd *rd)
 		break;
 	case W_DONE:
 		cl->done = true;
+		break;
+	case W_SUBCASE:
+		add_subcase(c, rd);
 		break;
 	}
 }
@@ -347,6 +382,23 @@ static void init_case_res(struct cdm_case_res *c, const struct cdm_case_spec *cs
 	c->seed = cs->seed;
 }
 
+/* sub-results take sequence numbers after the job's own cases */
+static int finish_subcases(struct cdm_sink *sink, struct cdm_case_res *c,
+			   int *next_seq, const struct cdm_run_opts *o,
+			   int ncases)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsubs; i++) {
+		c->subs[i].seq = (*next_seq)++;
+		if (sink->case_done(sink, &c->subs[i]))
+			return -1;
+		if (o->format == CDM_OUT_TEXT)
+			print_case_line(&c->subs[i], ncases);
+	}
+	return 0;
+}
+
 static int finish_case(struct cdm_sink *sink, const struct cdm_case_spec *cs,
 		       struct cdm_case_res *c, struct cdm_kmsg *k)
 {
@@ -366,7 +418,7 @@ int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 	const char *status = "completed";
 	char reason[128] = "";
 	size_t i, ran = 0;
-	int rc = 0;
+	int rc = 0, next_seq = job->ncases;
 
 	memset(t, 0, sizeof(*t));
 	kmsg_open(&k);
@@ -398,6 +450,9 @@ int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 		t->verdicts[res[i].verdict]++;
 		if (o->format == CDM_OUT_TEXT)
 			print_case_line(&res[i], job->ncases);
+		if (!rc)
+			rc = finish_subcases(sink, &res[i], &next_seq, o,
+					     job->ncases);
 		pg.done++;
 		if (rc)
 			break;

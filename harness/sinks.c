@@ -189,10 +189,14 @@ void print_case_line(const struct cdm_case_res *c, int ncases)
 	size_t i, shown = 0;
 
 	sb_init(&sb);
-	sb_addf(&sb, "[%*d/%d] %-5s %s (%s/%s) %.2fs",
-		ncases >= 10 ? 2 : 1, c->seq + 1, ncases,
-		cdm_verdict_name(c->verdict), c->name, c->backend,
-		c->device_type ? c->device_type : "?", c->elapsed_ns / 1e9);
+	if (c->seq < ncases)
+		sb_addf(&sb, "[%*d/%d] ", ncases >= 10 ? 2 : 1, c->seq + 1,
+			ncases);
+	else	/* a sub-result of the case above (an upstream test) */
+		sb_addf(&sb, "   %*s", ncases >= 10 ? 2 * 2 + 1 : 3, "");
+	sb_addf(&sb, "%-5s %s (%s/%s) %.2fs", cdm_verdict_name(c->verdict),
+		c->name, c->backend, c->device_type ? c->device_type : "?",
+		c->elapsed_ns / 1e9);
 	for (i = 0; i < c->nmetrics && shown < 3; i++) {
 		const struct cdm_metric_res *m = &c->metrics[i];
 		char med[32];

@@ -234,8 +234,9 @@ static int check_layout(const struct vm_args *a)
 		return cdm_err("--spm-base %s: the 512M reservation ends at 0x%llx, past the guest RAM above 4 GiB (ends at 0x%llx with --mem %s)",
 			       b, (unsigned long long)(a->spm_base + SPM_TOTAL),
 			       (unsigned long long)end, m);
-	if (a->cpus < 1 || a->cpus > 64)
-		return cdm_err("--cpus %lld: expected 1..64", (long long)a->cpus);
+	if (a->cpus < 1 || a->cpus > 64 || (a->cpus > 1 && a->cpus % 2))
+		return cdm_err("--cpus %lld: expected 1 or an even number up to 64 (the CPUs split evenly over two NUMA nodes, one socket each)",
+			       (long long)a->cpus);
 	if (a->append && (strstr(a->append, "memmap=") ||
 			  strstr(a->append, "test_hmm.spm_addr")))
 		return cdm_err("--append: memmap= and test_hmm.spm_addr_dev* are set by cdmbench; use --spm-base to move the reservation");
@@ -276,8 +277,15 @@ static char **qemu_argv(struct vm *vm, const char *accel, const char *console,
 	v[n++] = xstrdup(accel);
 	v[n++] = xstrdup("-cpu");
 	v[n++] = xstrdup(!strcmp(accel, "kvm") ? "host" : "max");
+	/*
+	 * One socket per NUMA node: two cores of one socket in different
+	 * nodes make the guest kernel WARN at boot (llc-sibling not on the
+	 * same node), which would taint every run.
+	 */
 	v[n++] = xstrdup("-smp");
-	v[n++] = xasprintf("%lld", (long long)a->cpus);
+	v[n++] = xasprintf("%lld,sockets=%d,cores=%lld,threads=1",
+			   (long long)a->cpus, a->cpus > 1 ? 2 : 1,
+			   a->cpus > 1 ? (long long)a->cpus / 2 : 1);
 	v[n++] = xstrdup("-m");
 	v[n++] = xasprintf("%lluM", (unsigned long long)(a->mem / MIB));
 	/* two NUMA nodes, half the RAM each, so move_pages has somewhere to go */
@@ -308,7 +316,8 @@ static char **qemu_argv(struct vm *vm, const char *accel, const char *console,
 	v[n++] = xstrdup("-append");
 	v[n++] = xstrdup(vm->append);
 	v[n++] = xstrdup("-virtfs");
-	v[n++] = xstrdup("local,path=/,mount_tag=hostroot,security_model=none,readonly=on");
+	/* remap: / spans several file systems whose inode numbers collide */
+	v[n++] = xstrdup("local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap");
 	v[n++] = xstrdup("-virtfs");
 	v[n++] = xasprintf("local,path=%s,mount_tag=cdmout,security_model=none",
 			   vm->share);
@@ -566,6 +575,22 @@ static char *run_script(const struct vm *vm, const char *job_abs)
 		sb_adds(&sb, "export CDMBENCH_HOSTNAME=");
 		sh_quote(&sb, host);
 		sb_adds(&sb, "-guest\n");
+	}
+	{
+		/* upstream selftests built from the same tree, next to bzImage */
+		char *dir = xstrdup(vm->kernel), *slash = strrchr(dir, '/');
+		char *st;
+
+		if (slash)
+			*slash = 0;
+		st = xasprintf("%s/selftests", dir);
+		if (access(st, X_OK) == 0) {
+			sb_adds(&sb, "export CDMBENCH_SELFTESTS=");
+			sh_quote(&sb, st);
+			sb_addc(&sb, '\n');
+		}
+		free(st);
+		free(dir);
 	}
 	if (a->exec_argc) {
 		sb_adds(&sb, "exec ");

@@ -28,6 +28,7 @@ enum cdm_wire_type {
 	W_DEVTYPE,
 	W_VERDICT,
 	W_DONE,
+	W_SUBCASE,
 	/* guest -> host stream */
 	S_RUN = 100,
 	S_CASE_START,

@@ -99,6 +99,14 @@ int cdm_skip(struct cdm_ctx *ctx, const char *fmt, ...) __printf(2, 3);
 /* an error in the harness or environment rather than in what is tested */
 int cdm_error(struct cdm_ctx *ctx, const char *fmt, ...) __printf(2, 3);
 bool cdm_failed(struct cdm_ctx *ctx);
+/*
+ * Report the result of a test the workload ran itself (an upstream
+ * selftest): it is stored as a case of its own, named "<case>/<name>",
+ * next to the case that ran it.
+ */
+void cdm_subcase(struct cdm_ctx *ctx, const char *name,
+		 const char *device_type, int verdict, const char *reason,
+		 uint64_t elapsed_ns, const char *log);
 /* a message shown to the user and stored with the case */
 void cdm_log(struct cdm_ctx *ctx, const char *fmt, ...) __printf(2, 3);
 

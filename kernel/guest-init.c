@@ -35,6 +35,9 @@
 #include <unistd.h>
 
 #define NEWROOT		"/newroot"
+#define LOWER		"/hostroot"
+#define RWDIR		"/rw"
+#define OVERLAY_OPTS	"lowerdir=" LOWER ",upperdir=" RWDIR "/upper,workdir=" RWDIR "/work"
 #define SHARE_DIR	"/run/cdmbench"
 #define GUEST_SCRIPT	SHARE_DIR "/guest.sh"
 #define GUEST_RC	SHARE_DIR "/guest.rc"
@@ -151,19 +154,42 @@ static int mount_early(void)
 }
 
 /*
- * The host root is read-only, so the places the guest writes to (/run,
- * /tmp) get their own tmpfs, and the writable share is mounted inside the
- * /run tmpfs where its mount point can be created.
+ * The guest's root: the host root (9p, read-only) under a tmpfs overlay, so
+ * every host path is visible at its own name, /tmp included (a clone of
+ * the project in /tmp, the job file, the binary), and writable without
+ * touching the host. A kernel without OVERLAY_FS gets the read-only root
+ * with a tmpfs on /tmp instead; paths under the host's /tmp then vanish.
  */
+static int mount_root_layers(void)
+{
+	const unsigned long nodev = MS_NOSUID | MS_NODEV;
+
+	if (make_dir(LOWER, 0755) || mount_9p("hostroot", LOWER, MS_RDONLY))
+		return -1;
+	if (make_dir(RWDIR, 0755) == 0 &&
+	    do_mount("tmpfs", RWDIR, "tmpfs", 0, "mode=0755") == 0 &&
+	    make_dir(RWDIR "/upper", 0755) == 0 &&
+	    make_dir(RWDIR "/work", 0755) == 0 &&
+	    mount("overlay", NEWROOT, "overlay", 0, OVERLAY_OPTS) == 0)
+		return 0;
+	say("no overlay (%s): host root read-only, tmpfs on /tmp",
+	    strerror(errno));
+	if (mount(LOWER, NEWROOT, NULL, MS_BIND | MS_REC, NULL)) {
+		say("bind mount of the host root failed: %s", strerror(errno));
+		return -1;
+	}
+	return do_mount("tmpfs", NEWROOT "/tmp", "tmpfs", nodev, "mode=1777");
+}
+
+/* the writable share sits in a /run tmpfs, where its mount point can be made */
 static int mount_newroot(void)
 {
 	const unsigned long nodev = MS_NOSUID | MS_NODEV;
 
-	if (mount_9p("hostroot", NEWROOT, MS_RDONLY) ||
+	if (mount_root_layers() ||
 	    do_mount("tmpfs", NEWROOT "/run", "tmpfs", nodev, "mode=0755") ||
 	    make_dir(NEWROOT SHARE_DIR, 0755) ||
 	    mount_9p("cdmout", NEWROOT SHARE_DIR, 0) ||
-	    do_mount("tmpfs", NEWROOT "/tmp", "tmpfs", nodev, "mode=1777") ||
 	    do_mount("proc", NEWROOT "/proc", "proc", 0, NULL) ||
 	    do_mount("sysfs", NEWROOT "/sys", "sysfs", 0, NULL) ||
 	    do_mount("devtmpfs", NEWROOT "/dev", "devtmpfs", 0, NULL) ||
