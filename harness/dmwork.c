@@ -182,3 +182,38 @@ int dm_timed(int fd, unsigned long req, void *addr, void *ptr,
 	*ns = cdm_now_ns() - t0;
 	return r;
 }
+
+int dm_corrupt_page(struct cdm_ctx *ctx, int fd, const struct dm_buf *b,
+		    int64_t page)
+{
+	size_t pg = cdm_page_size();
+	struct dmirror_cmd cmd;
+	char *junk;
+	int r;
+
+	if (page < 0 || (size_t)page >= b->npages)
+		return 0;
+	junk = malloc(pg);
+	if (!junk)
+		return cdm_error(ctx, "out of memory");
+	memset(junk, 0xa5, pg);
+	r = dmirror_ioctl(fd, DMIRROR_WRITE, b->p + page * pg, junk, 1, &cmd);
+	free(junk);
+	if (r)
+		return cdm_error(ctx, "dmirror WRITE for corrupt_page: %s",
+				 strerror(-r));
+	return 0;
+}
+
+const char *dm_placement(const struct dm_where *w, size_t npages, char *buf,
+			 size_t len)
+{
+	if (w->local == npages)
+		snprintf(buf, len, "device");
+	else if (w->system == npages)
+		snprintf(buf, len, "system");
+	else
+		snprintf(buf, len, "mixed (%zu device, %zu other device, %zu system, %zu unmapped)",
+			 w->local, w->remote, w->system, w->none);
+	return buf;
+}

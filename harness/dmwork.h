@@ -77,4 +77,15 @@ bool dm_check_data(struct cdm_ctx *ctx, const void *data, size_t len,
 int dm_timed(int fd, unsigned long req, void *addr, void *ptr,
 	     uint64_t npages, struct dmirror_cmd *cmd, uint64_t *ns);
 
+/*
+ * Write junk into one page through the device (dmirror WRITE), behind the
+ * workload's back, so a later data check can prove it is live. page < 0 or
+ * past the buffer: nothing. Returns 0, or -1 after cdm_error.
+ */
+int dm_corrupt_page(struct cdm_ctx *ctx, int fd, const struct dm_buf *b,
+		    int64_t page);
+/* "device", "system", or "mixed (N device, N system, ...)" for a where */
+const char *dm_placement(const struct dm_where *w, size_t npages, char *buf,
+			 size_t len);
+
 #endif
