@@ -111,8 +111,10 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	@tests/make-run.sh
 
+# the emulated node is part of the tests: build its kernel (cached) first
 test: deps
-	@$(MAKE) --no-print-directory all $(TEST_BIN)
+	@$(MAKE) --no-print-directory all $(TEST_BIN) initramfs
+	@kernel/build.sh >/dev/null
 	@tests/run.sh
 
 bench: deps

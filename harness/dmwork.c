@@ -56,7 +56,7 @@ int dm_open(struct cdm_ctx *ctx, int devsel, int index)
 	fd = dmirror_open(m);
 	if (fd < 0)
 		return cdm_error(ctx, "/dev/hmm_dmirror%d: %s", m, strerror(-fd));
-	cdm_info(ctx, index ? "device2" : "device", "/dev/hmm_dmirror%d (%s)", m,
+	cdm_info(ctx, "device", "/dev/hmm_dmirror%d (%s)", m,
 		 dm_devtype(devsel));
 	return fd;
 }

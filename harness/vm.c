@@ -436,7 +436,15 @@ static void remove_share(struct vm *vm)
 		unlink(f);
 		free(f);
 	}
-	rmdir(vm->share);
+	if (vm->a->job_path) {
+		const char *base = strrchr(vm->a->job_path, '/');
+		char *f = share_file(vm, base ? base + 1 : vm->a->job_path);
+
+		unlink(f);
+		free(f);
+	}
+	if (rmdir(vm->share))
+		cdm_warn("vm: could not remove %s: %s", vm->share, strerror(errno));
 }
 
 /* --- KVM: used only when a short probe boots through to our init --- */
@@ -968,6 +976,35 @@ static int store_logs(struct vm *vm, struct cdm_db *db, int64_t run_id)
 	return r;
 }
 
+/* same base name, so the job's default name is unchanged */
+static char *copy_job(struct vm *vm)
+{
+	const char *base = strrchr(vm->a->job_path, '/');
+	size_t len;
+	char *text = read_file(vm->a->job_path, 16 << 20, &len), *dst;
+
+	base = base ? base + 1 : vm->a->job_path;
+	if (!text) {
+		cdm_errno(errno, "%s", vm->a->job_path);
+		return NULL;
+	}
+	dst = share_file(vm, base);
+	if (write_file(dst, text, len)) {
+		cdm_errno(errno, "vm: cannot copy the job to %s", dst);
+		free(dst);
+		dst = NULL;
+	}
+	free(text);
+	if (dst) {
+		/* the guest sees the share as /run/cdmbench */
+		char *g = xasprintf("/run/cdmbench/%s", base);
+
+		free(dst);
+		dst = g;
+	}
+	return dst;
+}
+
 static int vm_run_job(struct vm *vm, struct cdm_job *job, const char *argv_s)
 {
 	struct replay rp = { .cur_seq = -1 };
@@ -978,9 +1015,10 @@ static int vm_run_job(struct vm *vm, struct cdm_job *job, const char *argv_s)
 	bool timed_out;
 	int r;
 
-	abs_job = realpath(vm->a->job_path, NULL);
+	/* the guest reads a copy in the share: host paths need not be visible */
+	abs_job = copy_job(vm);
 	if (!abs_job)
-		return cdm_errno(errno, "%s", vm->a->job_path), CDM_EXIT_USAGE;
+		return CDM_EXIT_USAGE;
 	if (strcmp(vm->a->db, CDM_DEFAULT_DB) == 0)
 		mkdir("results", 0755);
 	if (db_open(&db, vm->a->db, DB_WRITE)) {

@@ -17,7 +17,8 @@ set -eu
 RECIPE=1
 
 here=$(cd "$(dirname "$0")" && pwd)
-fragment=$here/cdmbench.config
+# CDMBENCH_FRAGMENT: another fragment (tests, custom guests)
+fragment=${CDMBENCH_FRAGMENT:-$here/cdmbench.config}
 
 usage() {
 	cat <<EOF
@@ -37,6 +38,7 @@ Environment:
   KSRC=DIR        build this kernel tree (>= 6.0) instead of the Debian one
   KPKG=NAME       Debian source package (default linux-source-6.1)
   CDMBENCH_CACHE  cache dir (default \${XDG_CACHE_HOME:-\$HOME/.cache}/cdmbench)
+  CDMBENCH_FRAGMENT  config fragment (default kernel/cdmbench.config)
 
 Output, in \$CDMBENCH_CACHE/kernel/<source>-<fragment hash>/:
   bzImage, config, kernel.json, build.log, include/{test_hmm_uapi.h,gup_test.h},

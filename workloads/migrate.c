@@ -32,6 +32,7 @@ struct mig_cfg {
 	uint64_t batch;
 	int partial;
 	int64_t corrupt;
+	int64_t instance;
 };
 
 enum { PARTIAL_FAIL, PARTIAL_RECORD };
@@ -42,6 +43,9 @@ static const struct cdm_opt mig_opts[] = {
 	  1073741824.0, NULL, CDM_OF_PAGE_ALIGNED,
 	  "bytes moved each way per iteration (a coherent device holds 256M)" },
 	DM_OPT_THP(struct mig_cfg, thp),
+	{ "instance", CDM_T_INT, OPT_FIELD(struct mig_cfg, instance), "0", 0,
+	  1, NULL, 0,
+	  "which device of the type: 0 (minor 0 private, 2 coherent) or 1 (minor 1, 3)" },
 	{ "batch", CDM_T_SIZE, OPT_FIELD(struct mig_cfg, batch), "0", 0,
 	  1073741824.0, NULL, CDM_OF_PAGE_ALIGNED,
 	  "bytes per ioctl, one latency sample each (0: the whole buffer in one call)" },
@@ -109,7 +113,7 @@ static int mig_setup(struct cdm_ctx *ctx)
 		return -ENOMEM;
 	m->fd = -1;
 	cdm_set_priv(ctx, m);
-	m->fd = dm_open(ctx, cfg->device, 0);
+	m->fd = dm_open(ctx, cfg->device, cfg->instance);
 	if (m->fd < 0)
 		return -1;
 	if (dm_buf_map(ctx, &m->buf, cfg->size, cfg->thp))
