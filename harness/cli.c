@@ -81,11 +81,15 @@ const struct cdm_cmd cdm_cmds[] = {
 	  "usage: cdmbench show [--db PATH] [--json] RUN\n"
 	  "\n"
 	  "RUN is a run id, 'last', or a prefix of the run's uuid.\n" },
-	{ "export", cmd_export, "export a run as JSON or CSV",
-	  "usage: cdmbench export [--db PATH] --format json|csv [-O FILE] RUN\n"
+	{ "export", cmd_export, "export a run as JSON, CSV, JUnit XML or TAP",
+	  "usage: cdmbench export [--db PATH] --format json|csv|junit|tap [-O FILE] RUN\n"
 	  "\n"
 	  "json: the run with its context, cases, metrics, summaries, samples and\n"
-	  "kernel events. csv: one row per sample (run, case, metric, seq, value).\n" },
+	  "kernel events. csv: one row per sample (run, case, metric, seq, value).\n"
+	  "junit, tap: one test per case for CI systems (skips as skipped, crashes\n"
+	  "and timeouts as errors), each with its evaluated expectations; the\n"
+	  "run's acceptance verdict as a suite property (junit) or the last line\n"
+	  "(tap). The exit status is 0 whatever the verdict: the CI reads it.\n" },
 	{ "db", cmd_db, "database maintenance: db check",
 	  "usage: cdmbench db check [--db PATH]\n"
 	  "\n"

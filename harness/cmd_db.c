@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "db.h"
+#include "expect.h"
 
 struct read_args {
 	const char *db;
@@ -533,6 +534,7 @@ int cmd_show(int argc, char **argv)
 		r = write_json(&d, id, stdout, false);
 	} else {
 		show_header(&d, id);
+		cdm_acceptance_print(&d, id, stdout);
 		show_cases(&d, id);
 		show_kevents(&d, id);
 	}
@@ -596,11 +598,13 @@ int cmd_export(int argc, char **argv)
 	if (parse_read_args("export", argc, argv, &a, true))
 		return CDM_EXIT_USAGE;
 	if (!a.format) {
-		cdm_err("export: --format json|csv is required");
+		cdm_err("export: --format json|csv|junit|tap is required");
 		return CDM_EXIT_USAGE;
 	}
-	if (strcmp(a.format, "json") && strcmp(a.format, "csv")) {
-		cdm_err("export: --format %s: expected json or csv", a.format);
+	if (strcmp(a.format, "json") && strcmp(a.format, "csv") &&
+	    strcmp(a.format, "junit") && strcmp(a.format, "tap")) {
+		cdm_err("export: --format %s: expected json, csv, junit or tap",
+			a.format);
 		return CDM_EXIT_USAGE;
 	}
 	if (open_read(&d, &a, &id))
@@ -611,6 +615,8 @@ int cmd_export(int argc, char **argv)
 		return CDM_EXIT_USAGE;
 	}
 	r = !strcmp(a.format, "json") ? write_json(&d, id, f, true) :
+	    !strcmp(a.format, "junit") ? cdm_export_junit(&d, id, f) :
+	    !strcmp(a.format, "tap") ? cdm_export_tap(&d, id, f) :
 		write_csv(&d, id, f);
 	if (fflush(f) || ferror(f)) {
 		cdm_errno(errno, "export: writing %s failed",

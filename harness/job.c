@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "expect.h"
 #include "job.h"
 
 #define GLOBAL "global"
@@ -584,6 +585,11 @@ static int make_case(struct expand *x)
 		void *base;
 
 		if (is_expect_key(e->key)) {
+			if (cdm_expect_check(e->key + 7, e->value, err,
+					     sizeof(err))) {
+				sb_free(&name);
+				return cdm_err("%s: %s", e->origin, err);
+			}
 			kv_set(&cs->expect, e->key + 7, e->value);
 			continue;
 		}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "child.h"
+#include "expect.h"
 #include "kmsg.h"
 #include "probe.h"
 #include "progress.h"
@@ -405,6 +406,7 @@ static int finish_case(struct cdm_sink *sink, const struct cdm_case_spec *cs,
 	kmsg_drain(k, &c->kev);
 	cdm_kmsg_verdict(&cs->common, c);
 	case_res_summarize(c);
+	cdm_expect_eval(&cs->expect, c);
 	return sink->case_done(sink, c);
 }
 

@@ -71,5 +71,5 @@ sqlite3 "$T_TMP/other.db" "create table t(x); insert into t values (1)"
 expect_err "another application's SQLite file" 2 "not a cdmbench one" "$CDM" run --db "$T_TMP/other.db" -w selftest
 expect_err "show: unknown run id" 2 "no run '42'" "$CDM" show --db "$DB" 42
 expect_err "show: database missing" 2 "no such database" "$CDM" show --db "$T_TMP/absent.db" 1
-expect_err "export: bad format" 2 "--format yaml: expected json or csv" "$CDM" export --db "$DB" --format yaml 1
+expect_err "export: bad format" 2 "--format yaml: expected json, csv, junit or tap" "$CDM" export --db "$DB" --format yaml 1
 intact "read commands"

@@ -67,7 +67,7 @@ check "export json: valid, every sample present" $? "$(head -c 200 "$T_TMP/e.jso
 "$CDM" export --db "$DB" --format csv -O "$T_TMP/e.csv" 1
 [ "$(($(wc -l <"$T_TMP/e.csv") - 1))" = "$(q "$DB" "select count(*) from samples")" ] && head -n1 "$T_TMP/e.csv" | grep -q "^run_id,case_seq"
 check "export csv: a header and one row per sample" $? "$(head -n 3 "$T_TMP/e.csv")"
-out=$("$CDM" db check --db "$DB") && echo "$out" | grep -q "integrity *ok" && echo "$out" | grep -qE "schema version +1 "
+out=$("$CDM" db check --db "$DB") && echo "$out" | grep -q "integrity *ok" && echo "$out" | grep -qE "schema version +$("$CDM" --version | sed -n 's/^schema version //p') "
 check "db check" $? "$out"
 out=$("$CDM" run --db "$DB" -o json -w selftest --set samples=3 --set repeat=2 2>/dev/null)
 printf '%s' "$out" >"$T_TMP/run.json"
