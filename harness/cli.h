@@ -35,6 +35,7 @@ int cmd_runs(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_db(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 
 #endif

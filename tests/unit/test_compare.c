@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/* compare: matching, significance, direction and pooling on synthetic runs. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+#include "synth.h"
+
+static const struct cmp_row *row_of(const struct cmp_result *r,
+				    const char *metric)
+{
+	size_t i;
+
+	for (i = 0; i < r->nrows; i++)
+		if (!strcmp(r->rows[i].metric, metric))
+			return &r->rows[i];
+	return NULL;
+}
+
+static int64_t ab_run(struct cdm_db *d, double slow, double fast,
+		      uint64_t seed, int minute)
+{
+	const struct synth_metric m[] = {
+		{ "to_sys_page", "ns", 0, 1000 * slow, 30 * slow, 300 },
+		{ "to_dev_page", "ns", 0, 800, 24, 300 },
+		{ "copy_bw", "GB/s", 1, 10 * fast, 0.3 * fast, 300 },
+	};
+	int64_t id = synth_begin(d, "6.1.192", NULL, minute);
+
+	synth_case(d, id, 0, "migrate[device=private]", "private",
+		   "{\"device\":\"private\"}", m, 3, seed);
+	synth_end(d, id);
+	return id;
+}
+
+/* A/B: what doubled is a regression, what got faster an improvement, and
+ * what did not move is left alone, each in its own direction */
+TEST(compare_ab_directions)
+{
+	struct cdm_db *d = synth_open("ab.db");
+	struct cmp_result r;
+	struct cmp_opts o;
+	const struct cmp_row *x;
+
+	ab_run(d, 1, 1, 1, 0);
+	ab_run(d, 2, 1.2, 2, 1);
+	cmp_opts_default(&o);
+	REQUIRE(cdm_compare(d, "1", "2", &o, &r) == 0);
+	CHECK(r.ncases == 1 && r.nrows == 3 && r.nonly == 0);
+	x = row_of(&r, "to_sys_page");
+	REQUIRE(x);
+	CHECK(x->mark == CMP_REGRESSION, "mark %d", x->mark);
+	CHECK(fabs(x->ratio - 2) < 0.02, "ratio %g", x->ratio);
+	CHECK(x->lo < 2 && x->hi > 2 && x->hi - x->lo < 0.05);
+	CHECK(fabs(x->gain + 100) < 2, "gain %g", x->gain);
+	CHECK(x->q < 1e-10);
+	x = row_of(&r, "to_dev_page");
+	CHECK(x && x->mark == CMP_SAME, "mark %d q %g", x->mark, x->q);
+	x = row_of(&r, "copy_bw");
+	CHECK(x && x->mark == CMP_IMPROVEMENT && x->gain > 15);
+	CHECK(r.regressions == 1 && r.improvements == 1 && r.broke == 0);
+	cdm_compare_free(&r);
+	/* the other way round: the regression becomes an improvement */
+	REQUIRE(cdm_compare(d, "2", "1", &o, &r) == 0);
+	CHECK(r.regressions == 1 && r.improvements == 1);
+	CHECK(row_of(&r, "to_sys_page")->mark == CMP_IMPROVEMENT);
+	cdm_compare_free(&r);
+	/* a threshold above the change: significant, but no regression */
+	o.threshold = 150;
+	REQUIRE(cdm_compare(d, "1", "2", &o, &r) == 0);
+	CHECK(r.regressions == 0 && row_of(&r, "to_sys_page")->mark == CMP_WORSE);
+	cdm_compare_free(&r);
+	db_close(d);
+}
+
+/* A/A: many pairs from one distribution give next to no discoveries */
+TEST(compare_aa_false_positives)
+{
+	struct cdm_db *d = synth_open("aa.db");
+	const struct synth_metric m[] = {
+		{ "a", "ns", 0, 1000, 50, 200 }, { "b", "ns", 0, 50, 5, 200 },
+		{ "c", "GB/s", 1, 12, 0.5, 200 }, { "d", "GB/s", 1, 3, 0.3, 200 },
+		{ "e", "us", 0, 7, 0.2, 200 },
+	};
+	struct cmp_result r;
+	struct cmp_opts o;
+	int pair, flagged = 0, regress = 0;
+
+	cmp_opts_default(&o);
+	for (pair = 0; pair < 20; pair++) {
+		int64_t a = synth_begin(d, "6.1", NULL, 2 * pair);
+		int64_t b;
+		char sa[16], sb[16];
+		size_t i;
+
+		synth_case(d, a, 0, "x", "system", "{}", m, 5, 100 + 2 * pair);
+		synth_end(d, a);
+		b = synth_begin(d, "6.1", NULL, 2 * pair + 1);
+		synth_case(d, b, 0, "x", "system", "{}", m, 5, 101 + 2 * pair);
+		synth_end(d, b);
+		snprintf(sa, sizeof(sa), "%lld", (long long)a);
+		snprintf(sb, sizeof(sb), "%lld", (long long)b);
+		REQUIRE(cdm_compare(d, sa, sb, &o, &r) == 0);
+		for (i = 0; i < r.nrows; i++)
+			flagged += r.rows[i].mark != CMP_SAME;
+		regress += r.regressions;
+		cdm_compare_free(&r);
+	}
+	/* 100 null comparisons at a 5% false discovery rate */
+	CHECK(flagged <= 5, "%d of 100 flagged", flagged);
+	CHECK(regress == 0, "%d regressions", regress);
+	db_close(d);
+}
+
+/* cases match by identity, not name or position; the rest is listed */
+TEST(compare_matching)
+{
+	struct cdm_db *d = synth_open("m.db");
+	const struct synth_metric m[] = { { "t", "ns", 0, 100, 1, 20 } };
+	const struct synth_metric mu[] = { { "t", "us", 0, 0.1, 0.001, 20 } };
+	int64_t a = synth_begin(d, "6.1", NULL, 0), b;
+	struct cmp_result r;
+	struct cmp_opts o;
+	size_t i;
+	int only[2] = { 0, 0 };
+
+	synth_case(d, a, 0, "one", "system", "{\"size\":\"1\"}", m, 1, 1);
+	synth_case(d, a, 1, "two", "system", "{\"size\":\"2\"}", m, 1, 2);
+	synth_case(d, a, 2, "units", "system", "{\"size\":\"9\"}", m, 1, 2);
+	synth_end(d, a);
+	b = synth_begin(d, "6.1", NULL, 1);
+	synth_case(d, b, 0, "three", "system", "{\"size\":\"3\"}", m, 1, 3);
+	synth_case(d, b, 1, "renamed", "system", "{\"size\":\"2\"}", m, 1, 4);
+	synth_case(d, b, 2, "units", "system", "{\"size\":\"9\"}", mu, 1, 2);
+	/* same parameters, other device type: a different case */
+	synth_case(d, b, 3, "one", "private", "{\"size\":\"1\"}", m, 1, 5);
+	synth_end(d, b);
+	cmp_opts_default(&o);
+	REQUIRE(cdm_compare(d, "1", "2", &o, &r) == 0);
+	REQUIRE(r.ncases == 2);
+	CHECK_STR(r.cases[0].name, "two");
+	CHECK(r.nrows == 2 && r.rows[1].note && strstr(r.rows[1].note, "units differ"));
+	for (i = 0; i < r.nonly; i++)
+		only[r.only[i].side]++;
+	CHECK(only[0] == 1 && only[1] == 2, "%d %d", only[0], only[1]);
+	cdm_compare_free(&r);
+	db_close(d);
+}
+
+/* a selector matching several runs pools their samples */
+TEST(compare_selectors_pool)
+{
+	struct cdm_db *d = synth_open("p.db");
+	const struct synth_metric m[] = { { "t", "ns", 0, 100, 1, 50 } };
+	const struct synth_metric s[] = { { "t", "ns", 0, 130, 1, 50 } };
+	struct cmp_result r;
+	struct cmp_opts o;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		int64_t id = synth_begin(d, "6.1.100", "old", i);
+
+		synth_case(d, id, 0, "x", "system", "{}", m, 1, i);
+		synth_end(d, id);
+	}
+	for (i = 0; i < 2; i++) {
+		int64_t id = synth_begin(d, "6.1.192", "new", 10 + i);
+
+		synth_case(d, id, 0, "x", "system", "{}", s, 1, 10 + i);
+		synth_end(d, id);
+	}
+	cmp_opts_default(&o);
+	REQUIRE(cdm_compare(d, "kernel=6.1.100", "build=new", &o, &r) == 0);
+	CHECK(r.side[0].nruns == 3 && r.side[1].nruns == 2);
+	CHECK(r.rows[0].s[0].n == 150 && r.rows[0].s[1].n == 100);
+	CHECK(r.regressions == 1);
+	CHECK_CONTAINS(r.side[0].label, "3 runs pooled (1, 2, 3)");
+	cdm_compare_free(&r);
+	o.latest = true;
+	REQUIRE(cdm_compare(d, "kernel=6.1.10*", "kernel=6.1.192,host=node01", &o, &r) == 0);
+	CHECK(r.side[0].nruns == 1 && r.side[0].runs[0] == 3);
+	CHECK(r.rows[0].s[1].n == 50);
+	cdm_compare_free(&r);
+	db_close(d);
+}
+
+/* bad input: one line each, and no result */
+TEST(compare_bad_input)
+{
+	struct cdm_db *d = synth_open("bad.db");
+	const struct synth_metric m[] = { { "t", "ns", 0, 100, 1, 5 } };
+	int64_t a = synth_begin(d, "6.1", NULL, 0), b, e;
+	struct cmp_result r;
+	struct cmp_opts o;
+	char *err;
+
+	synth_case(d, a, 0, "x", "system", "{\"k\":1}", m, 1, 1);
+	synth_end(d, a);
+	b = synth_begin(d, "6.1", NULL, 1);
+	synth_case(d, b, 0, "y", "system", "{\"k\":2}", m, 1, 1);
+	synth_end(d, b);
+	e = synth_begin(d, "6.1", NULL, 2);
+	synth_end(d, e);
+	cmp_opts_default(&o);
+	tap_capture_begin();
+	CHECK(cdm_compare(d, "1", "2", &o, &r) < 0);
+	cdm_compare_free(&r);
+	CHECK(cdm_compare(d, "1", "3", &o, &r) < 0);
+	cdm_compare_free(&r);
+	CHECK(cdm_compare(d, "1", "9", &o, &r) < 0);
+	cdm_compare_free(&r);
+	CHECK(cdm_compare(d, "1", "nokey", &o, &r) < 0);
+	cdm_compare_free(&r);
+	CHECK(cdm_compare(d, "=x", "1", &o, &r) < 0);
+	cdm_compare_free(&r);
+	err = tap_capture_end();
+	CHECK_CONTAINS(err, "compare: base 1 and candidate 2 have no case in common (base: x; candidate: y)");
+	CHECK_CONTAINS(err, "compare: candidate 3 has no cases");
+	CHECK_CONTAINS(err, "no run '9'");
+	CHECK_CONTAINS(err, "selector '=x': expected KEY=VALUE");
+	free(err);
+	db_close(d);
+}
