@@ -26,6 +26,8 @@
 #include "wire.h"
 
 #define KILL_GRACE_NS 2000000000ull
+/* after SIGKILL: a process still there is stuck in the kernel (D state) */
+#define UNKILLABLE_NS 10000000000ull
 #define POLL_MS 200
 
 volatile int cdm_stop_signal;
@@ -193,25 +195,48 @@ static void sig_reason(char *buf, size_t len, int sig)
 			 sigabbrev_np(sig) ? sigabbrev_np(sig) : "?");
 }
 
-/* wait for the child to exit, killing it if it overstays */
-static int reap(pid_t pid, uint64_t grace_until)
+/*
+ * Wait for the child to exit, killing it if it overstays. A process that
+ * survives SIGKILL is stuck in the kernel (a driver holding a lock after
+ * an Oops, say): we stop waiting, say so, and the run goes on.
+ */
+static bool reap(pid_t pid, uint64_t grace_until, int *status)
 {
-	int status = 0;
 	bool killed = false;
+	uint64_t killed_at = 0;
 
 	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
+		pid_t r = waitpid(pid, status, WNOHANG);
 
-		if (r == pid)
-			return status;
-		if (r < 0 && errno != EINTR)
-			return 0;
+		if (r == pid || (r < 0 && errno == ECHILD))
+			return true;
 		if (!killed && cdm_now_ns() > grace_until) {
 			kill_group(pid, SIGKILL);
 			killed = true;
+			killed_at = cdm_now_ns();
 		}
+		if (killed && cdm_now_ns() - killed_at > UNKILLABLE_NS)
+			return false;
 		usleep(10000);
 	}
+}
+
+static void stuck_reason(pid_t pid, char *buf, size_t len)
+{
+	char path[64], *stat, *wchan, state = '?', *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	stat = read_file(path, 4096, NULL);
+	p = stat ? strrchr(stat, ')') : NULL;
+	if (p && p[1] == ' ')
+		state = p[2];
+	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+	wchan = read_line_file(path);
+	snprintf(buf, len,
+		 "case process %d survived SIGKILL: stuck in the kernel (state %c, wchan %s); abandoned",
+		 pid, state, wchan && *wchan ? wchan : "?");
+	free(stat);
+	free(wchan);
 }
 
 static void judge_exit(struct collect *cl, int status, int forced)
@@ -274,7 +299,7 @@ static void run_case(const struct cdm_case_spec *cs, struct cdm_case_res *c,
 {
 	struct collect cl = { .res = c };
 	uint64_t t0 = cdm_now_ns(), deadline, kill_at = 0;
-	int fd = -1, forced = -1, status;
+	int fd = -1, forced = -1, status = 0;
 	pid_t pid;
 
 	c->start_wall = cdm_wall_ns();
@@ -308,8 +333,18 @@ static void run_case(const struct cdm_case_spec *cs, struct cdm_case_res *c,
 		}
 		if (kill_at && now > kill_at)
 			kill_group(pid, SIGKILL);
+		/* stuck processes may hold the pipe open forever */
+		if (kill_at && now > kill_at + UNKILLABLE_NS)
+			break;
 	}
-	status = reap(pid, kill_at ? kill_at : cdm_now_ns() + KILL_GRACE_NS);
+	if (!reap(pid, kill_at ? kill_at : cdm_now_ns() + KILL_GRACE_NS,
+		  &status)) {
+		char why[256];
+
+		stuck_reason(pid, why, sizeof(why));
+		case_res_verdict(c, CDM_TIMEOUT, why);
+		goto out;
+	}
 	/* helpers the workload forked are part of the case: end them too */
 	kill(-pid, SIGKILL);
 	judge_exit(&cl, status, forced);
