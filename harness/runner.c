@@ -370,7 +370,15 @@ void cdm_kmsg_verdict(const struct cdm_common *common, struct cdm_case_res *c)
 			continue;
 		snprintf(why, sizeof(why), "kernel %s during the case: %.300s",
 			 cdm_kclass_name(e->cls), e->text);
-		case_res_verdict(c, CDM_FAIL, why);
+		if (c->verdict > CDM_FAIL && c->verdict != CDM_SKIP) {
+			/* a crash or hang stays one, but says what the kernel saw */
+			char *r = xasprintf("%s; %s", c->reason, why);
+
+			free(c->reason);
+			c->reason = r;
+		} else {
+			case_res_verdict(c, CDM_FAIL, why);
+		}
 		return;
 	}
 }

@@ -1,0 +1,708 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * stress: a seeded random mix of device-memory operations over several
+ * processes and threads, for soak and acceptance runs.
+ *
+ * Every worker thread owns a buffer and keeps a shadow of what each page
+ * must hold (the generation that last wrote it) and where it may be. It
+ * then draws operations from its own seeded generator: migrations to the
+ * device and back over random ranges, CPU reads and writes (faulting
+ * private pages back, touching coherent ones in place), device reads and
+ * writes through hmm_range_fault, MADV_DONTNEED, fork with copy-on-write
+ * checks, and device-exclusive access revoked by a CPU write. All threads
+ * of a process share one mm, so migrations, faults and invalidations race
+ * on the same page tables and locks; several processes share the devices.
+ *
+ * Each check names the page and offset; the first failure also names the
+ * seed, the operation number and a command line that replays the mix.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "dmwork.h"
+#include "pattern.h"
+
+enum { DEV_PRIVATE, DEV_COHERENT, DEV_BOTH };
+
+enum st_op {
+	OP_TO_DEV, OP_TO_SYS, OP_CPU_WRITE, OP_CPU_READ, OP_DEV_READ,
+	OP_DEV_WRITE, OP_DONTNEED, OP_FORK, OP_EXCLUSIVE, OP_SNAPSHOT,
+	NOPS
+};
+
+static const char *const op_names[NOPS] = {
+	"to_dev", "to_sys", "cpu_write", "cpu_read", "dev_read", "dev_write",
+	"dontneed", "fork", "exclusive", "snapshot",
+};
+
+/* relative weights: migrations and data checks dominate, fork is rare */
+static const unsigned int op_weight[NOPS] = {
+	20, 20, 12, 12, 10, 8, 3, 1, 4, 10,
+};
+
+#define SAMPLES_PER_OP 2048
+#define MSG_LEN 512
+
+struct stress_cfg {
+	int device;
+	uint64_t size;
+	int64_t procs;
+	int64_t threads;
+	int64_t ops;
+	int64_t seed;
+	uint64_t max_range;
+	char *mix;
+};
+
+static const struct cdm_opt stress_opts[] = {
+	{ "device", CDM_T_ENUM, OPT_FIELD(struct stress_cfg, device), "both",
+	  0, 0, "private|coherent|both", 0,
+	  "which device memory the mix migrates to (both: a private and a coherent device, chosen per operation)" },
+	{ "size", CDM_T_SIZE, OPT_FIELD(struct stress_cfg, size), "1M", 8192,
+	  268435456.0, NULL, CDM_OF_PAGE_ALIGNED,
+	  "buffer per worker thread (all workers' buffers must fit a coherent device's 256M to avoid ENOMEM)" },
+	{ "procs", CDM_T_INT, OPT_FIELD(struct stress_cfg, procs), "2", 1, 64,
+	  NULL, 0, "worker processes (each its own mm)" },
+	{ "threads", CDM_T_INT, OPT_FIELD(struct stress_cfg, threads), "2", 1,
+	  64, NULL, 0, "worker threads per process (sharing the mm)" },
+	{ "ops", CDM_T_INT, OPT_FIELD(struct stress_cfg, ops), "500", 1,
+	  1e12, NULL, 0,
+	  "operations per thread when `duration` is 0; with a duration, run until it ends" },
+	{ "seed", CDM_T_INT, OPT_FIELD(struct stress_cfg, seed), "0", 0,
+	  9.2e18, NULL, 0,
+	  "seed of the mix (0: derived from the run's seed); failures print the seed to replay" },
+	{ "max_range", CDM_T_SIZE, OPT_FIELD(struct stress_cfg, max_range),
+	  "256K", 4096, 268435456.0, NULL, CDM_OF_PAGE_ALIGNED,
+	  "largest range one operation touches" },
+	{ "mix", CDM_T_STRING, OPT_FIELD(struct stress_cfg, mix), "all", 0, 0,
+	  NULL, 0,
+	  "operations to draw from, joined with '+' (all, or e.g. to_dev+to_sys+dev_read): to_dev, to_sys, cpu_write, cpu_read, dev_read, dev_write, dontneed, fork, exclusive, snapshot" },
+	CDM_OPT_END
+};
+
+/* results shared by all worker processes with the case process */
+struct op_stats {
+	uint64_t count;
+	uint64_t nsamples;
+	double ns[SAMPLES_PER_OP];
+};
+
+struct worker_report {
+	struct op_stats op[NOPS];
+	uint64_t enomem;
+	uint64_t ebusy;
+	uint64_t partial;	/* MIGRATE_TO_DEV left pages behind */
+	int failed;
+	char msg[MSG_LEN];
+};
+
+struct shared {
+	int nworkers;
+	volatile int stop;
+	struct worker_report w[];
+};
+
+struct worker {
+	const struct stress_cfg *cfg;
+	struct shared *sh;
+	struct worker_report *rep;
+	int id;
+	uint64_t seed;
+	uint64_t rng;
+	uint64_t deadline;	/* 0: count operations instead */
+	int fd[2];		/* device fds this worker may migrate to */
+	int nfd;
+	char *buf;
+	size_t npages;
+	uint32_t *gen;		/* shadow: generation each page must hold */
+	char *bounce;
+	uint64_t opno;
+};
+
+static uint64_t rnd(struct worker *w, uint64_t n)
+{
+	return n ? splitmix64(&w->rng) % n : 0;
+}
+
+static void fail(struct worker *w, int op, const char *fmt, ...)
+	__printf(3, 4);
+static void fail(struct worker *w, int op, const char *fmt, ...)
+{
+	char what[MSG_LEN - 96];
+	va_list ap;
+
+	if (w->rep->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(w->rep->msg, sizeof(w->rep->msg),
+		 "worker %d, operation #%llu (%s): %s", w->id,
+		 (unsigned long long)w->opno, op_names[op], what);
+	w->rep->failed = 1;
+	w->sh->stop = 1;
+}
+
+static void sample(struct worker *w, int op, uint64_t ns)
+{
+	struct op_stats *s = &w->rep->op[op];
+
+	/* a reservoir keeps the sample unbiased however long the run */
+	if (s->nsamples < SAMPLES_PER_OP)
+		s->ns[s->nsamples++] = (double)ns;
+	else if (rnd(w, s->count + 1) < SAMPLES_PER_OP)
+		s->ns[rnd(w, SAMPLES_PER_OP)] = (double)ns;
+	s->count++;
+}
+
+/* which operations the mix may draw: a bit per op; all if "all" */
+static int parse_mix(const char *mix, unsigned int *mask, char *bad,
+		     size_t len)
+{
+	char *copy = xstrdup(mix), *save = NULL, *tok;
+	int i;
+
+	*mask = 0;
+	for (tok = strtok_r(copy, "+", &save); tok;
+	     tok = strtok_r(NULL, "+", &save)) {
+		if (!strcmp(tok, "all")) {
+			*mask = (1u << NOPS) - 1;
+			continue;
+		}
+		for (i = 0; i < NOPS && strcmp(tok, op_names[i]); i++)
+			;
+		if (i == NOPS) {
+			snprintf(bad, len, "%s", tok);
+			free(copy);
+			return -1;
+		}
+		*mask |= 1u << i;
+	}
+	free(copy);
+	return *mask ? 0 : -1;
+}
+
+static int pick_op(struct worker *w)
+{
+	unsigned int total = 0, r, i, mask = 0;
+	char bad[64];
+
+	parse_mix(w->cfg->mix, &mask, bad, sizeof(bad));
+	for (i = 0; i < NOPS; i++)
+		if (mask & (1u << i))
+			total += op_weight[i];
+	r = rnd(w, total);
+	for (i = 0; i < NOPS; i++) {
+		if (!(mask & (1u << i)))
+			continue;
+		if (r < op_weight[i])
+			return i;
+		r -= op_weight[i];
+	}
+	return OP_SNAPSHOT;
+}
+
+/* a random page range, at most max_range bytes */
+static void pick_range(struct worker *w, size_t *first, size_t *n)
+{
+	size_t maxp = w->cfg->max_range / cdm_page_size();
+
+	if (maxp > w->npages)
+		maxp = w->npages;
+	*n = 1 + rnd(w, maxp);
+	*first = rnd(w, w->npages - *n + 1);
+}
+
+static char *page_at(struct worker *w, size_t i)
+{
+	return w->buf + i * cdm_page_size();
+}
+
+static bool check_pages(struct worker *w, int op, const char *data,
+			size_t first, size_t n)
+{
+	size_t pg = cdm_page_size(), i;
+	struct pat_err e;
+
+	for (i = 0; i < n; i++) {
+		if (pat_check_page(data + i * pg, pg, w->seed, first + i,
+				   w->gen[first + i], &e))
+			continue;
+		fail(w, op, "page %zu (offset %zu): expected 0x%016llx, got 0x%016llx; %s",
+		     first + i, e.offset, (unsigned long long)e.expected,
+		     (unsigned long long)e.got, e.what);
+		return false;
+	}
+	return true;
+}
+
+static void note_errno(struct worker *w, int op, int r)
+{
+	if (r == -ENOMEM)
+		w->rep->enomem++;	/* device memory full: a result, not a bug */
+	else if (r == -ENOENT && op == OP_TO_DEV)
+		/*
+		 * Some pages did not move (held by another CPU's LRU batch,
+		 * locked by a racing fault), so test_hmm's read-back finds no
+		 * mirror entry for them: a partial migration.
+		 */
+		w->rep->partial++;
+	else if (r == -EBUSY)
+		w->rep->ebusy++;
+	else
+		fail(w, op, "ioctl failed: %s", strerror(-r));
+}
+
+static void op_migrate(struct worker *w, int op, size_t first, size_t n)
+{
+	struct dmirror_cmd cmd;
+	uint64_t t0 = cdm_now_ns();
+	int k, r = 0;
+
+	if (op == OP_TO_DEV) {
+		r = dmirror_ioctl(w->fd[rnd(w, w->nfd)], DMIRROR_MIGRATE_TO_DEV,
+				  page_at(w, first), w->bounce, n, &cmd);
+		if (!r)
+			check_pages(w, op, w->bounce, first, n);
+	} else {
+		/* each device brings back only its own pages */
+		for (k = 0; k < w->nfd && !r; k++)
+			r = dmirror_ioctl(w->fd[k], DMIRROR_MIGRATE_TO_SYS,
+					  page_at(w, first), NULL, n, &cmd);
+	}
+	if (r)
+		note_errno(w, op, r);
+	sample(w, op, cdm_now_ns() - t0);
+}
+
+static void op_cpu(struct worker *w, int op, size_t first, size_t n)
+{
+	size_t pg = cdm_page_size(), i;
+	uint64_t t0 = cdm_now_ns();
+
+	for (i = first; i < first + n; i++) {
+		if (op == OP_CPU_WRITE) {
+			pat_fill_page(page_at(w, i), pg, w->seed, i, ++w->gen[i]);
+		} else if (!check_pages(w, op, page_at(w, i), i, 1)) {
+			break;
+		}
+	}
+	sample(w, op, cdm_now_ns() - t0);
+}
+
+static void op_dev_rw(struct worker *w, int op, size_t first, size_t n)
+{
+	size_t pg = cdm_page_size(), i;
+	struct dmirror_cmd cmd;
+	uint64_t t0;
+	int r;
+
+	if (op == OP_DEV_WRITE)
+		for (i = 0; i < n; i++)
+			pat_fill_page(w->bounce + i * pg, pg, w->seed, first + i,
+				      w->gen[first + i] + 1);
+	t0 = cdm_now_ns();
+	r = dmirror_ioctl(w->fd[rnd(w, w->nfd)], op == OP_DEV_WRITE ?
+			  DMIRROR_WRITE : DMIRROR_READ, page_at(w, first),
+			  w->bounce, n, &cmd);
+	sample(w, op, cdm_now_ns() - t0);
+	if (r) {
+		note_errno(w, op, r);
+		return;
+	}
+	if (op == OP_DEV_WRITE)
+		for (i = first; i < first + n; i++)
+			w->gen[i]++;
+	else
+		check_pages(w, op, w->bounce, first, n);
+}
+
+static void op_dontneed(struct worker *w, size_t first, size_t n)
+{
+	size_t pg = cdm_page_size(), i;
+	uint64_t t0 = cdm_now_ns();
+
+	if (madvise(page_at(w, first), n * pg, MADV_DONTNEED)) {
+		fail(w, OP_DONTNEED, "madvise: %s", strerror(errno));
+		return;
+	}
+	/* the pages now read as zero; check that, then give them data again */
+	for (i = first; i < first + n; i++) {
+		const uint64_t *q = (const uint64_t *)page_at(w, i);
+
+		if (q[0] || q[pg / 8 - 1]) {
+			fail(w, OP_DONTNEED, "page %zu not zero after MADV_DONTNEED", i);
+			return;
+		}
+		pat_fill_page(page_at(w, i), pg, w->seed, i, ++w->gen[i]);
+	}
+	sample(w, OP_DONTNEED, cdm_now_ns() - t0);
+}
+
+/*
+ * The child checks its copy, overwrites a range; the parent, after the
+ * child is gone, must still see its own data (copy-on-write isolation).
+ */
+static void op_fork(struct worker *w, size_t first, size_t n)
+{
+	size_t pg = cdm_page_size(), i;
+	uint64_t t0 = cdm_now_ns();
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		fail(w, OP_FORK, "fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0) {
+		for (i = first; i < first + n; i++) {
+			struct pat_err e;
+
+			if (!pat_check_page(page_at(w, i), pg, w->seed, i,
+					    w->gen[i], &e))
+				_exit(2);
+			pat_fill_page(page_at(w, i), pg, w->seed, i,
+				      w->gen[i] + 1000);
+		}
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sample(w, OP_FORK, cdm_now_ns() - t0);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		fail(w, OP_FORK, "the forked child %s",
+		     WIFEXITED(status) ? "saw wrong data in its copy" :
+		     "was killed by a signal");
+		return;
+	}
+	check_pages(w, OP_FORK, page_at(w, first), first, n);
+}
+
+/* device takes exclusive access; a CPU write must take it back */
+static void op_exclusive(struct worker *w, size_t first, size_t n)
+{
+	size_t pg = cdm_page_size(), i;
+	struct dmirror_cmd cmd;
+	uint64_t t0 = cdm_now_ns();
+	int fd = w->fd[0], r;
+
+	r = dmirror_ioctl(fd, DMIRROR_EXCLUSIVE, page_at(w, first), w->bounce,
+			  n, &cmd);
+	if (r) {
+		note_errno(w, OP_EXCLUSIVE, r);
+		return;
+	}
+	if (!check_pages(w, OP_EXCLUSIVE, w->bounce, first, n))
+		return;
+	for (i = first; i < first + n; i++)
+		pat_fill_page(page_at(w, i), pg, w->seed, i, ++w->gen[i]);
+	r = dmirror_ioctl(fd, DMIRROR_CHECK_EXCLUSIVE, page_at(w, first), NULL,
+			  n, &cmd);
+	sample(w, OP_EXCLUSIVE, cdm_now_ns() - t0);
+	if (r)
+		fail(w, OP_EXCLUSIVE, "CHECK_EXCLUSIVE after CPU writes: %s (exclusivity not revoked?)",
+		     strerror(-r));
+}
+
+/* nothing may be on a device this worker has not migrated to */
+static void op_snapshot(struct worker *w, size_t first, size_t n)
+{
+	uint8_t *snap = malloc(n);
+	uint64_t t0 = cdm_now_ns();
+	size_t i;
+	int r;
+
+	if (!snap)
+		return;
+	r = dmirror_snapshot(w->fd[0], page_at(w, first), n, snap);
+	sample(w, OP_SNAPSHOT, cdm_now_ns() - t0);
+	for (i = 0; !r && i < n; i++) {
+		if (snap[i] == SNAP_ERROR || !(snap[i] & (SNAP_READ | SNAP_WRITE))) {
+			char d[96];
+
+			fail(w, OP_SNAPSHOT, "page %zu is unmapped in the mirror: %s",
+			     first + i, snap_describe(snap[i], d, sizeof(d)));
+			break;
+		}
+	}
+	if (r)
+		note_errno(w, OP_SNAPSHOT, r);
+	free(snap);
+}
+
+static void do_op(struct worker *w, int op)
+{
+	size_t first, n;
+
+	pick_range(w, &first, &n);
+	switch (op) {
+	case OP_TO_DEV:
+	case OP_TO_SYS:
+		op_migrate(w, op, first, n);
+		break;
+	case OP_CPU_WRITE:
+	case OP_CPU_READ:
+		op_cpu(w, op, first, n);
+		break;
+	case OP_DEV_READ:
+	case OP_DEV_WRITE:
+		op_dev_rw(w, op, first, n);
+		break;
+	case OP_DONTNEED:
+		op_dontneed(w, first, n);
+		break;
+	case OP_FORK:
+		op_fork(w, first, n);
+		break;
+	case OP_EXCLUSIVE:
+		op_exclusive(w, first, n);
+		break;
+	default:
+		op_snapshot(w, first, n);
+	}
+}
+
+static bool more(struct worker *w)
+{
+	if (w->sh->stop)
+		return false;
+	if (w->deadline)
+		return cdm_now_ns() < w->deadline;
+	return w->opno < (uint64_t)w->cfg->ops;
+}
+
+static void *worker_thread(void *arg)
+{
+	struct worker *w = arg;
+	size_t pg = cdm_page_size(), i;
+
+	for (i = 0; i < w->npages; i++)
+		pat_fill_page(page_at(w, i), pg, w->seed, i, w->gen[i] = 1);
+	while (more(w)) {
+		w->opno++;
+		do_op(w, pick_op(w));
+	}
+	/* the final word: everything back, every page as the shadow says */
+	if (!w->rep->failed) {
+		w->opno++;
+		op_migrate(w, OP_TO_SYS, 0, w->npages);
+		check_pages(w, OP_CPU_READ, w->buf, 0, w->npages);
+	}
+	return NULL;
+}
+
+static int open_devices(const struct stress_cfg *cfg, int *fd, int *nfd)
+{
+	int types[2], n = 0, k, m;
+
+	if (cfg->device != DEV_COHERENT)
+		types[n++] = DMIRROR_PRIVATE;
+	if (cfg->device != DEV_PRIVATE)
+		types[n++] = DMIRROR_COHERENT;
+	*nfd = 0;
+	for (k = 0; k < n; k++) {
+		m = dmirror_find(types[k], 0);
+		fd[k] = m < 0 ? -ENODEV : dmirror_open(m);
+		if (fd[k] < 0)
+			return fd[k];
+		(*nfd)++;
+	}
+	return 0;
+}
+
+/* one worker process: its threads, its buffers, one mm */
+static int worker_process(const struct stress_cfg *cfg, struct shared *sh,
+			  int proc, uint64_t seed, uint64_t deadline)
+{
+	struct worker *w = calloc(cfg->threads, sizeof(*w));
+	pthread_t *tid = calloc(cfg->threads, sizeof(*tid));
+	int fd[2], nfd, t, r;
+
+	if (!w || !tid)
+		return 1;
+	r = open_devices(cfg, fd, &nfd);
+	if (r) {
+		snprintf(sh->w[proc * cfg->threads].msg, MSG_LEN,
+			 "cannot open a device: %s", strerror(-r));
+		sh->w[proc * cfg->threads].failed = 1;
+		return 1;
+	}
+	for (t = 0; t < cfg->threads; t++) {
+		struct worker *x = &w[t];
+
+		x->cfg = cfg;
+		x->sh = sh;
+		x->id = proc * cfg->threads + t;
+		x->rep = &sh->w[x->id];
+		x->seed = mix64(seed, x->id);
+		x->rng = x->seed;
+		x->deadline = deadline;
+		memcpy(x->fd, fd, sizeof(fd));
+		x->nfd = nfd;
+		x->npages = cfg->size / cdm_page_size();
+		x->buf = mmap(NULL, cfg->size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		x->gen = calloc(x->npages, sizeof(*x->gen));
+		x->bounce = malloc(cfg->max_range);
+		if (x->buf == MAP_FAILED || !x->gen || !x->bounce)
+			return 1;
+		/* device-exclusive gives up on THP-backed pages (EBUSY) */
+		madvise(x->buf, cfg->size, MADV_NOHUGEPAGE);
+		pthread_create(&tid[t], NULL, worker_thread, x);
+	}
+	for (t = 0; t < cfg->threads; t++)
+		pthread_join(tid[t], NULL);
+	return 0;
+}
+
+static bool stress_supported(const void *cfg, char *why, size_t len)
+{
+	const struct stress_cfg *c = cfg;
+	uint64_t total = c->size * c->procs * c->threads;
+	unsigned int mask;
+	char bad[64] = "";
+
+	if (parse_mix(c->mix, &mask, bad, sizeof(bad))) {
+		snprintf(why, len, "mix=%s: unknown operation '%s'", c->mix, bad);
+		return false;
+	}
+	if (c->device != DEV_PRIVATE && total > DM_COHERENT_BYTES) {
+		snprintf(why, len,
+			 "procs x threads x size = %lluM exceeds the 256M of a coherent device",
+			 (unsigned long long)(total >> 20));
+		return false;
+	}
+	if (c->max_range > c->size) {
+		snprintf(why, len, "max_range is larger than size");
+		return false;
+	}
+	if (c->device == DEV_BOTH)
+		return dm_supported(DM_DEV_PRIVATE, why, len) &&
+		       dm_supported(DM_DEV_COHERENT, why, len);
+	return dm_supported(c->device == DEV_COHERENT ? DM_DEV_COHERENT :
+			    DM_DEV_PRIVATE, why, len);
+}
+
+static const char *stress_devtype(const void *cfg)
+{
+	static const char *const t[] = { "private", "coherent", "mixed" };
+
+	return t[((const struct stress_cfg *)cfg)->device];
+}
+
+static void report_results(struct cdm_ctx *ctx, struct shared *sh)
+{
+	uint64_t total = 0, enomem = 0, ebusy = 0, partial = 0;
+	int op, i, m;
+
+	for (op = 0; op < NOPS; op++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "%s_latency", op_names[op]);
+		m = cdm_metric(ctx, name, "us", CDM_LOWER_IS_BETTER);
+		for (i = 0; i < sh->nworkers; i++) {
+			struct op_stats *s = &sh->w[i].op[op];
+			uint64_t k;
+
+			for (k = 0; k < s->nsamples; k++)
+				cdm_sample_always(ctx, m, s->ns[k] / 1e3);
+			total += s->count;
+		}
+	}
+	for (i = 0; i < sh->nworkers; i++) {
+		enomem += sh->w[i].enomem;
+		ebusy += sh->w[i].ebusy;
+		partial += sh->w[i].partial;
+	}
+	cdm_info(ctx, "operations", "%llu", (unsigned long long)total);
+	cdm_info(ctx, "enomem", "%llu", (unsigned long long)enomem);
+	cdm_info(ctx, "ebusy", "%llu", (unsigned long long)ebusy);
+	cdm_info(ctx, "partial_migrations", "%llu", (unsigned long long)partial);
+}
+
+static void report_failure(struct cdm_ctx *ctx, struct shared *sh,
+			   uint64_t seed)
+{
+	const struct stress_cfg *cfg = cdm_cfg(ctx);
+	char size[32], range[32];
+	int i;
+
+	cdm_format_size(cfg->size, size, sizeof(size));
+	cdm_format_size(cfg->max_range, range, sizeof(range));
+	for (i = 0; i < sh->nworkers; i++) {
+		if (!sh->w[i].failed)
+			continue;
+		cdm_info(ctx, "reproduce",
+			 "cdmbench run -w stress --set seed=%llu --set device=%s --set size=%s --set procs=%lld --set threads=%lld --set max_range=%s --set ops=%lld --set mix=%s%s",
+			 (unsigned long long)seed, cfg->device == DEV_BOTH ?
+			 "both" : stress_devtype(cfg), size,
+			 (long long)cfg->procs, (long long)cfg->threads, range,
+			 (long long)cfg->ops, cfg->mix, cdm_common(ctx)->duration ?
+			 " --set duration=<as before>" : "");
+		cdm_fail(ctx, "seed %llu: %s", (unsigned long long)seed,
+			 sh->w[i].msg);
+		return;
+	}
+}
+
+static int stress_run(struct cdm_ctx *ctx)
+{
+	const struct stress_cfg *cfg = cdm_cfg(ctx);
+	uint64_t seed = cfg->seed ? (uint64_t)cfg->seed : cdm_seed(ctx);
+	int nworkers = cfg->procs * cfg->threads, p, status;
+	size_t len = sizeof(struct shared) + nworkers * sizeof(struct worker_report);
+	uint64_t duration = cdm_common(ctx)->duration;
+	uint64_t deadline = duration ? cdm_now_ns() + duration : 0;
+	struct shared *sh;
+	pid_t *pids;
+
+	sh = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		  -1, 0);
+	pids = calloc(cfg->procs, sizeof(*pids));
+	if (sh == MAP_FAILED || !pids)
+		return cdm_error(ctx, "cannot allocate shared results");
+	sh->nworkers = nworkers;
+	cdm_info(ctx, "seed", "%llu", (unsigned long long)seed);
+	for (p = 0; p < cfg->procs; p++) {
+		pids[p] = fork();
+		if (pids[p] == 0)
+			_exit(worker_process(cfg, sh, p, seed, deadline));
+	}
+	for (p = 0; p < cfg->procs; p++) {
+		if (pids[p] < 0)
+			continue;
+		while (waitpid(pids[p], &status, 0) < 0 && errno == EINTR)
+			;
+		if (WIFSIGNALED(status) && !sh->w[p * cfg->threads].failed) {
+			snprintf(sh->w[p * cfg->threads].msg, MSG_LEN,
+				 "worker process %d killed by signal %d (SIG%s)",
+				 p, WTERMSIG(status), sigabbrev_np(WTERMSIG(status)));
+			sh->w[p * cfg->threads].failed = 1;
+		}
+	}
+	report_results(ctx, sh);
+	report_failure(ctx, sh, seed);
+	if (!cdm_failed(ctx))
+		cdm_info(ctx, "integrity", "ok");
+	munmap(sh, len);
+	free(pids);
+	return 0;
+}
+
+const struct cdm_workload cdm_wl_stress = {
+	.name = "stress",
+	.summary = "seeded random mix of migrations, faults, forks, exclusive access over processes and threads",
+	.backend = "dmirror",
+	.opts = stress_opts,
+	.cfg_size = sizeof(struct stress_cfg),
+	.supported = stress_supported,
+	.device_type = stress_devtype,
+	.run = stress_run,
+};
