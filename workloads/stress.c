@@ -15,6 +15,13 @@
  *
  * Each check names the page and offset; the first failure also names the
  * seed, the operation number and a command line that replays the mix.
+ *
+ * Device reads and writes go through the second device of the type
+ * (access=other) by default: on 6.1 and 6.12, a dmirror READ or WRITE over
+ * a range that is partly unmirrored and partly resident on the same
+ * private device makes test_hmm store the device-private page itself in
+ * its mirror (dmirror_do_fault lacks BACKING_PAGE) and then kmap it: an
+ * Oops in dmirror_do_read. access=same keeps that path, to reproduce it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -59,6 +66,7 @@ struct stress_cfg {
 	int64_t seed;
 	uint64_t max_range;
 	char *mix;
+	int access;
 };
 
 static const struct cdm_opt stress_opts[] = {
@@ -84,6 +92,9 @@ static const struct cdm_opt stress_opts[] = {
 	{ "mix", CDM_T_STRING, OPT_FIELD(struct stress_cfg, mix), "all", 0, 0,
 	  NULL, 0,
 	  "operations to draw from, joined with '+' (all, or e.g. to_dev+to_sys+dev_read): to_dev, to_sys, cpu_write, cpu_read, dev_read, dev_write, dontneed, fork, exclusive, snapshot" },
+	{ "access", CDM_T_ENUM, OPT_FIELD(struct stress_cfg, access), "other",
+	  0, 0, "other|same", 0,
+	  "device reads and writes through the other device of the type (minor 1 or 3), or the one pages migrate to (same: reaches a test_hmm Oops on private memory in 6.1/6.12, see the file comment)" },
 	CDM_OPT_END
 };
 
@@ -118,6 +129,7 @@ struct worker {
 	uint64_t rng;
 	uint64_t deadline;	/* 0: count operations instead */
 	int fd[2];		/* device fds this worker may migrate to */
+	int afd[2];		/* and reads and writes through */
 	int nfd;
 	char *buf;
 	size_t npages;
@@ -309,7 +321,7 @@ static void op_dev_rw(struct worker *w, int op, size_t first, size_t n)
 			pat_fill_page(w->bounce + i * pg, pg, w->seed, first + i,
 				      w->gen[first + i] + 1);
 	t0 = cdm_now_ns();
-	r = dmirror_ioctl(w->fd[rnd(w, w->nfd)], op == OP_DEV_WRITE ?
+	r = dmirror_ioctl(w->afd[rnd(w, w->nfd)], op == OP_DEV_WRITE ?
 			  DMIRROR_WRITE : DMIRROR_READ, page_at(w, first),
 			  w->bounce, n, &cmd);
 	sample(w, op, cdm_now_ns() - t0);
@@ -395,14 +407,19 @@ static void op_exclusive(struct worker *w, size_t first, size_t n)
 
 	r = dmirror_ioctl(fd, DMIRROR_EXCLUSIVE, page_at(w, first), w->bounce,
 			  n, &cmd);
-	if (r) {
-		note_errno(w, OP_EXCLUSIVE, r);
+	if (!r && !check_pages(w, OP_EXCLUSIVE, w->bounce, first, n))
 		return;
-	}
-	if (!check_pages(w, OP_EXCLUSIVE, w->bounce, first, n))
-		return;
+	/*
+	 * The CPU writes take exclusivity back, also after EBUSY: test_hmm
+	 * leaves the pages it did convert exclusive when it gives up.
+	 */
 	for (i = first; i < first + n; i++)
 		pat_fill_page(page_at(w, i), pg, w->seed, i, ++w->gen[i]);
+	if (r) {
+		note_errno(w, OP_EXCLUSIVE, r);
+		sample(w, OP_EXCLUSIVE, cdm_now_ns() - t0);
+		return;
+	}
 	r = dmirror_ioctl(fd, DMIRROR_CHECK_EXCLUSIVE, page_at(w, first), NULL,
 			  n, &cmd);
 	sample(w, OP_EXCLUSIVE, cdm_now_ns() - t0);
@@ -498,9 +515,17 @@ static void *worker_thread(void *arg)
 	return NULL;
 }
 
-static int open_devices(const struct stress_cfg *cfg, int *fd, int *nfd)
+static int open_one(int type, int index)
 {
-	int types[2], n = 0, k, m;
+	int m = dmirror_find(type, index);
+
+	return m < 0 ? -ENODEV : dmirror_open(m);
+}
+
+static int open_devices(const struct stress_cfg *cfg, int *fd, int *afd,
+			int *nfd)
+{
+	int types[2], n = 0, k;
 
 	if (cfg->device != DEV_COHERENT)
 		types[n++] = DMIRROR_PRIVATE;
@@ -508,10 +533,12 @@ static int open_devices(const struct stress_cfg *cfg, int *fd, int *nfd)
 		types[n++] = DMIRROR_COHERENT;
 	*nfd = 0;
 	for (k = 0; k < n; k++) {
-		m = dmirror_find(types[k], 0);
-		fd[k] = m < 0 ? -ENODEV : dmirror_open(m);
+		fd[k] = open_one(types[k], 0);
 		if (fd[k] < 0)
 			return fd[k];
+		afd[k] = cfg->access == 1 ? fd[k] : open_one(types[k], 1);
+		if (afd[k] < 0)
+			return afd[k];
 		(*nfd)++;
 	}
 	return 0;
@@ -523,11 +550,11 @@ static int worker_process(const struct stress_cfg *cfg, struct shared *sh,
 {
 	struct worker *w = calloc(cfg->threads, sizeof(*w));
 	pthread_t *tid = calloc(cfg->threads, sizeof(*tid));
-	int fd[2], nfd, t, r;
+	int fd[2], afd[2], nfd, t, r;
 
 	if (!w || !tid)
 		return 1;
-	r = open_devices(cfg, fd, &nfd);
+	r = open_devices(cfg, fd, afd, &nfd);
 	if (r) {
 		snprintf(sh->w[proc * cfg->threads].msg, MSG_LEN,
 			 "cannot open a device: %s", strerror(-r));
@@ -545,6 +572,7 @@ static int worker_process(const struct stress_cfg *cfg, struct shared *sh,
 		x->rng = x->seed;
 		x->deadline = deadline;
 		memcpy(x->fd, fd, sizeof(fd));
+		memcpy(x->afd, afd, sizeof(afd));
 		x->nfd = nfd;
 		x->npages = cfg->size / cdm_page_size();
 		x->buf = mmap(NULL, cfg->size, PROT_READ | PROT_WRITE,
@@ -640,11 +668,12 @@ static void report_failure(struct cdm_ctx *ctx, struct shared *sh,
 		if (!sh->w[i].failed)
 			continue;
 		cdm_info(ctx, "reproduce",
-			 "cdmbench run -w stress --set seed=%llu --set device=%s --set size=%s --set procs=%lld --set threads=%lld --set max_range=%s --set ops=%lld --set mix=%s%s",
+			 "cdmbench run -w stress --set seed=%llu --set device=%s --set size=%s --set procs=%lld --set threads=%lld --set max_range=%s --set ops=%lld --set mix=%s --set access=%s%s",
 			 (unsigned long long)seed, cfg->device == DEV_BOTH ?
 			 "both" : stress_devtype(cfg), size,
 			 (long long)cfg->procs, (long long)cfg->threads, range,
-			 (long long)cfg->ops, cfg->mix, cdm_common(ctx)->duration ?
+			 (long long)cfg->ops, cfg->mix,
+			 cfg->access ? "same" : "other", cdm_common(ctx)->duration ?
 			 " --set duration=<as before>" : "");
 		cdm_fail(ctx, "seed %llu: %s", (unsigned long long)seed,
 			 sh->w[i].msg);
