@@ -306,6 +306,8 @@ static int sel_run(struct cdm_ctx *ctx)
 	if (n.fail)
 		cdm_fail(ctx, "%d of %d upstream tests failed, first: %s",
 			 n.fail, n.pass + n.fail + n.skip, n.first_fail);
+	else if (!n.pass && !n.skip)
+		return cdm_error(ctx, "the upstream programs reported no test results");
 	else if (!n.pass && n.skip)
 		return cdm_skip(ctx, "every upstream test skipped itself (%d)",
 				n.skip);
