@@ -37,6 +37,7 @@ int cmd_export(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_history(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
 
 #endif

@@ -531,7 +531,8 @@ size_t cdm_changepoints(const double *y, size_t n, double alpha,
 	size_t *stack, top = 0, found = 0, i;
 	double *tmp;
 
-	if (n < 3 || !max)
+	/* fewer runs cannot tell a step from noise */
+	if (n < CDM_CP_MIN_POINTS || !max)
 		return 0;
 	tmp = xmalloc(n * sizeof(*tmp));
 	stack = xmalloc((2 * n + 4) * sizeof(*stack));

@@ -67,9 +67,11 @@ struct cdm_step {
  * significant at alpha after Bonferroni over the candidate splits, with
  * the noise estimated robustly from the residuals (MAD). Segments have at
  * least two values, except that the last value alone may form one: the
- * newest run is the one most worth flagging. Returns the number of steps
- * written to out (in index order), at most max.
+ * newest run is the one most worth flagging. Needs CDM_CP_MIN_POINTS
+ * values. Returns the number of steps written to out (in index order), at
+ * most max.
  */
+#define CDM_CP_MIN_POINTS 5
 size_t cdm_changepoints(const double *y, size_t n, double alpha,
 			double min_rel, struct cdm_step *out, size_t max);
 
