@@ -67,6 +67,7 @@ struct mig {
 	int m_dev_bw, m_sys_bw, m_dev_page, m_sys_page, m_dev_op, m_sys_op;
 	int m_memcpy;
 	uint64_t cpages_zero;	/* MIGRATE_TO_DEV calls that reported 0 */
+	bool readback_short;	/* this round's read-back missed pages */
 	uint64_t partial;	/* pages that did not move, summed */
 };
 
@@ -77,7 +78,7 @@ static bool mig_supported(const void *cfg, char *why, size_t len)
 	if (c->device == DM_DEV_COHERENT && c->size > DM_COHERENT_BYTES &&
 	    c->partial == PARTIAL_FAIL) {
 		snprintf(why, len,
-			 "size %lluM exceeds the 256M a coherent test_hmm device holds (set partial=record to measure the overflow)",
+			 "size %lluM exceeds the 256M a coherent test_hmm device holds; on 6.1 overflowing it WARNs in memremap_pages (a second chunk at the same address) and leaves the process unkillable: set partial=record to provoke that",
 			 (unsigned long long)(c->size >> 20));
 		return false;
 	}
@@ -152,6 +153,15 @@ static uint64_t move(struct cdm_ctx *ctx, struct mig *m, bool to_dev)
 
 		r = dm_timed(m->fd, req, m->buf.p + i * pg,
 			     to_dev ? m->back + i * pg : NULL, n, &cmd, &ns);
+		if (r == -ENOENT && to_dev) {
+			/*
+			 * Pages that did not move have no mirror entry, so
+			 * test_hmm's read-back stops with ENOENT: a partial
+			 * migration, which SNAPSHOT counts next.
+			 */
+			m->readback_short = true;
+			r = 0;
+		}
 		if (r == -ENOMEM) {
 			cdm_info(ctx, "enomem", "MIGRATE_TO_%s returned ENOMEM at page %zu",
 				 to_dev ? "DEV" : "SYS", i);
@@ -235,6 +245,7 @@ static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 	t0 = cdm_now_ns();
 	memcpy(m->copy, m->buf.p, m->buf.len);
 	cdm_sample(ctx, m->m_memcpy, (double)m->buf.len / (cdm_now_ns() - t0));
+	m->readback_short = false;
 	ns = move(ctx, m, true);
 	if (!ns)
 		return -1;
@@ -243,7 +254,8 @@ static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 		return -1;
 	/* the device's view of the data, without a CPU touch that would
 	 * fault private pages back */
-	if (!dm_check_data(ctx, m->back, m->buf.len, gen, "device read-back after MIGRATE_TO_DEV"))
+	if (!m->readback_short &&
+	    !dm_check_data(ctx, m->back, m->buf.len, gen, "device read-back after MIGRATE_TO_DEV"))
 		return 0;
 	if (corrupt_behind_back(ctx, m) < 0)
 		return -1;
