@@ -213,30 +213,6 @@ static int check_on_device(struct cdm_ctx *ctx, struct mig *m)
 	return 0;
 }
 
-/* a device write between phases that no verification step expects */
-static int corrupt_behind_back(struct cdm_ctx *ctx, struct mig *m)
-{
-	const struct mig_cfg *cfg = cdm_cfg(ctx);
-	size_t pg = cdm_page_size();
-	struct dmirror_cmd cmd;
-	char *junk;
-	int r;
-
-	if (cfg->corrupt < 0 || (size_t)cfg->corrupt >= m->buf.npages)
-		return 0;
-	junk = malloc(pg);
-	if (!junk)
-		return cdm_error(ctx, "out of memory");
-	memset(junk, 0xa5, pg);
-	r = dmirror_ioctl(m->fd, DMIRROR_WRITE, m->buf.p + cfg->corrupt * pg,
-			  junk, 1, &cmd);
-	free(junk);
-	if (r)
-		return cdm_error(ctx, "dmirror WRITE for corrupt_page: %s",
-				 strerror(-r));
-	return 0;
-}
-
 static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 {
 	uint64_t ns, t0;
@@ -257,7 +233,9 @@ static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 	if (!m->readback_short &&
 	    !dm_check_data(ctx, m->back, m->buf.len, gen, "device read-back after MIGRATE_TO_DEV"))
 		return 0;
-	if (corrupt_behind_back(ctx, m) < 0)
+	/* a device write between phases that no check expects */
+	if (dm_corrupt_page(ctx, m->fd, &m->buf,
+			    ((const struct mig_cfg *)cdm_cfg(ctx))->corrupt) < 0)
 		return -1;
 	ns = move(ctx, m, false);
 	if (!ns)
