@@ -256,10 +256,12 @@ static void print_text(const struct cmp_result *r)
 	       r->broke == 1 ? "" : "s");
 	printf("base/cand: medians; gain: change in the better direction (negative is worse), *flanked* when\n"
 	       "significant (q < alpha); REGRESSION/improvement: significant and beyond the threshold;\n"
-	       "noise: MAD / median of each side's samples; runs: spread of this case's median between\n"
-	       "runs in the database (from %d runs on), which a change must beat too; q: the larger of\n"
-	       "the two p-values, Benjamini-Hochberg adjusted; CI: bootstrap, 2000 replicates, fixed seed.\n",
-	       4);
+	       "noise: MAD / median of each side's samples; runs: spread of the median between runs of one\n"
+	       "configuration (each side's runs; other runs with the same kernel, cmdline, environment,\n"
+	       "host and tags), which a change must beat too (t test), '-' when fewer than 3 such runs;\n"
+	       "q: the larger p, Benjamini-Hochberg adjusted; CI: bootstrap, 2000 replicates, fixed seed.\n"
+	       "One run against one: a regression must also exceed 95%% of the differences between two\n"
+	       "other runs of one configuration (from 5 such runs on).\n");
 }
 
 /* --- JSON --- */
@@ -315,6 +317,9 @@ static void json_row(struct json *j, const struct cmp_result *r,
 	json_dbl(j, "p_samples", row->p_samples);
 	json_dbl(j, "run_noise_pct", 100 * expm1(row->run_noise));
 	json_int(j, "run_noise_runs", row->noise_runs);
+	json_int(j, "run_noise_df", row->noise_df);
+	json_dbl(j, "aa_range_pct", 100 * expm1(row->aa_range));
+	json_int(j, "aa_pairs", row->aa_pairs);
 	json_dbl(j, "p_runs", row->p_runs);
 	json_dbl(j, "p", row->p);
 	json_dbl(j, "q", row->q);

@@ -490,6 +490,7 @@ struct stmts {
 	sqlite3_stmt *samples;
 	sqlite3_stmt *count;
 	sqlite3_stmt *history;
+	sqlite3_stmt *median;
 };
 
 static int load_samples(struct cdm_db *d, struct stmts *s,
@@ -551,76 +552,207 @@ static void side_stat(struct dvec *v, struct cmp_stat *s)
  * condition: buffer placement, page sizes, frequency and neighbours are
  * fixed for a run and change between runs, often by more than the samples
  * spread (stream on a shared VM: 2-5% within a run, 50% between runs).
- * The database usually holds other runs of the same case on the same
- * host; the spread of their medians is the noise a change must also beat.
- *
- * Estimated from successive differences of log medians in time order, so
- * that a level shift between two kernels counts once, not as spread; the
- * largest difference is left out as the presumed real step. A median of
- * the differences would be more robust still but blind to bimodal noise
- * (a run lands in one of two states), which is common here.
+ * So a change must also beat the spread between runs of one
+ * configuration: the runs of each side, and other runs of the case in the
+ * database on the same hosts that share kernel, command line, environment
+ * and tags (A/A replicates, in effect). Groups never mix the two sides,
+ * and configurations are never pooled, so a real step between kernels is
+ * not mistaken for noise. The spread is the pooled standard deviation of
+ * log medians within groups; it needs two degrees of freedom.
  */
-#define NOISE_MIN_RUNS 4
+#define NOISE_MIN_DF 2
 
-static double step_noise(double *y, size_t n)
+#define AA_RECENT 64	/* runs per configuration kept for the A/A range */
+
+struct ngroup {
+	char *key;
+	double mean, m2;
+	int n;
+	double recent[AA_RECENT];	/* the newest log medians, a ring */
+};
+
+static void ngroup_add(struct ngroup **g, size_t *ng, const char *key,
+		       double y)
 {
-	double sum = 0, big = 0;
+	struct ngroup *x = NULL;
 	size_t i;
+	double d;
 
-	for (i = 1; i < n; i++) {
-		double d = fabs(y[i] - y[i - 1]);
-
-		sum += d * d;
-		if (d > big)
-			big = d;
+	for (i = 0; i < *ng && !x; i++)
+		if (!strcmp((*g)[i].key, key))
+			x = &(*g)[i];
+	if (!x) {
+		*g = xrealloc(*g, (*ng + 1) * sizeof(**g));
+		x = &(*g)[(*ng)++];
+		memset(x, 0, sizeof(*x));
+		x->key = xstrdup(key);
 	}
-	return sqrt((sum - big * big) / (double)(n - 2)) / M_SQRT2;
+	x->recent[x->n % AA_RECENT] = y;
+	/* Welford: no cancellation however many runs */
+	x->n++;
+	d = y - x->mean;
+	x->mean += d / x->n;
+	x->m2 += d * (y - x->mean);
 }
 
-static int run_noise(struct cdm_db *d, struct stmts *s, const char *match_key,
-		     const struct cmp_case *c, struct cmp_row *row)
+/*
+ * What identical runs already showed: the 95th percentile of the
+ * differences between two runs of one configuration (other than the
+ * compared ones). Run-to-run noise is often bimodal (a run lands in one of
+ * two cache or page-size states), which no standard deviation describes;
+ * a one-run-against-one-run regression must be larger than this as well.
+ */
+#define AA_MIN_PAIRS 10
+
+static double aa_range(const struct ngroup *g, size_t ng, int *pairs)
 {
-	double *y = NULL;
-	size_t n = 0, cap = 0;
+	double *d = NULL, q;
+	size_t i, n = 0, cap = 0;
+	int a, b, k;
+
+	for (i = 0; i < ng; i++) {
+		if (g[i].key[0] == '\x01')
+			continue;
+		k = g[i].n < AA_RECENT ? g[i].n : AA_RECENT;
+		for (a = 0; a < k; a++)
+			for (b = a + 1; b < k; b++) {
+				if (n == cap) {
+					cap = cap ? 2 * cap : 256;
+					d = xrealloc(d, cap * sizeof(*d));
+				}
+				d[n++] = fabs(g[i].recent[a] - g[i].recent[b]);
+			}
+	}
+	*pairs = n;
+	if (n < AA_MIN_PAIRS) {
+		free(d);
+		return NAN;
+	}
+	cdm_sort_doubles(d, n);
+	q = cdm_percentile_sorted(d, n, 95);
+	free(d);
+	return q;
+}
+
+static int side_of(const struct cmp_result *r, int64_t run)
+{
+	size_t i;
+	int k;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < r->side[k].nruns; i++)
+			if (r->side[k].runs[i] == run)
+				return k;
+	return -1;
+}
+
+/*
+ * The run-level test: the mean log median of the candidate's runs against
+ * the base's, over the pooled spread of run medians (which already holds
+ * each median's own sampling error, so nothing is added for it): a
+ * two-sample t test at the level where the runs are the replicates.
+ */
+static void run_level_p(struct cmp_row *row, const struct ngroup *b,
+			const struct ngroup *c)
+{
+	double d, se;
+
+	row->p_runs = NAN;
+	if (!b || !c || !row->noise_df)
+		return;
+	d = c->mean - b->mean;
+	se = row->run_noise * sqrt(1.0 / b->n + 1.0 / c->n);
+	row->p_runs = se > 0 ? cdm_t_p2(d / se, row->noise_df) :
+		      d == 0 ? 1 : 0;
+}
+
+/* the medians of the compared cases themselves, one group per side */
+static int side_medians(struct cdm_db *d, sqlite3_stmt *st,
+			const struct mref *m, int side, struct ngroup **g,
+			size_t *ng)
+{
+	char key[16];
+	size_t i;
+	int r = SQLITE_DONE;
+
+	snprintf(key, sizeof(key), "\x01side %d", side);
+	for (i = 0; i < m->nids && r != -1; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, m->ids[i]);
+		r = db_step(d, st);
+		if (r == SQLITE_ROW)
+			ngroup_add(g, ng, key, log(sqlite3_column_double(st, 0)));
+	}
+	return r == -1 ? -1 : 0;
+}
+
+/* other runs of the case, grouped by identity and configuration */
+static int other_medians(struct cdm_db *d, sqlite3_stmt *st,
+			 const struct cmp_result *res, const char *match_key,
+			 const struct cmp_case *c, const char *metric,
+			 struct ngroup **g, size_t *ng)
+{
 	int r;
 
-	row->run_noise = NAN;
-	row->noise_runs = 0;
-	sqlite3_reset(s->history);
-	sqlite3_bind_text(s->history, 1, row->metric, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->history, 2, match_key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->history, 3, c->backend, -1, SQLITE_STATIC);
-	sqlite3_bind_text(s->history, 4, c->device_type, -1, SQLITE_STATIC);
-	while ((r = db_step(d, s->history)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 64;
-			y = xrealloc(y, cap * sizeof(*y));
-		}
-		y[n++] = log(sqlite3_column_double(s->history, 0));
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, metric, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, match_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->backend, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->device_type, -1, SQLITE_STATIC);
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		char *key;
+
+		if (side_of(res, sqlite3_column_int64(st, 1)) >= 0)
+			continue;
+		key = xasprintf("%s\x1f%s", match_key, col_text(st, 2));
+		ngroup_add(g, ng, key, log(sqlite3_column_double(st, 0)));
+		free(key);
 	}
-	if (r == SQLITE_DONE && n >= NOISE_MIN_RUNS) {
-		row->run_noise = step_noise(y, n);
-		row->noise_runs = n;
-	}
-	free(y);
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
-/* the change in log(ratio) against the within- and between-run spread */
-static void run_level_p(struct cmp_row *row, size_t nb, size_t nc)
+static int run_noise(struct cdm_db *d, struct stmts *s,
+		     const struct cmp_result *res, const struct group *gb,
+		     const struct group *gc, const struct mref *m[2],
+		     struct cmp_row *row)
 {
-	double d, sw = 0, se;
+	const struct cmp_case *c = &res->cases[res->ncases - 1];
+	struct ngroup *g = NULL, *side[2] = { NULL, NULL };
+	size_t ng = 0, i;
+	double m2 = 0;
+	int r, df = 0, runs = 0;
 
-	row->p_runs = NAN;
-	if (!row->noise_runs || !(row->ratio > 0))
-		return;
-	d = log(row->ratio);
-	if (row->lo > 0 && row->hi > 0)
-		sw = (log(row->hi) - log(row->lo)) / (2 * 1.959964);
-	se = sqrt(sw * sw + row->run_noise * row->run_noise *
-		  (1.0 / nb + 1.0 / nc));
-	row->p_runs = se > 0 ? fmin(1, 2 * cdm_norm_sf(fabs(d) / se)) :
-		      d == 0 ? 1 : 0;
+	row->run_noise = NAN;
+	row->noise_runs = row->noise_df = 0;
+	r = side_medians(d, s->median, m[0], 0, &g, &ng) ||
+	    side_medians(d, s->median, m[1], 1, &g, &ng) ||
+	    other_medians(d, s->history, res, gb->match_key, c, row->metric,
+			  &g, &ng) ||
+	    (strcmp(gb->match_key, gc->match_key) &&
+	     other_medians(d, s->history, res, gc->match_key, c, row->metric,
+			   &g, &ng));
+	for (i = 0; i < ng; i++) {
+		if (g[i].key[0] == '\x01')
+			side[g[i].key[6] - '0'] = &g[i];
+		if (g[i].n > 1) {
+			m2 += g[i].m2;
+			df += g[i].n - 1;
+			runs += g[i].n;
+		}
+	}
+	if (!r && df >= NOISE_MIN_DF) {
+		row->run_noise = sqrt(m2 / df);
+		row->noise_df = df;
+		row->noise_runs = runs;
+		run_level_p(row, side[0], side[1]);
+	}
+	row->aa_range = NAN;
+	if (!r && res->side[0].nruns == 1 && res->side[1].nruns == 1)
+		row->aa_range = aa_range(g, ng, &row->aa_pairs);
+	for (i = 0; i < ng; i++)
+		free(g[i].key);
+	free(g);
+	return r ? -1 : 0;
 }
 
 static void row_stats(struct cmp_row *row, struct dvec v[2], uint64_t seed,
@@ -630,7 +762,7 @@ static void row_stats(struct cmp_row *row, struct dvec v[2], uint64_t seed,
 	struct cdm_mwu u;
 
 	row->ratio = row->lo = row->hi = row->gain = NAN;
-	row->p = row->q = row->p_samples = row->p_runs = NAN;
+	row->p = row->q = row->p_samples = NAN;
 	side_stat(&v[0], b);
 	side_stat(&v[1], c);
 	if (!b->n || !c->n) {
@@ -692,6 +824,7 @@ static struct cmp_row *new_row(struct cmp_result *r, size_t group,
 	row->metric = xstrdup(m->name);
 	row->unit = xstrdup(m->unit);
 	row->higher_better = m->higher;
+	row->p_runs = row->run_noise = row->aa_range = NAN;
 	return row;
 }
 
@@ -731,11 +864,11 @@ static int compare_pair(struct cdm_db *d, struct stmts *s,
 		}
 		if (load_samples(d, s, mb, &v[0]) ||
 		    load_samples(d, s, mc, &v[1]) ||
-		    run_noise(d, s, gb->match_key, &r->cases[gi], row))
+		    run_noise(d, s, r, gb, gc, (const struct mref *[2]){ mb, mc },
+			      row))
 			goto out;
 		row_stats(row, v, hash_str(hash_str(0x5eed, gb->key), mb->name),
 			  r->opts.reps);
-		run_level_p(row, r->side[0].nruns, r->side[1].nruns);
 		if (!isnan(row->p_runs))
 			row->p = fmax(row->p_samples, row->p_runs);
 	}
@@ -783,15 +916,18 @@ static void judge(struct cmp_result *r)
 	cdm_bh_adjust(p, r->nrows, q);
 	for (i = 0; i < r->nrows; i++) {
 		struct cmp_row *row = &r->rows[i];
-		bool sig = q[i] < r->opts.alpha && !isnan(row->gain);
+		bool sig = q[i] < r->opts.alpha && !isnan(row->gain), beyond;
 
 		row->q = q[i];
 		row->mark = CMP_SAME;
 		if (!sig)
 			continue;
-		if (row->gain <= -r->opts.threshold)
+		/* within what identical runs showed: a change, not a verdict */
+		beyond = isnan(row->aa_range) ||
+			 fabs(log(row->ratio)) > row->aa_range;
+		if (row->gain <= -r->opts.threshold && beyond)
 			row->mark = CMP_REGRESSION;
-		else if (row->gain >= r->opts.threshold)
+		else if (row->gain >= r->opts.threshold && beyond)
 			row->mark = CMP_IMPROVEMENT;
 		else
 			row->mark = row->gain < 0 ? CMP_WORSE : CMP_BETTER;
@@ -802,7 +938,8 @@ static void judge(struct cmp_result *r)
 	free(q);
 }
 
-/* this case's medians in completed runs on the hosts being compared */
+/* this case's medians in completed runs on the hosts being compared,
+ * each with its configuration */
 static char *history_query(const struct cmp_result *r)
 {
 	struct sbuf sb;
@@ -810,7 +947,10 @@ static char *history_query(const struct cmp_result *r)
 	int k;
 
 	sb_init(&sb);
-	sb_adds(&sb, "SELECT s.median FROM cases c JOIN runs r ON r.id = c.run_id JOIN metrics m ON m.case_id = c.id AND m.name = ?1 JOIN summaries s ON s.metric_id = m.id WHERE c.match_key = ?2 AND c.backend = ?3 AND c.device_type = ?4 AND r.status = 'completed' AND s.median > 0 AND r.host_id IN (SELECT host_id FROM runs WHERE id IN (");
+	sb_adds(&sb, "SELECT s.median, r.id, printf('%d|%s|%s|%d|%s', r.kernel_id, r.cmdline, r.environment, r.host_id, "
+		"coalesce((SELECT group_concat(key || '=' || value, ',') FROM (SELECT key, value FROM run_tags t WHERE t.run_id = r.id ORDER BY key)), '')) "
+		"FROM cases c JOIN runs r ON r.id = c.run_id JOIN metrics m ON m.case_id = c.id AND m.name = ?1 JOIN summaries s ON s.metric_id = m.id "
+		"WHERE c.match_key = ?2 AND c.backend = ?3 AND c.device_type = ?4 AND r.status = 'completed' AND s.median > 0 AND r.host_id IN (SELECT host_id FROM runs WHERE id IN (");
 	for (k = 0; k < 2; k++)
 		for (i = 0; i < r->side[k].nruns; i++)
 			sb_addf(&sb, "%s%lld", k || i ? ", " : "",
@@ -825,7 +965,9 @@ static int prepare(struct cdm_db *d, struct stmts *s, const char *history_sql)
 	s->samples = db_prepare(d, "SELECT value FROM samples WHERE metric_id = ?");
 	s->count = db_prepare(d, "SELECT n + nonfinite FROM summaries WHERE metric_id = ?");
 	s->history = db_prepare(d, history_sql);
-	return s->metrics && s->samples && s->count && s->history ? 0 : -1;
+	s->median = db_prepare(d, "SELECT median FROM summaries WHERE metric_id = ? AND median > 0");
+	return s->metrics && s->samples && s->count && s->history &&
+	       s->median ? 0 : -1;
 }
 
 static void finalize(struct stmts *s)
@@ -834,6 +976,7 @@ static void finalize(struct stmts *s)
 	sqlite3_finalize(s->samples);
 	sqlite3_finalize(s->count);
 	sqlite3_finalize(s->history);
+	sqlite3_finalize(s->median);
 }
 
 /* nothing to compare: say why in one line, naming the cases */

@@ -47,7 +47,8 @@ void cmp_side_free(struct cmp_side *s);
 
 enum cmp_mark {
 	CMP_SAME,		/* not significant */
-	CMP_BETTER,		/* significant, but within the threshold */
+	CMP_BETTER,		/* significant, but within the threshold or
+				 * the range seen between identical runs */
 	CMP_WORSE,
 	CMP_IMPROVEMENT,	/* significant and beyond the threshold */
 	CMP_REGRESSION,
@@ -73,7 +74,11 @@ struct cmp_row {
 	bool exact;
 	double run_noise;	/* spread between runs of this case, log scale */
 	int noise_runs;		/* runs it was estimated from, 0 if unknown */
-	double p_runs;		/* the change against run_noise, or NaN */
+	int noise_df;		/* its degrees of freedom */
+	double p_runs;		/* the change against run_noise (t test), or NaN */
+	double aa_range;	/* 95th percentile |log ratio| between identical
+				 * runs (one run a side only), or NaN */
+	int aa_pairs;		/* pairs of runs it comes from */
 	double p;		/* max(p_samples, p_runs): must beat both */
 	double q;		/* p after Benjamini-Hochberg */
 	double gain;		/* percent, positive is better */

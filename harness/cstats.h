@@ -23,6 +23,8 @@ double cdm_median_select(double *v, size_t n);
 /* standard normal: upper tail probability and quantile */
 double cdm_norm_sf(double z);
 double cdm_norm_quantile(double p);
+/* Student's t with df degrees of freedom: two-sided P(|T| >= |t|) */
+double cdm_t_p2(double t, int df);
 
 struct cdm_mwu {
 	double u;		/* U statistic of the first sample */

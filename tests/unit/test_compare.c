@@ -222,3 +222,59 @@ TEST(compare_bad_input)
 	free(err);
 	db_close(d);
 }
+
+/*
+ * One run against one: a run landing in the other of two states seen
+ * between identical runs is not a regression; a new kernel far beyond
+ * that range is. The A/A range is the size of the jump between states.
+ */
+TEST(compare_one_run_each_aa_range)
+{
+	struct cdm_db *d = synth_open("aa1.db");
+	struct cmp_result r;
+	struct cmp_opts o;
+	uint64_t st = 99;
+	int64_t slow, fast = 0, other = 0, id;
+	char a[16], b[16];
+	int i;
+
+	cmp_opts_default(&o);
+	for (i = 0; i < 12; i++) {
+		/* two states, 10 and 12.5 GB/s, at random */
+		bool hi = i == 3 || (i != 4 && cdm_rand_unit(&st) < 0.4);
+		const struct synth_metric m[] = {
+			{ "bw", "GB/s", 1, hi ? 12.5 : 10, 0.05, 100 },
+		};
+
+		id = synth_begin(d, "6.1.100", NULL, i);
+		synth_case(d, id, 0, "x", "system", "{}", m, 1, i);
+		synth_end(d, id);
+		if (i == 3)
+			fast = id;
+		if (i == 4)
+			other = id;
+	}
+	{
+		const struct synth_metric m[] = { { "bw", "GB/s", 1, 4, 0.05, 100 } };
+
+		slow = synth_begin(d, "6.1.101", NULL, 20);
+		synth_case(d, slow, 0, "x", "system", "{}", m, 1, 77);
+		synth_end(d, slow);
+	}
+	snprintf(a, sizeof(a), "%lld", (long long)fast);
+	snprintf(b, sizeof(b), "%lld", (long long)other);
+	REQUIRE(cdm_compare(d, a, b, &o, &r) == 0);
+	CHECK(r.rows[0].s[0].median > 12 && r.rows[0].s[1].median < 10.5);
+	CHECK(r.rows[0].aa_pairs >= 10 && fabs(r.rows[0].aa_range - log(1.25)) < 0.03,
+	      "range %g from %d pairs", r.rows[0].aa_range, r.rows[0].aa_pairs);
+	CHECK(r.rows[0].mark != CMP_REGRESSION, "mark %d, q %g, range %g",
+	      r.rows[0].mark, r.rows[0].q, r.rows[0].aa_range);
+	cdm_compare_free(&r);
+	snprintf(a, sizeof(a), "%lld", (long long)other);
+	snprintf(b, sizeof(b), "%lld", (long long)slow);
+	REQUIRE(cdm_compare(d, a, b, &o, &r) == 0);
+	CHECK(r.rows[0].mark == CMP_REGRESSION, "mark %d, q %g, range %g",
+	      r.rows[0].mark, r.rows[0].q, r.rows[0].aa_range);
+	cdm_compare_free(&r);
+	db_close(d);
+}

@@ -77,6 +77,21 @@ TEST(normal_distribution)
 	CHECK(cdm_norm_quantile(1) == INFINITY);
 }
 
+/* the 5% two-sided critical values of Student's t from the tables */
+TEST(student_t)
+{
+	CHECK_NEAR(cdm_t_p2(12.7062, 1), 0.05, 1e-5);
+	CHECK_NEAR(cdm_t_p2(4.3027, 2), 0.05, 1e-5);
+	CHECK_NEAR(cdm_t_p2(3.1824, 3), 0.05, 1e-5);
+	CHECK_NEAR(cdm_t_p2(2.7764, 4), 0.05, 1e-5);
+	CHECK_NEAR(cdm_t_p2(2.2281, 10), 0.05, 1e-5);
+	CHECK_NEAR(cdm_t_p2(-2.0423, 30), 0.05, 1e-5);
+	CHECK_NEAR(cdm_t_p2(1.9840, 100), 0.05, 1e-5);
+	CHECK_NEAR(cdm_t_p2(1.9600, 1000), 0.05, 1e-4);
+	CHECK_NEAR(cdm_t_p2(0, 5), 1, 1e-12);
+	CHECK(cdm_t_p2(INFINITY, 5) == 0 && isnan(cdm_t_p2(1, 0)));
+}
+
 /* exact p-values equal brute-force enumeration of all orderings */
 TEST(mann_whitney_exact)
 {
