@@ -247,6 +247,10 @@ static void judge_exit(struct collect *cl, int status, int forced)
 	if (forced == CDM_TIMEOUT) {
 		case_res_verdict(c, CDM_TIMEOUT,
 				 "deadline exceeded: killed (hang?)");
+	} else if (forced == CDM_CRASH) {
+		/* the kernel event itself is added to the reason later */
+		case_res_verdict(c, CDM_CRASH,
+				 "the kernel oopsed during the case: killed at once");
 	} else if (forced == CDM_INTERRUPTED) {
 		case_res_verdict(c, CDM_INTERRUPTED,
 				 "run interrupted by signal");
@@ -294,8 +298,29 @@ static pid_t spawn_case(const struct cdm_case_spec *cs, int *rfd)
 	return pid;
 }
 
+/*
+ * An Oops or BUG in the kernel usually leaves the task that hit it dead
+ * and a lock held: the case will only hang from there. Read the log while
+ * the case runs and end it at once.
+ */
+static bool kernel_died(struct cdm_kmsg *k, struct cdm_case_res *c)
+{
+	size_t i, from = c->kev.n;
+
+	kmsg_drain(k, &c->kev);
+	for (i = from; i < c->kev.n; i++) {
+		const struct cdm_kevent *e = &c->kev.v[i];
+
+		if (e->facility == 0 && (e->cls == CDM_K_OOPS ||
+					 e->cls == CDM_K_BUG ||
+					 e->cls == CDM_K_PANIC))
+			return true;
+	}
+	return false;
+}
+
 static void run_case(const struct cdm_case_spec *cs, struct cdm_case_res *c,
-		     struct cdm_progress *pg)
+		     struct cdm_progress *pg, struct cdm_kmsg *k)
 {
 	struct collect cl = { .res = c };
 	uint64_t t0 = cdm_now_ns(), deadline, kill_at = 0;
@@ -326,6 +351,8 @@ static void run_case(const struct cdm_case_spec *cs, struct cdm_case_res *c,
 			forced = CDM_INTERRUPTED;
 		if (forced < 0 && now > deadline)
 			forced = CDM_TIMEOUT;
+		if (forced < 0 && kernel_died(k, c))
+			forced = CDM_CRASH;
 		if (forced >= 0 && !kill_at) {
 			/* TERM first: a workload may still release device memory */
 			kill_group(pid, SIGTERM);
@@ -488,7 +515,7 @@ int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 		if (rc)
 			break;
 		progress_case(&pg, cs->name);
-		run_case(cs, &res[i], &pg);
+		run_case(cs, &res[i], &pg, &k);
 		ran = i + 1;
 		progress_clear(&pg);
 		rc = finish_case(sink, cs, &res[i], &k);

@@ -259,11 +259,11 @@ static void note_errno(struct worker *w, int op, int r)
 {
 	if (r == -ENOMEM)
 		w->rep->enomem++;	/* device memory full: a result, not a bug */
-	else if (r == -ENOENT && op == OP_TO_DEV)
+	else if (r == -ENOENT && (op == OP_TO_DEV || op == OP_EXCLUSIVE))
 		/*
-		 * Some pages did not move (held by another CPU's LRU batch,
-		 * locked by a racing fault), so test_hmm's read-back finds no
-		 * mirror entry for them: a partial migration.
+		 * Some pages did not move or convert (held by another CPU's
+		 * LRU batch, locked by a racing fault), so test_hmm's
+		 * read-back finds no mirror entry for them: partial, not wrong.
 		 */
 		w->rep->partial++;
 	else if (r == -EBUSY)
