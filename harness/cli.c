@@ -59,7 +59,19 @@ const struct cdm_cmd cdm_cmds[] = {
 	  "  [copy]                   one section per case\n"
 	  "  workload = stream\n"
 	  "  size = 4M, 64M           comma lists expand into a matrix\n"
-	  "Sizes: 4096, 4K, 2M, 1G. Durations: 500ms, 10s, 2m.\n" },
+	  "Sizes: 4096, 4K, 2M, 1G. Durations: 500ms, 10s, 2m.\n"
+	  "\n"
+	  "Acceptance expectations, in a case section (or [global] for all):\n"
+	  "  expect.metric.NAME = STAT OP NUMBER [UNIT] [and ...]\n"
+	  "      e.g. median >= 5 GB/s and p99 < 2ms; STAT: min p5 median mean\n"
+	  "      p95 p99 max stddev mad n nonfinite noise (MAD/median, %)\n"
+	  "  expect.info.KEY = GLOB[|GLOB...], OP NUMBER, present or absent\n"
+	  "      a fact the case reported, e.g. placement_after_pin = system\n"
+	  "  expect.kmsg = clean     no kernel warning, BUG, oops... in the case\n"
+	  "  expect.verdict = pass   skips not accepted (default: pass|skip)\n"
+	  "  expect.integrity = ok   the case's data checks found no corruption\n"
+	  "A failed expectation fails the case with the reason; 'show', 'export\n"
+	  "--format junit|tap' and 'report' list them with the run's verdict.\n" },
 	{ "list", cmd_list, "list workloads, backends and every option",
 	  "usage: cdmbench list [--json] [WORKLOAD]\n"
 	  "\n"

@@ -233,6 +233,25 @@ static void print_only(const struct cmp_result *r)
 	}
 }
 
+/*
+ * Without replicate runs only the samples' spread is known, and runs of
+ * one configuration often differ by more than that: say so, loudly.
+ */
+static void print_no_noise(const struct cmp_result *r)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nrows; i++)
+		n += !r->rows[i].noise_df && !isnan(r->rows[i].p_samples);
+	if (!n)
+		return;
+	printf("\nnote: for %zu of %zu metrics the database holds fewer than 3 runs of one\n"
+	       "configuration, so the spread between runs is unknown ('-' under runs) and\n"
+	       "their significance reflects the spread within a run only. Runs often differ\n"
+	       "by more: run each side 3 times or more (run --tag side=a; compare side=a side=b).\n",
+	       n, r->nrows);
+}
+
 static void print_text(const struct cmp_result *r)
 {
 	int wc = width(r, false), wm = width(r, true);
@@ -250,6 +269,7 @@ static void print_text(const struct cmp_result *r)
 		print_row(r, &r->rows[i], wc, wm);
 	print_changes(r);
 	print_only(r);
+	print_no_noise(r);
 	printf("\n%d regression%s, %d improvement%s, %d case%s broke\n",
 	       r->regressions, r->regressions == 1 ? "" : "s",
 	       r->improvements, r->improvements == 1 ? "" : "s", r->broke,

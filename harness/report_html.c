@@ -275,7 +275,8 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 	for (i = 0; i < cr->nrows; i++)
 		cmp_row(cr, &cr->rows[i], sb);
 	sb_adds(sb, "</table>\n<p class=\"muted\">gain: change in the better direction of each metric, *flanked* when significant (q &lt; alpha, as mmtests marks it); "
-		"REGRESSION and improvement are significant changes beyond the threshold.</p>\n");
+		"REGRESSION and improvement are significant changes beyond the threshold. run noise: the spread of the median between runs of one configuration; "
+		"where it is unknown (-, fewer than 3 such runs) significance reflects the spread within a run only.</p>\n");
 	for (i = 0; i < cr->ncases; i++) {
 		const struct cmp_case *c = &cr->cases[i];
 
