@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -96,13 +98,33 @@ static const char *sel_devtype(const void *cfg __unused)
 	return "mixed";
 }
 
+/*
+ * hmm-tests makes its file-backed buffers with O_TMPFILE in /tmp, which
+ * overlayfs (the emulated node's root) refuses before Linux 6.6. Then the
+ * program gets a tmpfs /tmp of its own, in a private mount namespace.
+ */
+static void private_tmp_if_needed(void)
+{
+	int fd = open("/tmp", O_TMPFILE | O_RDWR, 0600);
+
+	if (fd >= 0) {
+		close(fd);
+		return;
+	}
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777"))
+		fprintf(stderr, "cdmbench: no private /tmp for O_TMPFILE: %s\n",
+			strerror(errno));
+}
+
 /* start prog with stdout+stderr on a pipe */
 static pid_t spawn(const char *dir, const char *prog, const char *const *args,
 		   FILE **out)
 {
 	char path[4096];
 	const char *argv[16];
-	int p[2], i, n = 0;
+	int p[2], i, n = 0, exe;
 	pid_t pid;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, prog);
@@ -116,7 +138,11 @@ static pid_t spawn(const char *dir, const char *prog, const char *const *args,
 	if (pid == 0) {
 		dup2(p[1], STDOUT_FILENO);
 		dup2(p[1], STDERR_FILENO);
-		execv(path, (char *const *)argv);
+		/* opened first: the program may live under the /tmp we cover */
+		exe = open(path, O_RDONLY | O_CLOEXEC);
+		private_tmp_if_needed();
+		if (exe >= 0)
+			fexecve(exe, (char *const *)argv, environ);
 		fprintf(stderr, "cannot run %s: %s\n", path, strerror(errno));
 		_exit(127);
 	}
