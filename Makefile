@@ -118,8 +118,10 @@ test: deps
 	@tests/run.sh
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_BIN)
+	@$(MAKE) --no-print-directory all $(BENCH_BIN) initramfs
+	@kernel/build.sh >/dev/null
 	@tests/bench/run.sh
+	@tests/bench/devices.sh
 
 # the tree must stay warning-free under clang too
 check-clang:

@@ -379,8 +379,12 @@ void cdm_format_duration(uint64_t ns, char *buf, size_t len)
 	};
 	size_t i;
 
+	if (!ns) {
+		snprintf(buf, len, "0");
+		return;
+	}
 	for (i = 0; i < ARRAY_SIZE(units); i++) {
-		if (ns && ns % units[i].ns == 0) {
+		if (ns % units[i].ns == 0) {
 			snprintf(buf, len, "%llu%s",
 				 (unsigned long long)(ns / units[i].ns),
 				 units[i].sfx);

@@ -12,12 +12,14 @@ CORE="gcc make pkg-config libsqlite3-dev sqlite3 libinih-dev liburing-dev libnum
 OPTIONAL="likwid libcurl4-openssl-dev clang"
 # the emulated node: kernel build and QEMU
 VM="qemu-system-x86 flex bison bc libelf-dev cpio xz-utils dpkg-dev"
+# the report test opens the HTML in a headless browser
+TEST="chromium"
 
 check_only=no
 [ "${1:-}" = "--check" ] && check_only=yes
 
 missing=""
-for p in $CORE $OPTIONAL $VM; do
+for p in $CORE $OPTIONAL $VM $TEST; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
 	fi
