@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "opt.h"
 #include "compare.h"
 
 struct compare_args {
@@ -18,21 +19,6 @@ struct compare_args {
 	bool json;
 	struct cmp_opts o;
 };
-
-static int parse_pct(const char *opt, const char *arg, double lo, double hi,
-		     double *out)
-{
-	char *end;
-	double v = strtod(arg, &end);
-
-	if (end != arg && *end == '%')
-		end++;
-	if (end == arg || *end || !isfinite(v) || v < lo || v > hi)
-		return cdm_err("compare: %s %s: expected a number from %g to %g",
-			       opt, arg, lo, hi);
-	*out = v;
-	return 0;
-}
 
 static int add_ignore(struct cmp_opts *o, const char *key)
 {
@@ -70,12 +56,12 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
 			a->db = optarg;
 			break;
 		case 't':
-			if (parse_pct("--threshold", optarg, 0, 1000,
+			if (cdm_parse_number_arg("compare", "--threshold", optarg, 0, 1000,
 				      &a->o.threshold))
 				return -1;
 			break;
 		case 'a':
-			if (parse_pct("--alpha", optarg, 1e-12, 0.5,
+			if (cdm_parse_number_arg("compare", "--alpha", optarg, 1e-12, 0.5,
 				      &a->o.alpha))
 				return -1;
 			break;

@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "compare.h"
 #include "history.h"
+#include "opt.h"
 
 static char *history_sql(const struct hist_query *q, char ***binds,
 			 int *nbinds)
@@ -219,21 +220,6 @@ struct history_args {
 	const char *metric;
 };
 
-static int parse_num(const char *opt, const char *arg, double lo, double hi,
-		     double *out)
-{
-	char *end;
-	double v = strtod(arg, &end);
-
-	if (end != arg && *end == '%')
-		end++;
-	if (end == arg || *end || !isfinite(v) || v < lo || v > hi)
-		return cdm_err("history: %s %s: expected a number from %g to %g",
-			       opt, arg, lo, hi);
-	*out = v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct history_args *a)
 {
 	static const struct option lo[] = {
@@ -264,16 +250,16 @@ static int parse_args(int argc, char **argv, struct history_args *a)
 			sb_addf(&a->sel, "%s%s", a->sel.len ? "," : "", optarg);
 			break;
 		case 'l':
-			if (parse_num("--limit", optarg, 1, 1e9, &v))
+			if (cdm_parse_number_arg("history", "--limit", optarg, 1, 1e9, &v))
 				return -1;
 			a->limit = v;
 			break;
 		case 'm':
-			if (parse_num("--min-step", optarg, 0, 1000, &a->min_step))
+			if (cdm_parse_number_arg("history", "--min-step", optarg, 0, 1000, &a->min_step))
 				return -1;
 			break;
 		case 'a':
-			if (parse_num("--alpha", optarg, 1e-12, 0.5, &a->alpha))
+			if (cdm_parse_number_arg("history", "--alpha", optarg, 1e-12, 0.5, &a->alpha))
 				return -1;
 			break;
 		case 'o':

@@ -350,6 +350,23 @@ void cdm_opt_free(const struct cdm_opt *tab, void *base)
 	}
 }
 
+int cdm_parse_number_arg(const char *cmd, const char *opt, const char *arg,
+			 double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end != arg && *end == '%')
+		end++;
+	if (end == arg || *end || errno || !isfinite(v) || v < lo || v > hi)
+		return cdm_err("%s: %s %s: expected a number from %g to %g", cmd,
+			       opt, arg, lo, hi);
+	*out = v;
+	return 0;
+}
+
 void cdm_format_size(uint64_t v, char *buf, size_t len)
 {
 	static const char sfx[] = "KMGT";

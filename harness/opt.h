@@ -69,6 +69,9 @@ int cdm_parse_duration(const char *s, uint64_t *out_ns, char *err,
 		       size_t errlen);
 int cdm_parse_int(const char *s, int64_t *out, char *err, size_t errlen);
 int cdm_parse_bool(const char *s, bool *out, char *err, size_t errlen);
+/* a command-line number in [lo, hi], a trailing % allowed: "5", "2.5%" */
+int cdm_parse_number_arg(const char *cmd, const char *opt, const char *arg,
+			 double lo, double hi, double *out) __must_check;
 void cdm_format_size(uint64_t v, char *buf, size_t len);
 void cdm_format_duration(uint64_t ns, char *buf, size_t len);
 
