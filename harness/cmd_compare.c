@@ -56,13 +56,14 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
 			a->db = optarg;
 			break;
 		case 't':
-			if (cdm_parse_number_arg("compare", "--threshold", optarg, 0, 1000,
-				      &a->o.threshold))
+			if (cdm_parse_number_arg("compare", "--threshold",
+						 optarg, 0, 1000,
+						 &a->o.threshold))
 				return -1;
 			break;
 		case 'a':
-			if (cdm_parse_number_arg("compare", "--alpha", optarg, 1e-12, 0.5,
-				      &a->o.alpha))
+			if (cdm_parse_number_arg("compare", "--alpha", optarg,
+						 1e-12, 0.5, &a->o.alpha))
 				return -1;
 			break;
 		case 'o':

@@ -250,16 +250,20 @@ static int parse_args(int argc, char **argv, struct history_args *a)
 			sb_addf(&a->sel, "%s%s", a->sel.len ? "," : "", optarg);
 			break;
 		case 'l':
-			if (cdm_parse_number_arg("history", "--limit", optarg, 1, 1e9, &v))
+			if (cdm_parse_number_arg("history", "--limit", optarg,
+						 1, 1e9, &v))
 				return -1;
 			a->limit = v;
 			break;
 		case 'm':
-			if (cdm_parse_number_arg("history", "--min-step", optarg, 0, 1000, &a->min_step))
+			if (cdm_parse_number_arg("history", "--min-step",
+						 optarg, 0, 1000,
+						 &a->min_step))
 				return -1;
 			break;
 		case 'a':
-			if (cdm_parse_number_arg("history", "--alpha", optarg, 1e-12, 0.5, &a->alpha))
+			if (cdm_parse_number_arg("history", "--alpha", optarg,
+						 1e-12, 0.5, &a->alpha))
 				return -1;
 			break;
 		case 'o':
