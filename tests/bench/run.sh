@@ -13,12 +13,26 @@ trap 'rm -rf "$TMP"' EXIT
 "$TOP/build/bench" timing
 "$TOP/build/bench" db "$TMP"
 
-"$TOP/build/cdmbench" run -q --db "$TMP/b.db" -w selftest --set mode=syscall \
-	--set samples=200 --set batch=2000 --set repeat=5 >/dev/null
-harness=$(sqlite3 "$TMP/b.db" "select median from results where metric = 'getppid'")
-bare=$("$TOP/build/bench" bare | sed -n 's/^bare: \([0-9.]*\) ns.*/\1/p')
-awk -v h="$harness" -v b="$bare" 'BEGIN {
-	printf "syscall: harness measures %.2f ns per getppid() (median of 1000 samples of 2000 calls), bare loop %.2f ns: overhead %+.2f%% (goal <= 1%%)\n", h, b, (h / b - 1) * 100
+# alternate harness and bare loop five times: the machine's own drift
+# between processes is larger than the overhead being measured
+# both on one CPU: the two vCPUs of a shared VM differ by more than 1%
+PIN=$(command -v taskset >/dev/null && echo "taskset -c 0")
+ratios=""
+for round in 1 2 3 4 5; do
+	rm -f "$TMP/b.db"
+	$PIN "$TOP/build/cdmbench" run -q --db "$TMP/b.db" -w selftest --set mode=syscall \
+		--set samples=200 --set batch=2000 --set repeat=5 >/dev/null
+	harness=$(sqlite3 "$TMP/b.db" "select median from results where metric = 'getppid'")
+	bare=$($PIN "$TOP/build/bench" bare | sed -n 's/^bare: \([0-9.]*\) ns.*/\1/p')
+	ratios="$ratios $harness:$bare"
+done
+echo "$ratios" | tr ' ' '\n' | awk -F: 'NF == 2 {
+	r[n++] = ($1 / $2 - 1) * 100; h[n - 1] = $1; b[n - 1] = $2
+} END {
+	for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (r[j] < r[i]) {
+		t = r[i]; r[i] = r[j]; r[j] = t; t = h[i]; h[i] = h[j]; h[j] = t; t = b[i]; b[i] = b[j]; b[j] = t }
+	m = int(n / 2)
+	printf "syscall: harness measures %.2f ns per getppid() (median of 1000 samples of 2000 calls) against a bare loop of %.2f ns: overhead %+.2f%% (median of %d alternating rounds; range %+.2f%% .. %+.2f%%; goal <= 1%%)\n", h[m], b[m], r[m], n, r[0], r[n - 1]
 }'
 
 # 4. compare, report and history at scale, on synthetic databases made in
