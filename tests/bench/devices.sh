@@ -40,9 +40,9 @@ SELECT size, dev, printf('%.0f / %.0f', max(CASE WHEN metric = 'to_dev_page' THE
 FROM m GROUP BY size, dev ORDER BY bytes, dev"
 echo
 echo "== private against coherent, every workload of the smoke run (medians)"
-q "WITH m AS (SELECT c.workload, c.device_type AS dev, replace(replace(c.name, 'device=private', ''), 'device=coherent', '') AS cell, x.name AS metric, x.unit, s.median
+q "WITH m AS (SELECT c.workload, c.device_type AS dev, json_remove(c.params, '$.device', '$.repeat', '$.warmup', '$.duration', '$.timeout', '$.kmsg_fail', '$.corrupt_page', '$.instance') AS cell, x.name AS metric, x.unit, s.median
 	FROM cases c JOIN metrics x ON x.case_id = c.id JOIN summaries s ON s.metric_id = x.id WHERE c.run_id = 2 AND c.device_type IN ('private', 'coherent'))
-SELECT p.workload, p.cell AS cell, p.metric, p.unit, printf('%.4g', p.median) AS private, printf('%.4g', c.median) AS coherent, printf('%.2f', c.median / p.median) AS coh_per_priv
+SELECT p.workload, replace(replace(replace(p.cell, char(34), ''), '{', ''), '}', '') AS params, p.metric, p.unit, printf('%.4g', p.median) AS private, printf('%.4g', c.median) AS coherent, printf('%.2f', c.median / p.median) AS coh_per_priv
 FROM m p JOIN m c ON c.workload = p.workload AND c.metric = p.metric AND c.cell = p.cell AND c.dev = 'coherent'
 WHERE p.dev = 'private' ORDER BY p.workload, p.cell, p.metric"
 echo
