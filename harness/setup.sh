@@ -13,7 +13,8 @@ OPTIONAL="likwid libcurl4-openssl-dev clang"
 # the emulated node: kernel build and QEMU
 VM="qemu-system-x86 flex bison bc libelf-dev cpio xz-utils dpkg-dev"
 # the report test opens the HTML in a headless browser
-TEST="chromium"
+# tests read JSON and images with python3
+TEST="chromium python3"
 
 check_only=no
 [ "${1:-}" = "--check" ] && check_only=yes

@@ -13,7 +13,7 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 CDM=${CDMBENCH:-$TOP/build/cdmbench}
 T_PREFIX=${T_PREFIX:-$(basename "$0" .sh)}
 T_TMP=$(mktemp -d /tmp/cdm-test.XXXXXX)
-trap 'rm -rf "$T_TMP"' EXIT
+trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$T_TMP"' EXIT
 
 pass() { echo "ok - $T_PREFIX: $1"; }
 

