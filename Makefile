@@ -25,7 +25,7 @@ GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE
-CPPFLAGS += -Iharness -I$(BUILD) -DCDM_GIT_REVISION='"$(GIT_REV)"' $(PKG_CFLAGS)
+CPPFLAGS += -Iharness -Iworkloads -I$(BUILD) -DCDM_GIT_REVISION='"$(GIT_REV)"' $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS) -lpthread -lm
 
 # optional: libcurl (result upload, on the roadmap)
@@ -40,9 +40,9 @@ CPPFLAGS += -DCDM_HAVE_LIKWID
 LDLIBS += -llikwid
 endif
 
-SRCS := $(wildcard harness/*.c) $(wildcard workloads/*.c)
+SRCS := $(wildcard harness/*/*.c) $(wildcard workloads/*.c) $(wildcard workloads/lib/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/schema_files.o
-LIB_OBJS := $(filter-out $(BUILD)/harness/main.o,$(OBJS))
+LIB_OBJS := $(filter-out $(BUILD)/harness/cli/main.o,$(OBJS))
 SCHEMA := $(sort $(wildcard schema/[0-9]*.sql))
 
 TEST_SRCS := $(wildcard tests/unit/*.c)

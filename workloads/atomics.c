@@ -37,8 +37,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dmwork.h"
-#include "pattern.h"
+#include "lib/dmwork.h"
+#include "lib/pattern.h"
 
 enum { WHERE_SYSTEM, WHERE_DEVICE };
 enum { EBUSY_SKIP, EBUSY_FAIL };

@@ -61,7 +61,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dmwork.h"
+#include "lib/dmwork.h"
 
 #define SLOT_BYTES 8
 #define LAT_CAP 1000		/* latency samples kept per slice per thread */

@@ -26,8 +26,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "dmwork.h"
-#include "pattern.h"
+#include "lib/dmwork.h"
+#include "lib/pattern.h"
 
 #define CHASE_MAX_LINES (1u << 20)
 #define LINE 64

@@ -33,8 +33,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dmwork.h"
-#include "pattern.h"
+#include "lib/dmwork.h"
+#include "lib/pattern.h"
 
 enum { ORDER_PARENT_FIRST, ORDER_CHILD_FIRST };
 enum { ROLE_PARENT, ROLE_CHILD };

@@ -22,8 +22,8 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "dmwork.h"
-#include "pattern.h"
+#include "lib/dmwork.h"
+#include "lib/pattern.h"
 
 struct mig_cfg {
 	int device;

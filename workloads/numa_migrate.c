@@ -16,9 +16,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "pattern.h"
-#include "sysinfo.h"
-#include "workload.h"
+#include "lib/pattern.h"
+#include "core/sysinfo.h"
+#include "core/workload.h"
 
 struct nm_cfg {
 	uint64_t size;

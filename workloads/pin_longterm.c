@@ -38,8 +38,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "dmwork.h"
-#include "pattern.h"
+#include "lib/dmwork.h"
+#include "lib/pattern.h"
 
 /*
  * mm/gup_test.h is not exported to /usr/include either: the ABI restated.

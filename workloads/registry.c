@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The workload table, generated from list.h. */
-#include "job.h"
-#include "workload.h"
+#include "core/job.h"
+#include "core/workload.h"
 
 #define X(id) extern const struct cdm_workload cdm_wl_##id;
 #include "list.h"

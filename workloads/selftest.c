@@ -16,7 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "workload.h"
+#include "core/workload.h"
 
 enum st_mode {
 	ST_PASS, ST_FAIL, ST_SKIP, ST_ERROR, ST_CRASH, ST_BUS, ST_HANG,

@@ -19,8 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "result.h"
-#include "workload.h"
+#include "core/result.h"
+#include "core/workload.h"
 
 enum { SUITE_ALL, SUITE_HMM, SUITE_GUP };
 

@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "workload.h"
+#include "core/workload.h"
 
 #define SCALAR 3.0
 

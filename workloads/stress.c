@@ -33,8 +33,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "dmwork.h"
-#include "pattern.h"
+#include "lib/dmwork.h"
+#include "lib/pattern.h"
 
 enum { DEV_PRIVATE, DEV_COHERENT, DEV_BOTH };
 

@@ -46,8 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dmwork.h"
-#include "pattern.h"
+#include "lib/dmwork.h"
+#include "lib/pattern.h"
 
 #define CHUNK_PAGES 65536ul	/* test_hmm's 256M DEVMEM_CHUNK_SIZE */
 #define FILL_STEP 4096ul	/* pages per fill ioctl */

@@ -14,10 +14,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "child.h"
-#include "db.h"
-#include "stats.h"
-#include "workload.h"
+#include "core/child.h"
+#include "store/db.h"
+#include "stats/stats.h"
+#include "core/workload.h"
 
 #define TIMING_SAMPLES 5000000L
 #define ROUNDS 5

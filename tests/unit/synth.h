@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cstats.h"
-#include "db.h"
+#include "stats/cstats.h"
+#include "store/db.h"
 #include "tap.h"
 
 struct synth_metric {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compare.h"
+#include "analysis/compare.h"
 #include "synth.h"
 
 static const struct cmp_row *row_of(const struct cmp_result *r,

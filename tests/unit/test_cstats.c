@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cstats.h"
-#include "stats.h"
+#include "stats/cstats.h"
+#include "stats/stats.h"
 #include "tap.h"
-#include "util.h"
+#include "util/util.h"
 
 static void fill_normal(double *v, size_t n, double mu, double sd,
 			uint64_t seed)

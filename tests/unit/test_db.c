@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "db.h"
+#include "store/db.h"
 #include "tap.h"
 
 static char *path_in_tmp(const char *name)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "expect.h"
+#include "core/expect.h"
 #include "tap.h"
 
 static bool ok(const char *key, const char *val)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "job.h"
+#include "core/job.h"
 #include "tap.h"
 
 static char *write_job(const char *text)

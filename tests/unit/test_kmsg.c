@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kmsg.h"
-#include "runner.h"
+#include "core/kmsg.h"
+#include "core/runner.h"
 #include "tap.h"
 
 /* real message shapes from mm/, lib/ and kernel/ are classified right */

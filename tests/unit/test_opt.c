@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "opt.h"
+#include "core/opt.h"
 #include "tap.h"
 
 static uint64_t size_ok(const char *s)

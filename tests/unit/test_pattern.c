@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pattern.h"
+#include "lib/pattern.h"
 #include "tap.h"
 
 #define NP 16

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "escape.h"
-#include "report.h"
+#include "util/escape.h"
+#include "report/report.h"
 #include "synth.h"
 
 static char *html(const char *s)

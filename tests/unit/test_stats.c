@@ -3,7 +3,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "stats.h"
+#include "stats/stats.h"
 #include "tap.h"
 
 /* 1..10: every statistic has a textbook value */

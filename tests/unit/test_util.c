@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "util.h"
+#include "util/util.h"
 
 /* "did you mean" finds plausible typos and nothing else */
 TEST(nearest_name_hints)

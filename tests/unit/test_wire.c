@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "tap.h"
-#include "wire.h"
+#include "core/wire.h"
 
 static void sample_case(struct cdm_case_res *c)
 {

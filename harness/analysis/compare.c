@@ -1,0 +1,1113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The comparison engine behind `compare` and the report's baseline
+ * section. Cases are matched across runs by what they measured (workload,
+ * every identity parameter, backend, device type), never by position, so
+ * adding a case to a job does not shift the rest. Samples are read one
+ * metric at a time, so memory stays at two metrics' samples however large
+ * the runs are.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/compare.h"
+#include "stats/cstats.h"
+#include "stats/stats.h"
+
+void cmp_opts_default(struct cmp_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->threshold = 5;
+	o->alpha = 0.05;
+	o->reps = 2000;
+}
+
+const char *cmp_mark_name(enum cmp_mark m)
+{
+	static const char *const names[] = {
+		[CMP_SAME] = "same", [CMP_BETTER] = "better",
+		[CMP_WORSE] = "worse", [CMP_IMPROVEMENT] = "improvement",
+		[CMP_REGRESSION] = "regression",
+	};
+
+	return names[m];
+}
+
+/* --- choosing runs --- */
+
+static const struct {
+	const char *key;
+	const char *col;
+} sel_cols[] = {
+	{ "kernel", "k.release" },
+	{ "host", "h.hostname" },
+	{ "env", "r.environment" },
+	{ "job", "r.job_name" },
+};
+
+static void add_bind(char ***binds, int *n, const char *s, size_t len)
+{
+	*binds = xrealloc(*binds, (*n + 1) * sizeof(char *));
+	(*binds)[(*n)++] = xasprintf("%.*s", (int)len, s);
+}
+
+int cmp_selector_sql(const char *sel, struct sbuf *where, char ***binds,
+		     int *nbinds)
+{
+	const char *p = sel;
+
+	while (*p) {
+		size_t len = strcspn(p, ","), k;
+		const char *eq = memchr(p, '=', len);
+		const char *col = NULL;
+
+		if (!eq || eq == p)
+			return cdm_err("selector '%s': expected KEY=VALUE[,KEY=VALUE...] (kernel=, host=, env=, job= or a run tag)",
+				       sel);
+		for (k = 0; k < ARRAY_SIZE(sel_cols); k++)
+			if (strlen(sel_cols[k].key) == (size_t)(eq - p) &&
+			    !strncmp(p, sel_cols[k].key, eq - p))
+				col = sel_cols[k].col;
+		if (col) {
+			sb_addf(where, " AND %s GLOB ?", col);
+		} else {
+			sb_adds(where, " AND EXISTS (SELECT 1 FROM run_tags t WHERE t.run_id = r.id AND t.key = ? AND t.value GLOB ?)");
+			add_bind(binds, nbinds, p, eq - p);
+		}
+		add_bind(binds, nbinds, eq + 1, len - (eq + 1 - p));
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
+static void free_binds(char **binds, int n)
+{
+	while (n > 0)
+		free(binds[--n]);
+	free(binds);
+}
+
+static void side_add(struct cmp_side *s, int64_t id)
+{
+	s->runs = xrealloc(s->runs, (s->nruns + 1) * sizeof(*s->runs));
+	s->runs[s->nruns++] = id;
+}
+
+static int select_matching(struct cdm_db *d, const char *spec,
+			   struct cmp_side *s)
+{
+	struct sbuf sql;
+	sqlite3_stmt *st = NULL;
+	char **binds = NULL;
+	int nb = 0, i, r = -1;
+
+	sb_init(&sql);
+	sb_adds(&sql, "SELECT r.id FROM runs r LEFT JOIN kernels k ON k.id = r.kernel_id LEFT JOIN hosts h ON h.id = r.host_id WHERE r.status = 'completed'");
+	if (cmp_selector_sql(spec, &sql, &binds, &nb))
+		goto out;
+	sb_adds(&sql, " ORDER BY r.started_at, r.id");
+	st = db_prepare(d, sql.buf);
+	if (!st)
+		goto out;
+	for (i = 0; i < nb; i++)
+		sqlite3_bind_text(st, i + 1, binds[i], -1, SQLITE_STATIC);
+	while ((r = db_step(d, st)) == SQLITE_ROW)
+		side_add(s, sqlite3_column_int64(st, 0));
+	if (r == SQLITE_DONE && !s->nruns) {
+		cdm_err("%s: no completed run matches '%s' (see 'cdmbench runs')",
+			d->path, spec);
+		r = -1;
+	}
+out:
+	sqlite3_finalize(st);
+	free_binds(binds, nb);
+	sb_free(&sql);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+/* one run by id: refuse one still being written, warn about partial ones */
+static int check_run_status(struct cdm_db *d, int64_t id)
+{
+	sqlite3_stmt *st = db_prepare(d, "SELECT status, status_reason, owner_host, owner_pid FROM runs WHERE id = ?");
+	int r = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (db_step(d, st) == SQLITE_ROW) {
+		const char *status = col_text(st, 0);
+
+		if (!strcmp(status, "running"))
+			r = cdm_err("run %lld is still in progress (cdmbench pid %lld on %s): compare it once it has finished",
+				    (long long)id,
+				    (long long)sqlite3_column_int64(st, 3),
+				    col_text(st, 2));
+		else if (strcmp(status, "completed"))
+			cdm_warn("run %lld is %s (%s): comparing the cases it finished",
+				 (long long)id, status, col_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static void make_label(struct cdm_db *d, struct cmp_side *s)
+{
+	sqlite3_stmt *st = db_prepare(d, "SELECT coalesce(k.release, '?'), substr(r.started_at, 1, 16), r.job_name FROM runs r LEFT JOIN kernels k ON k.id = r.kernel_id WHERE r.id = ?");
+	struct sbuf sb;
+	size_t i;
+
+	sb_init(&sb);
+	if (st) {
+		sqlite3_bind_int64(st, 1, s->runs[s->nruns - 1]);
+		if (db_step(d, st) == SQLITE_ROW && s->nruns == 1)
+			sb_addf(&sb, "run %lld (%s, kernel %s, %s)",
+				(long long)s->runs[0], col_text(st, 2),
+				col_text(st, 0), col_text(st, 1));
+	}
+	sqlite3_finalize(st);
+	if (s->nruns > 1) {
+		sb_addf(&sb, "%s: %zu runs pooled (", s->spec, s->nruns);
+		for (i = 0; i < s->nruns; i++)
+			sb_addf(&sb, "%s%lld", i ? ", " : "",
+				(long long)s->runs[i]);
+		sb_addc(&sb, ')');
+	}
+	s->label = sb_detach(&sb);
+}
+
+int cmp_select_runs(struct cdm_db *d, const char *spec, bool latest,
+		    struct cmp_side *s)
+{
+	int64_t id;
+
+	memset(s, 0, sizeof(*s));
+	s->spec = xstrdup(spec);
+	if (strchr(spec, '=')) {
+		if (select_matching(d, spec, s))
+			return -1;
+		if (latest) {
+			s->runs[0] = s->runs[s->nruns - 1];
+			s->nruns = 1;
+		}
+	} else {
+		if (db_resolve_run(d, spec, &id) || check_run_status(d, id))
+			return -1;
+		side_add(s, id);
+	}
+	make_label(d, s);
+	return 0;
+}
+
+void cmp_side_free(struct cmp_side *s)
+{
+	free(s->spec);
+	free(s->runs);
+	free(s->label);
+	memset(s, 0, sizeof(*s));
+}
+
+/* --- cases, grouped by identity and name, pooled over a side's runs --- */
+
+struct group {
+	char *key;		/* identity, then name */
+	char *identity;
+	char *match_key;	/* as stored, for the case's history */
+	struct cmp_case c;
+	int verdict_rank;
+	int64_t *ids;
+	size_t nids;
+	long match;		/* index on the other side, or -1 */
+};
+
+struct groups {
+	struct group *g;
+	size_t n;
+	size_t *slot;		/* open addressing over key, n + 1 based */
+	size_t nslot;
+};
+
+static int verdict_rank(const char *v)
+{
+	static const char *const order[] = { "pass", "skip", "fail", "error",
+					     "timeout", "crash", "interrupted" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(order); i++)
+		if (!strcmp(order[i], v))
+			return i;
+	return ARRAY_SIZE(order);
+}
+
+static size_t *slot_of(struct groups *gs, const char *key)
+{
+	size_t h = hash_str(0, key) & (gs->nslot - 1);
+
+	while (gs->slot[h] && strcmp(gs->g[gs->slot[h] - 1].key, key))
+		h = (h + 1) & (gs->nslot - 1);
+	return &gs->slot[h];
+}
+
+static void rehash(struct groups *gs)
+{
+	size_t i;
+
+	free(gs->slot);
+	gs->nslot = gs->nslot ? gs->nslot * 2 : 64;
+	gs->slot = xcalloc(gs->nslot, sizeof(*gs->slot));
+	for (i = 0; i < gs->n; i++)
+		*slot_of(gs, gs->g[i].key) = i + 1;
+}
+
+static struct group *group_get(struct groups *gs, const char *identity,
+			       const char *name)
+{
+	char *key = xasprintf("%s\x1e%s", identity, name);
+	size_t *slot;
+	struct group *g;
+
+	if (2 * (gs->n + 1) > gs->nslot)
+		rehash(gs);
+	slot = slot_of(gs, key);
+	if (*slot) {
+		free(key);
+		return &gs->g[*slot - 1];
+	}
+	gs->g = xrealloc(gs->g, (gs->n + 1) * sizeof(*gs->g));
+	g = &gs->g[gs->n++];
+	memset(g, 0, sizeof(*g));
+	g->key = key;
+	g->identity = xstrdup(identity);
+	g->match = -1;
+	*slot = gs->n;
+	return g;
+}
+
+static void group_add_case(struct group *g, sqlite3_stmt *st)
+{
+	int rank = verdict_rank(col_text(st, 6));
+
+	if (!g->nids) {
+		g->c.name = xstrdup(col_text(st, 1));
+		g->c.workload = xstrdup(col_text(st, 2));
+		g->c.backend = xstrdup(col_text(st, 3));
+		g->c.device_type = xstrdup(col_text(st, 4));
+		g->c.params = xstrdup(col_text(st, 5));
+		g->match_key = xstrdup(col_text(st, 9));
+	}
+	if (!g->nids || rank > g->verdict_rank) {
+		free(g->c.verdict[0]);
+		free(g->c.reason[0]);
+		g->c.verdict[0] = xstrdup(col_text(st, 6));
+		g->c.reason[0] = xstrdup(col_text(st, 7));
+		g->verdict_rank = rank;
+	}
+	g->ids = xrealloc(g->ids, (g->nids + 1) * sizeof(*g->ids));
+	g->ids[g->nids++] = sqlite3_column_int64(st, 0);
+}
+
+static char *identity_sql(const struct cmp_opts *o)
+{
+	struct sbuf sb;
+	int i;
+
+	sb_init(&sb);
+	if (!o->nignore)
+		sb_adds(&sb, "c.match_key");
+	else {
+		sb_adds(&sb, "json_remove(c.match_key");
+		for (i = 0; i < o->nignore; i++)
+			sb_adds(&sb, ", ?");
+		sb_adds(&sb, ")");
+	}
+	return sb_detach(&sb);
+}
+
+static int load_groups(struct cdm_db *d, const struct cmp_side *s,
+		       const struct cmp_opts *o, struct groups *gs)
+{
+	char *idsql = identity_sql(o);
+	char *sql = xasprintf("SELECT c.id, c.name, c.workload, c.backend, c.device_type, c.params, c.verdict, c.reason, %s, c.match_key FROM cases c WHERE c.run_id = ? ORDER BY c.seq",
+			      idsql);
+	sqlite3_stmt *st = db_prepare(d, sql);
+	size_t i;
+	int k, r = SQLITE_DONE;
+
+	free(idsql);
+	free(sql);
+	if (!st)
+		return -1;
+	for (i = 0; i < s->nruns && r == SQLITE_DONE; i++) {
+		sqlite3_reset(st);
+		for (k = 0; k < o->nignore; k++) {
+			char *path = xasprintf("$.\"%s\"", o->ignore[k]);
+
+			sqlite3_bind_text(st, k + 1, path, -1, SQLITE_TRANSIENT);
+			free(path);
+		}
+		sqlite3_bind_int64(st, o->nignore + 1, s->runs[i]);
+		while ((r = db_step(d, st)) == SQLITE_ROW) {
+			char *id = xasprintf("%s\x1f%s\x1f%s", col_text(st, 8),
+					     col_text(st, 3), col_text(st, 4));
+
+			group_add_case(group_get(gs, id, col_text(st, 1)), st);
+			free(id);
+		}
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static void groups_free(struct groups *gs)
+{
+	size_t i;
+
+	for (i = 0; i < gs->n; i++) {
+		struct group *g = &gs->g[i];
+
+		free(g->key);
+		free(g->identity);
+		free(g->match_key);
+		free(g->ids);
+		free(g->c.name);
+		free(g->c.workload);
+		free(g->c.backend);
+		free(g->c.device_type);
+		free(g->c.params);
+		free(g->c.verdict[0]);
+		free(g->c.reason[0]);
+	}
+	free(gs->g);
+	free(gs->slot);
+}
+
+/*
+ * Same identity and name first; then what is left pairs up by identity
+ * alone, in job order, so a renamed section still matches.
+ */
+static void match_groups(struct groups *b, struct groups *c)
+{
+	size_t i, j;
+
+	for (i = 0; i < b->n; i++) {
+		size_t *slot = slot_of(c, b->g[i].key);
+
+		if (*slot) {
+			b->g[i].match = *slot - 1;
+			c->g[*slot - 1].match = i;
+		}
+	}
+	for (i = 0; i < b->n; i++) {
+		if (b->g[i].match >= 0)
+			continue;
+		for (j = 0; j < c->n; j++) {
+			if (c->g[j].match < 0 &&
+			    !strcmp(b->g[i].identity, c->g[j].identity)) {
+				b->g[i].match = j;
+				c->g[j].match = i;
+				break;
+			}
+		}
+	}
+}
+
+/* --- metrics --- */
+
+struct mref {
+	char *name;
+	char *unit;
+	bool higher;
+	int64_t *ids;
+	size_t nids;
+};
+
+struct mlist {
+	struct mref *m;
+	size_t n;
+};
+
+static struct mref *mlist_get(struct mlist *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(l->m[i].name, name))
+			return &l->m[i];
+	return NULL;
+}
+
+static int load_metrics(struct cdm_db *d, sqlite3_stmt *st,
+			const struct group *g, struct mlist *l)
+{
+	size_t i;
+	int r = SQLITE_DONE;
+
+	for (i = 0; i < g->nids && r == SQLITE_DONE; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, g->ids[i]);
+		while ((r = db_step(d, st)) == SQLITE_ROW) {
+			struct mref *m = mlist_get(l, col_text(st, 1));
+
+			if (!m) {
+				l->m = xrealloc(l->m, (l->n + 1) * sizeof(*m));
+				m = &l->m[l->n++];
+				memset(m, 0, sizeof(*m));
+				m->name = xstrdup(col_text(st, 1));
+				m->unit = xstrdup(col_text(st, 2));
+				m->higher = !strcmp(col_text(st, 3), "higher");
+			}
+			m->ids = xrealloc(m->ids, (m->nids + 1) * sizeof(int64_t));
+			m->ids[m->nids++] = sqlite3_column_int64(st, 0);
+		}
+	}
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static void mlist_free(struct mlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		free(l->m[i].name);
+		free(l->m[i].unit);
+		free(l->m[i].ids);
+	}
+	free(l->m);
+	memset(l, 0, sizeof(*l));
+}
+
+/* --- samples and statistics --- */
+
+struct dvec {
+	double *v;
+	size_t n;
+	size_t cap;
+	size_t nonfinite;
+};
+
+struct stmts {
+	sqlite3_stmt *metrics;
+	sqlite3_stmt *samples;
+	sqlite3_stmt *count;
+	sqlite3_stmt *history;
+	sqlite3_stmt *median;
+};
+
+static int load_samples(struct cdm_db *d, struct stmts *s,
+			const struct mref *m, struct dvec *v)
+{
+	size_t i, want = 0;
+	int r = SQLITE_DONE;
+
+	v->n = v->nonfinite = 0;
+	for (i = 0; i < m->nids; i++) {
+		sqlite3_reset(s->count);
+		sqlite3_bind_int64(s->count, 1, m->ids[i]);
+		if (db_step(d, s->count) == SQLITE_ROW)
+			want += sqlite3_column_int64(s->count, 0);
+	}
+	/* sized once from the summaries: no doubling past a million */
+	if (want > v->cap) {
+		free(v->v);
+		v->cap = want;
+		v->v = xmalloc(v->cap * sizeof(double));
+	}
+	for (i = 0; i < m->nids && r == SQLITE_DONE; i++) {
+		sqlite3_reset(s->samples);
+		sqlite3_bind_int64(s->samples, 1, m->ids[i]);
+		while ((r = db_step(d, s->samples)) == SQLITE_ROW) {
+			bool null = sqlite3_column_type(s->samples, 0) ==
+				    SQLITE_NULL;
+			double x = sqlite3_column_double(s->samples, 0);
+
+			if (null || !isfinite(x)) {
+				v->nonfinite++;
+				continue;
+			}
+			if (v->n == v->cap) {
+				v->cap = v->cap ? 2 * v->cap : 1024;
+				v->v = xrealloc(v->v, v->cap * sizeof(double));
+			}
+			v->v[v->n++] = x;
+		}
+	}
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static void side_stat(struct dvec *v, struct cmp_stat *s)
+{
+	s->n = v->n;
+	s->nonfinite = v->nonfinite;
+	s->median = s->noise = NAN;
+	if (!v->n)
+		return;
+	cdm_sort_fast(v->v, v->n);
+	s->median = cdm_median_sorted(v->v, v->n);
+	if (s->median != 0)
+		s->noise = 100 * cdm_mad_sorted(v->v, v->n) / fabs(s->median);
+}
+
+/*
+ * Samples within one run are not independent draws of the run's
+ * condition: buffer placement, page sizes, frequency and neighbours are
+ * fixed for a run and change between runs, often by more than the samples
+ * spread (stream on a shared VM: 2-5% within a run, 50% between runs).
+ * So a change must also beat the spread between runs of one
+ * configuration: the runs of each side, and other runs of the case in the
+ * database on the same hosts that share kernel, command line, environment
+ * and tags (A/A replicates, in effect). Groups never mix the two sides,
+ * and configurations are never pooled, so a real step between kernels is
+ * not mistaken for noise. The spread is the pooled standard deviation of
+ * log medians within groups; it needs two degrees of freedom.
+ */
+#define NOISE_MIN_DF 2
+
+#define AA_RECENT 64	/* runs per configuration kept for the A/A range */
+
+struct ngroup {
+	char *key;
+	double mean, m2;
+	int n;
+	double recent[AA_RECENT];	/* the newest log medians, a ring */
+};
+
+static void ngroup_add(struct ngroup **g, size_t *ng, const char *key,
+		       double y)
+{
+	struct ngroup *x = NULL;
+	size_t i;
+	double d;
+
+	for (i = 0; i < *ng && !x; i++)
+		if (!strcmp((*g)[i].key, key))
+			x = &(*g)[i];
+	if (!x) {
+		*g = xrealloc(*g, (*ng + 1) * sizeof(**g));
+		x = &(*g)[(*ng)++];
+		memset(x, 0, sizeof(*x));
+		x->key = xstrdup(key);
+	}
+	x->recent[x->n % AA_RECENT] = y;
+	/* Welford: no cancellation however many runs */
+	x->n++;
+	d = y - x->mean;
+	x->mean += d / x->n;
+	x->m2 += d * (y - x->mean);
+}
+
+/*
+ * What identical runs already showed: the 95th percentile of the
+ * differences between two runs of one configuration (other than the
+ * compared ones). Run-to-run noise is often bimodal (a run lands in one of
+ * two cache or page-size states), which no standard deviation describes;
+ * a one-run-against-one-run regression must be larger than this as well.
+ */
+#define AA_MIN_PAIRS 10
+
+static double aa_range(const struct ngroup *g, size_t ng, int *pairs)
+{
+	double *d = NULL, q;
+	size_t i, n = 0, cap = 0;
+	int a, b, k;
+
+	for (i = 0; i < ng; i++) {
+		if (g[i].key[0] == '\x01')
+			continue;
+		k = g[i].n < AA_RECENT ? g[i].n : AA_RECENT;
+		for (a = 0; a < k; a++)
+			for (b = a + 1; b < k; b++) {
+				if (n == cap) {
+					cap = cap ? 2 * cap : 256;
+					d = xrealloc(d, cap * sizeof(*d));
+				}
+				d[n++] = fabs(g[i].recent[a] - g[i].recent[b]);
+			}
+	}
+	*pairs = n;
+	if (n < AA_MIN_PAIRS) {
+		free(d);
+		return NAN;
+	}
+	cdm_sort_doubles(d, n);
+	q = cdm_percentile_sorted(d, n, 95);
+	free(d);
+	return q;
+}
+
+static int side_of(const struct cmp_result *r, int64_t run)
+{
+	size_t i;
+	int k;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < r->side[k].nruns; i++)
+			if (r->side[k].runs[i] == run)
+				return k;
+	return -1;
+}
+
+/*
+ * The run-level test: the mean log median of the candidate's runs against
+ * the base's, over the pooled spread of run medians (which already holds
+ * each median's own sampling error, so nothing is added for it): a
+ * two-sample t test at the level where the runs are the replicates.
+ */
+static void run_level_p(struct cmp_row *row, const struct ngroup *b,
+			const struct ngroup *c)
+{
+	double d, se;
+
+	row->p_runs = NAN;
+	if (!b || !c || !row->noise_df)
+		return;
+	d = c->mean - b->mean;
+	se = row->run_noise * sqrt(1.0 / b->n + 1.0 / c->n);
+	row->p_runs = se > 0 ? cdm_t_p2(d / se, row->noise_df) :
+		      d == 0 ? 1 : 0;
+}
+
+/* the medians of the compared cases themselves, one group per side */
+static int side_medians(struct cdm_db *d, sqlite3_stmt *st,
+			const struct mref *m, int side, struct ngroup **g,
+			size_t *ng)
+{
+	char key[16];
+	size_t i;
+	int r = SQLITE_DONE;
+
+	snprintf(key, sizeof(key), "\x01side %d", side);
+	for (i = 0; i < m->nids && r != -1; i++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, m->ids[i]);
+		r = db_step(d, st);
+		if (r == SQLITE_ROW)
+			ngroup_add(g, ng, key, log(sqlite3_column_double(st, 0)));
+	}
+	return r == -1 ? -1 : 0;
+}
+
+/* other runs of the case, grouped by identity and configuration */
+static int other_medians(struct cdm_db *d, sqlite3_stmt *st,
+			 const struct cmp_result *res, const char *match_key,
+			 const struct cmp_case *c, const char *metric,
+			 struct ngroup **g, size_t *ng)
+{
+	int r;
+
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, metric, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, match_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->backend, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->device_type, -1, SQLITE_STATIC);
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		char *key;
+
+		if (side_of(res, sqlite3_column_int64(st, 1)) >= 0)
+			continue;
+		key = xasprintf("%s\x1f%s", match_key, col_text(st, 2));
+		ngroup_add(g, ng, key, log(sqlite3_column_double(st, 0)));
+		free(key);
+	}
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static int run_noise(struct cdm_db *d, struct stmts *s,
+		     const struct cmp_result *res, const struct group *gb,
+		     const struct group *gc, const struct mref *m[2],
+		     struct cmp_row *row)
+{
+	const struct cmp_case *c = &res->cases[res->ncases - 1];
+	struct ngroup *g = NULL, *side[2] = { NULL, NULL };
+	size_t ng = 0, i;
+	double m2 = 0;
+	int r, df = 0, runs = 0;
+
+	row->run_noise = NAN;
+	row->noise_runs = row->noise_df = 0;
+	r = side_medians(d, s->median, m[0], 0, &g, &ng) ||
+	    side_medians(d, s->median, m[1], 1, &g, &ng) ||
+	    other_medians(d, s->history, res, gb->match_key, c, row->metric,
+			  &g, &ng) ||
+	    (strcmp(gb->match_key, gc->match_key) &&
+	     other_medians(d, s->history, res, gc->match_key, c, row->metric,
+			   &g, &ng));
+	for (i = 0; i < ng; i++) {
+		if (g[i].key[0] == '\x01')
+			side[g[i].key[6] - '0'] = &g[i];
+		if (g[i].n > 1) {
+			m2 += g[i].m2;
+			df += g[i].n - 1;
+			runs += g[i].n;
+		}
+	}
+	if (!r && df >= NOISE_MIN_DF) {
+		row->run_noise = sqrt(m2 / df);
+		row->noise_df = df;
+		row->noise_runs = runs;
+		run_level_p(row, side[0], side[1]);
+	}
+	row->aa_range = NAN;
+	if (!r && res->side[0].nruns == 1 && res->side[1].nruns == 1)
+		row->aa_range = aa_range(g, ng, &row->aa_pairs);
+	for (i = 0; i < ng; i++)
+		free(g[i].key);
+	free(g);
+	return r ? -1 : 0;
+}
+
+static void row_stats(struct cmp_row *row, struct dvec v[2], uint64_t seed,
+		      int reps)
+{
+	struct cmp_stat *b = &row->s[0], *c = &row->s[1];
+	struct cdm_mwu u;
+
+	row->ratio = row->lo = row->hi = row->gain = NAN;
+	row->p = row->q = row->p_samples = NAN;
+	side_stat(&v[0], b);
+	side_stat(&v[1], c);
+	if (!b->n || !c->n) {
+		row->note = xasprintf("no finite samples in the %s",
+				      !b->n ? "base" : "candidate");
+		return;
+	}
+	cdm_mann_whitney(v[0].v, v[0].n, v[1].v, v[1].n, &u);
+	row->p = row->p_samples = u.p;
+	row->exact = u.exact;
+	if (b->median == 0 || (b->median < 0) != (c->median < 0)) {
+		row->note = xstrdup("medians of zero or of opposite signs: no ratio");
+		return;
+	}
+	row->ratio = c->median / b->median;
+	row->gain = 100 * (row->higher_better ? row->ratio - 1 : 1 - row->ratio);
+	cdm_ratio_ci(v[0].v, v[0].n, v[1].v, v[1].n, 0.95, reps, seed,
+		     &row->lo, &row->hi);
+}
+
+static void add_only(struct cmp_result *r, int side, const char *name,
+		     const char *what)
+{
+	struct cmp_only *o;
+
+	r->only = xrealloc(r->only, (r->nonly + 1) * sizeof(*o));
+	o = &r->only[r->nonly++];
+	o->side = side;
+	o->name = xstrdup(name);
+	o->what = xstrdup(what);
+}
+
+static void add_unmatched(struct cmp_result *r, struct groups *gs, int side)
+{
+	size_t i;
+
+	for (i = 0; i < gs->n; i++) {
+		const struct cmp_case *c = &gs->g[i].c;
+		char *what;
+
+		if (gs->g[i].match >= 0)
+			continue;
+		what = xasprintf("%s %s/%s", c->workload, c->backend,
+				 c->device_type);
+		add_only(r, side, c->name, what);
+		free(what);
+	}
+}
+
+static struct cmp_row *new_row(struct cmp_result *r, size_t group,
+			       const struct mref *m)
+{
+	struct cmp_row *row;
+
+	r->rows = xrealloc(r->rows, (r->nrows + 1) * sizeof(*row));
+	row = &r->rows[r->nrows++];
+	memset(row, 0, sizeof(*row));
+	row->group = group;
+	row->metric = xstrdup(m->name);
+	row->unit = xstrdup(m->unit);
+	row->higher_better = m->higher;
+	row->p_runs = row->run_noise = row->aa_range = NAN;
+	return row;
+}
+
+/* every metric of one matched pair of cases */
+static int compare_pair(struct cdm_db *d, struct stmts *s,
+			struct cmp_result *r, const struct group *gb,
+			const struct group *gc, struct dvec v[2])
+{
+	struct mlist l[2] = { { 0 } };
+	size_t gi = r->ncases - 1, i;
+	int rc = -1;
+
+	if (load_metrics(d, s->metrics, gb, &l[0]) ||
+	    load_metrics(d, s->metrics, gc, &l[1]))
+		goto out;
+	for (i = 0; i < l[0].n; i++) {
+		const struct mref *mb = &l[0].m[i];
+		const struct mref *mc = mlist_get(&l[1], mb->name);
+		struct cmp_row *row;
+		char *what;
+
+		if (!mc) {
+			what = xasprintf("%s:%s", r->cases[gi].name, mb->name);
+			add_only(r, 0, what, "metric");
+			free(what);
+			continue;
+		}
+		row = new_row(r, gi, mb);
+		if (strcmp(mb->unit, mc->unit)) {
+			row->ratio = row->lo = row->hi = row->p = row->q = NAN;
+			row->gain = row->p_samples = row->p_runs = NAN;
+			row->run_noise = row->s[0].noise = row->s[1].noise = NAN;
+			row->s[0].median = row->s[1].median = NAN;
+			row->note = xasprintf("units differ: %s in the base, %s in the candidate",
+					      mb->unit, mc->unit);
+			continue;
+		}
+		if (load_samples(d, s, mb, &v[0]) ||
+		    load_samples(d, s, mc, &v[1]) ||
+		    run_noise(d, s, r, gb, gc, (const struct mref *[2]){ mb, mc },
+			      row))
+			goto out;
+		row_stats(row, v, hash_str(hash_str(0x5eed, gb->key), mb->name),
+			  r->opts.reps);
+		if (!isnan(row->p_runs))
+			row->p = fmax(row->p_samples, row->p_runs);
+	}
+	for (i = 0; i < l[1].n; i++) {
+		char *what;
+
+		if (mlist_get(&l[0], l[1].m[i].name))
+			continue;
+		what = xasprintf("%s:%s", gc->c.name, l[1].m[i].name);
+		add_only(r, 1, what, "metric");
+		free(what);
+	}
+	rc = 0;
+out:
+	mlist_free(&l[0]);
+	mlist_free(&l[1]);
+	return rc;
+}
+
+static void add_case(struct cmp_result *r, struct group *gb,
+		     struct group *gc)
+{
+	struct cmp_case *c;
+
+	r->cases = xrealloc(r->cases, (r->ncases + 1) * sizeof(*c));
+	c = &r->cases[r->ncases++];
+	/* take the base group's strings; the candidate lends its verdict */
+	*c = gb->c;
+	memset(&gb->c, 0, sizeof(gb->c));
+	c->verdict[1] = gc->c.verdict[0];
+	c->reason[1] = gc->c.reason[0];
+	gc->c.verdict[0] = gc->c.reason[0] = NULL;
+	c->broke = gb->verdict_rank == 0 && gc->verdict_rank >= 2;
+	r->broke += c->broke;
+}
+
+static void judge(struct cmp_result *r)
+{
+	double *p = xmalloc((r->nrows ? r->nrows : 1) * sizeof(double));
+	double *q = xmalloc((r->nrows ? r->nrows : 1) * sizeof(double));
+	size_t i;
+
+	for (i = 0; i < r->nrows; i++)
+		p[i] = r->rows[i].p;
+	cdm_bh_adjust(p, r->nrows, q);
+	for (i = 0; i < r->nrows; i++) {
+		struct cmp_row *row = &r->rows[i];
+		bool sig = q[i] < r->opts.alpha && !isnan(row->gain), beyond;
+
+		row->q = q[i];
+		row->mark = CMP_SAME;
+		if (!sig)
+			continue;
+		/* within what identical runs showed: a change, not a verdict */
+		beyond = isnan(row->aa_range) ||
+			 fabs(log(row->ratio)) > row->aa_range;
+		if (row->gain <= -r->opts.threshold && beyond)
+			row->mark = CMP_REGRESSION;
+		else if (row->gain >= r->opts.threshold && beyond)
+			row->mark = CMP_IMPROVEMENT;
+		else
+			row->mark = row->gain < 0 ? CMP_WORSE : CMP_BETTER;
+		r->regressions += row->mark == CMP_REGRESSION;
+		r->improvements += row->mark == CMP_IMPROVEMENT;
+	}
+	free(p);
+	free(q);
+}
+
+/* this case's medians in completed runs on the hosts being compared,
+ * each with its configuration */
+static char *history_query(const struct cmp_result *r)
+{
+	struct sbuf sb;
+	size_t i;
+	int k;
+
+	sb_init(&sb);
+	sb_adds(&sb, "SELECT s.median, r.id, printf('%d|%s|%s|%d|%s', r.kernel_id, r.cmdline, r.environment, r.host_id, "
+		"coalesce((SELECT group_concat(key || '=' || value, ',') FROM (SELECT key, value FROM run_tags t WHERE t.run_id = r.id ORDER BY key)), '')) "
+		"FROM cases c JOIN runs r ON r.id = c.run_id JOIN metrics m ON m.case_id = c.id AND m.name = ?1 JOIN summaries s ON s.metric_id = m.id "
+		"WHERE c.match_key = ?2 AND c.backend = ?3 AND c.device_type = ?4 AND r.status = 'completed' AND s.median > 0 AND r.host_id IN (SELECT host_id FROM runs WHERE id IN (");
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < r->side[k].nruns; i++)
+			sb_addf(&sb, "%s%lld", k || i ? ", " : "",
+				(long long)r->side[k].runs[i]);
+	sb_adds(&sb, ")) ORDER BY r.started_at, r.id");
+	return sb_detach(&sb);
+}
+
+static int prepare(struct cdm_db *d, struct stmts *s, const char *history_sql)
+{
+	s->metrics = db_prepare(d, "SELECT id, name, unit, better FROM metrics WHERE case_id = ? ORDER BY id");
+	s->samples = db_prepare(d, "SELECT value FROM samples WHERE metric_id = ?");
+	s->count = db_prepare(d, "SELECT n + nonfinite FROM summaries WHERE metric_id = ?");
+	s->history = db_prepare(d, history_sql);
+	s->median = db_prepare(d, "SELECT median FROM summaries WHERE metric_id = ? AND median > 0");
+	return s->metrics && s->samples && s->count && s->history &&
+	       s->median ? 0 : -1;
+}
+
+static void finalize(struct stmts *s)
+{
+	sqlite3_finalize(s->metrics);
+	sqlite3_finalize(s->samples);
+	sqlite3_finalize(s->count);
+	sqlite3_finalize(s->history);
+	sqlite3_finalize(s->median);
+}
+
+/* nothing to compare: say why in one line, naming the cases */
+static int nothing_in_common(const struct cmp_result *r, struct groups gs[2])
+{
+	struct sbuf sb;
+	size_t i;
+	int s;
+
+	sb_init(&sb);
+	for (s = 0; s < 2; s++) {
+		sb_adds(&sb, s ? "; candidate: " : "base: ");
+		for (i = 0; i < gs[s].n && i < 8; i++)
+			sb_addf(&sb, "%s%s", i ? ", " : "", gs[s].g[i].c.name);
+		if (gs[s].n > 8)
+			sb_addf(&sb, ", ... (%zu cases)", gs[s].n);
+	}
+	cdm_err("compare: base %s and candidate %s have no case in common (%s)",
+		r->side[0].spec, r->side[1].spec, sb.buf);
+	sb_free(&sb);
+	return -1;
+}
+
+static int check_sides(struct cmp_result *r, struct groups gs[2])
+{
+	size_t i, j;
+	int s;
+
+	for (i = 0; i < r->side[0].nruns; i++)
+		for (j = 0; j < r->side[1].nruns; j++)
+			if (r->side[0].runs[i] == r->side[1].runs[j])
+				return cdm_err("compare: run %lld is on both sides (base %s, candidate %s)",
+					       (long long)r->side[0].runs[i],
+					       r->side[0].spec, r->side[1].spec);
+	for (s = 0; s < 2; s++)
+		if (!gs[s].n)
+			return cdm_err("compare: %s %s has no cases",
+				       s ? "candidate" : "base",
+				       r->side[s].spec);
+	return 0;
+}
+
+static int run_compare(struct cdm_db *d, struct cmp_result *r,
+		       struct groups gs[2])
+{
+	struct dvec v[2] = { { 0 } };
+	struct stmts s = { 0 };
+	char *history = NULL;
+	size_t i;
+	int rc = -1;
+
+	if (load_groups(d, &r->side[0], &r->opts, &gs[0]) ||
+	    load_groups(d, &r->side[1], &r->opts, &gs[1]) ||
+	    check_sides(r, gs))
+		return -1;
+	match_groups(&gs[0], &gs[1]);
+	add_unmatched(r, &gs[0], 0);
+	add_unmatched(r, &gs[1], 1);
+	if (r->nonly == gs[0].n + gs[1].n)
+		return nothing_in_common(r, gs);
+	history = history_query(r);
+	if (prepare(d, &s, history))
+		goto out;
+	for (i = 0; i < gs[0].n; i++) {
+		struct group *gb = &gs[0].g[i], *gc;
+
+		if (gb->match < 0)
+			continue;
+		gc = &gs[1].g[gb->match];
+		add_case(r, gb, gc);
+		if (compare_pair(d, &s, r, gb, gc, v))
+			goto out;
+	}
+	judge(r);
+	rc = 0;
+out:
+	finalize(&s);
+	free(history);
+	free(v[0].v);
+	free(v[1].v);
+	return rc;
+}
+
+int cdm_compare(struct cdm_db *d, const char *base, const char *cand,
+		const struct cmp_opts *o, struct cmp_result *r)
+{
+	struct groups gs[2] = { { 0 } };
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	r->opts = *o;
+	if (cmp_select_runs(d, base, o->latest, &r->side[0]) ||
+	    cmp_select_runs(d, cand, o->latest, &r->side[1]))
+		return -1;
+	rc = run_compare(d, r, gs);
+	groups_free(&gs[0]);
+	groups_free(&gs[1]);
+	return rc;
+}
+
+void cdm_compare_free(struct cmp_result *r)
+{
+	size_t i;
+	int s;
+
+	for (s = 0; s < 2; s++)
+		cmp_side_free(&r->side[s]);
+	for (i = 0; i < r->ncases; i++) {
+		struct cmp_case *c = &r->cases[i];
+
+		free(c->name);
+		free(c->workload);
+		free(c->backend);
+		free(c->device_type);
+		free(c->params);
+		for (s = 0; s < 2; s++) {
+			free(c->verdict[s]);
+			free(c->reason[s]);
+		}
+	}
+	free(r->cases);
+	for (i = 0; i < r->nrows; i++) {
+		free(r->rows[i].metric);
+		free(r->rows[i].unit);
+		free(r->rows[i].note);
+	}
+	free(r->rows);
+	for (i = 0; i < r->nonly; i++) {
+		free(r->only[i].name);
+		free(r->only[i].what);
+	}
+	free(r->only);
+	memset(r, 0, sizeof(*r));
+}

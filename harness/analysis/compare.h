@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Comparing runs: which cases two sets of runs have in common, and for
+ * each metric whether the candidate is better, worse or the same as the
+ * base, with what confidence. Used by `compare` and by the report.
+ */
+#ifndef CDM_COMPARE_H
+#define CDM_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/db.h"
+
+struct cmp_opts {
+	double threshold;	/* percent a change must exceed to count */
+	double alpha;		/* false discovery rate (Benjamini-Hochberg) */
+	bool latest;		/* a selector takes its newest run, not all */
+	char **ignore;		/* parameters left out of a case's identity */
+	int nignore;
+	int reps;		/* bootstrap replicates */
+};
+void cmp_opts_default(struct cmp_opts *o);
+
+/* the runs on one side of a comparison */
+struct cmp_side {
+	char *spec;		/* as given: "12", "last", "kernel=6.1.192" */
+	int64_t *runs;		/* oldest first */
+	size_t nruns;
+	char *label;		/* "run 12 (kernel 6.1.192, 2024-05-01 10:00)" */
+};
+
+/*
+ * Resolve a run id, 'last', a uuid prefix, or a selector KEY=VALUE[,...]
+ * (kernel=, host=, env=, job=, else a run tag; values may be globs) to
+ * runs. Selectors take completed runs only; a single run that is still in
+ * progress is refused. Errors are reported; returns -1.
+ */
+int cmp_select_runs(struct cdm_db *d, const char *spec, bool latest,
+		    struct cmp_side *s) __must_check;
+/* " AND ..." SQL terms for a selector over runs r, hosts h, kernels k; the
+ * values to bind, in order, go to binds (for history --tag) */
+int cmp_selector_sql(const char *sel, struct sbuf *where, char ***binds,
+		     int *nbinds) __must_check;
+void cmp_side_free(struct cmp_side *s);
+
+enum cmp_mark {
+	CMP_SAME,		/* not significant */
+	CMP_BETTER,		/* significant, but within the threshold or
+				 * the range seen between identical runs */
+	CMP_WORSE,
+	CMP_IMPROVEMENT,	/* significant and beyond the threshold */
+	CMP_REGRESSION,
+};
+const char *cmp_mark_name(enum cmp_mark m);
+
+struct cmp_stat {
+	size_t n;		/* finite samples */
+	size_t nonfinite;
+	double median;
+	double noise;		/* MAD / median, in percent */
+};
+
+struct cmp_row {
+	size_t group;		/* index into cmp_result.cases */
+	char *metric;
+	char *unit;
+	bool higher_better;
+	struct cmp_stat s[2];	/* base, candidate */
+	double ratio;		/* candidate median / base median */
+	double lo, hi;		/* bootstrap CI of the ratio */
+	double p_samples;	/* Mann-Whitney U over the samples, two-sided */
+	bool exact;
+	double run_noise;	/* spread between runs of this case, log scale */
+	int noise_runs;		/* runs it was estimated from, 0 if unknown */
+	int noise_df;		/* its degrees of freedom */
+	double p_runs;		/* the change against run_noise (t test), or NaN */
+	double aa_range;	/* 95th percentile |log ratio| between identical
+				 * runs (one run a side only), or NaN */
+	int aa_pairs;		/* pairs of runs it comes from */
+	double p;		/* max(p_samples, p_runs): must beat both */
+	double q;		/* p after Benjamini-Hochberg */
+	double gain;		/* percent, positive is better */
+	enum cmp_mark mark;
+	char *note;		/* why there are no statistics, or NULL */
+};
+
+struct cmp_case {
+	char *name;
+	char *workload;
+	char *backend;
+	char *device_type;
+	char *params;
+	char *verdict[2];	/* the worst verdict on each side */
+	char *reason[2];
+	bool broke;		/* passed in the base, fails in the candidate */
+};
+
+struct cmp_only {
+	int side;		/* 0 base, 1 candidate */
+	char *name;		/* case, or case:metric */
+	char *what;		/* workload backend/device, or "metric" */
+};
+
+struct cmp_result {
+	struct cmp_side side[2];
+	struct cmp_opts opts;
+	struct cmp_case *cases;	/* matched */
+	size_t ncases;
+	struct cmp_row *rows;
+	size_t nrows;
+	struct cmp_only *only;	/* unmatched cases and metrics */
+	size_t nonly;
+	int regressions, improvements, broke;
+};
+
+/* compare; 0, or -1 with the reason reported (bad input, exit 2) */
+int cdm_compare(struct cdm_db *d, const char *base, const char *cand,
+		const struct cmp_opts *o, struct cmp_result *r) __must_check;
+void cdm_compare_free(struct cmp_result *r);
+
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One metric of one case across runs, in time order, and the runs that
+ * moved its level. Used by `history` and by the report's trend charts.
+ */
+#ifndef CDM_HISTORY_H
+#define CDM_HISTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stats/cstats.h"
+#include "store/db.h"
+
+struct hist_query {
+	const char *case_name;	/* by name (identity of the newest run)... */
+	const char *match_key;	/* ...or by identity: all three set */
+	const char *backend;
+	const char *device_type;
+	const char *metric;
+	const char *selector;	/* KEY=VALUE[,...] as compare takes, or NULL */
+	int64_t until_run;	/* only runs started no later than this one */
+	size_t limit;		/* the newest N points; 0 for all */
+};
+
+struct hist_point {
+	int64_t run_id;
+	char uuid[9];
+	char *started_at;
+	char *kernel;
+	char *host;
+	char *verdict;
+	size_t n;
+	double median;		/* NaN when the run has no finite sample */
+	double noise;		/* MAD / median in percent */
+};
+
+struct hist_step {
+	size_t index;		/* point that introduced the step */
+	double before;
+	double after;
+	double change;		/* percent, after against before */
+	bool regression;	/* worse in the metric's direction */
+};
+
+struct hist {
+	char *unit;
+	bool higher_better;
+	struct hist_point *p;
+	size_t n;
+	size_t other_params;	/* same case name, other identity: left out */
+	struct hist_step *steps;
+	size_t nsteps;
+};
+
+/* 0 (possibly with no points), or -1 with the reason reported */
+int cdm_history_load(struct cdm_db *d, const struct hist_query *q,
+		     struct hist *h) __must_check;
+/* change points on the points' medians: min_rel e.g. 0.05 */
+void cdm_history_steps(struct hist *h, double alpha, double min_rel);
+void cdm_history_free(struct hist *h);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The command table and what every subcommand shares. */
+#ifndef CDM_CLI_H
+#define CDM_CLI_H
+
+#include "util/util.h"
+
+/* exit statuses, documented in `cdmbench help` */
+enum {
+	CDM_EXIT_OK = 0,
+	CDM_EXIT_FAIL = 1,	/* a case failed, or compare found a regression */
+	CDM_EXIT_USAGE = 2,	/* bad input: options, job file, database */
+};
+
+struct cdm_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+	const char *usage;	/* full help text */
+};
+
+extern const struct cdm_cmd cdm_cmds[];
+
+int cli_help(const char *cmd);
+int cli_usage_error(const char *cmd);
+/* --db default: $CDMBENCH_DB or results/cdmbench.db */
+const char *cli_default_db(void);
+char *cli_join_argv(int argc, char **argv);
+
+int cdm_main(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_db(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_vm(int argc, char **argv);
+
+#endif

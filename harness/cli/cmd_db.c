@@ -1,0 +1,712 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Read-side commands: runs, show, export, db check. They only read the
+ * database (apart from marking dead 'running' runs interrupted on open).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "store/db.h"
+#include "core/expect.h"
+
+struct read_args {
+	const char *db;
+	bool json;
+	const char *format;
+	const char *out;
+	long limit;
+	const char *run;
+};
+
+static int parse_read_args(const char *cmd, int argc, char **argv,
+			   struct read_args *a, bool want_run)
+{
+	static const struct option lo[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'O' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ 0 }
+	};
+	char *end;
+	int c;
+
+	a->db = cli_default_db();
+	a->limit = 50;
+	while ((c = getopt_long(argc, argv, "d:jf:O:l:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			a->db = optarg;
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 'f':
+			a->format = optarg;
+			break;
+		case 'O':
+			a->out = optarg;
+			break;
+		case 'l':
+			a->limit = strtol(optarg, &end, 10);
+			if (*end || a->limit <= 0)
+				return cdm_err("%s: --limit %s: expected a positive number",
+					       cmd, optarg);
+			break;
+		default:
+			return cli_usage_error(cmd), -1;
+		}
+	}
+	if (want_run) {
+		if (optind >= argc)
+			return cdm_err("%s: which run? (an id, 'last' or a uuid prefix)",
+				       cmd);
+		a->run = argv[optind++];
+	}
+	if (optind < argc)
+		return cdm_err("%s: unexpected argument '%s'", cmd, argv[optind]);
+	return 0;
+}
+
+static int open_read(struct cdm_db *d, const struct read_args *a,
+		     int64_t *run_id)
+{
+	if (db_open(d, a->db, DB_READ))
+		return -1;
+	if (a->run && db_resolve_run(d, a->run, run_id)) {
+		db_close(d);
+		return -1;
+	}
+	return 0;
+}
+
+/* --- runs --- */
+
+int cmd_runs(int argc, char **argv)
+{
+	struct read_args a = { 0 };
+	struct cdm_db d;
+	sqlite3_stmt *st;
+	int r;
+
+	if (parse_read_args("runs", argc, argv, &a, false) ||
+	    open_read(&d, &a, NULL))
+		return CDM_EXIT_USAGE;
+	st = db_prepare(&d,
+		"SELECT r.id, substr(r.uuid, 1, 8), r.started_at, r.status, r.environment, "
+		"coalesce(k.release, '?'), coalesce(h.hostname, '?'), r.job_name, "
+		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id), "
+		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.verdict = 'pass'), "
+		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.verdict IN ('fail', 'error', 'timeout', 'crash')), "
+		"(SELECT group_concat(key || '=' || value, ' ') FROM run_tags t WHERE t.run_id = r.id) "
+		"FROM runs r LEFT JOIN kernels k ON k.id = r.kernel_id "
+		"LEFT JOIN hosts h ON h.id = r.host_id ORDER BY r.id DESC LIMIT ?");
+	if (!st) {
+		db_close(&d);
+		return CDM_EXIT_FAIL;
+	}
+	sqlite3_bind_int64(st, 1, a.limit);
+	if (a.json) {
+		struct sbuf sb;
+		struct json j;
+
+		sb_init(&sb);
+		json_init(&j, &sb, true);
+		json_arr_open(&j, NULL);
+		while ((r = db_step(&d, st)) == SQLITE_ROW) {
+			json_obj_open(&j, NULL);
+			json_int(&j, "id", sqlite3_column_int64(st, 0));
+			json_str(&j, "started_at", col_text(st, 2));
+			json_str(&j, "status", col_text(st, 3));
+			json_str(&j, "environment", col_text(st, 4));
+			json_str(&j, "kernel", col_text(st, 5));
+			json_str(&j, "host", col_text(st, 6));
+			json_str(&j, "job", col_text(st, 7));
+			json_int(&j, "cases", sqlite3_column_int(st, 8));
+			json_int(&j, "passed", sqlite3_column_int(st, 9));
+			json_int(&j, "failed", sqlite3_column_int(st, 10));
+			json_str(&j, "tags", col_text(st, 11));
+			json_obj_close(&j);
+		}
+		json_arr_close(&j);
+		fputs(sb.buf, stdout);
+		sb_free(&sb);
+	} else {
+		printf("%5s %-8s %-20s %-11s %-10s %-16s %-14s %s\n", "id",
+		       "uuid", "started (UTC)", "status", "env", "kernel",
+		       "job", "cases (pass/fail)  tags");
+		while ((r = db_step(&d, st)) == SQLITE_ROW)
+			printf("%5lld %-8s %-20.19s %-11s %-10s %-16.16s %-14.14s %d (%d/%d)  %s\n",
+			       (long long)sqlite3_column_int64(st, 0),
+			       col_text(st, 1), col_text(st, 2),
+			       col_text(st, 3), col_text(st, 4),
+			       col_text(st, 5), col_text(st, 7),
+			       sqlite3_column_int(st, 8),
+			       sqlite3_column_int(st, 9),
+			       sqlite3_column_int(st, 10), col_text(st, 11));
+	}
+	sqlite3_finalize(st);
+	db_close(&d);
+	return r == SQLITE_DONE ? 0 : CDM_EXIT_FAIL;
+}
+
+/* --- show and export share one JSON writer --- */
+
+struct out {
+	FILE *f;
+	struct sbuf sb;
+	struct json j;
+};
+
+static void out_flush(struct out *o)
+{
+	fwrite(o->sb.buf, 1, o->sb.len, o->f);
+	sb_reset(&o->sb);
+}
+
+static int json_run_header(struct cdm_db *d, int64_t id, struct json *j)
+{
+	sqlite3_stmt *st = db_prepare(d,
+		"SELECT r.uuid, r.started_at, r.ended_at, r.status, r.status_reason, "
+		"r.harness_version, r.git_revision, r.job_name, r.job_text, r.seed, "
+		"r.environment, r.cmdline, r.argv, r.kmsg_status, "
+		"h.hostname, h.cpu_model, h.arch, h.cpus, h.numa_nodes, h.mem_bytes, "
+		"k.release, k.version, k.config_digest "
+		"FROM runs r LEFT JOIN hosts h ON h.id = r.host_id "
+		"LEFT JOIN kernels k ON k.id = r.kernel_id WHERE r.id = ?");
+	int r;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	r = db_step(d, st);
+	if (r == SQLITE_ROW) {
+		json_int(j, "run_id", id);
+		json_str(j, "uuid", col_text(st, 0));
+		json_str(j, "started_at", col_text(st, 1));
+		json_str(j, "ended_at", col_text(st, 2));
+		json_str(j, "status", col_text(st, 3));
+		json_str(j, "status_reason", col_text(st, 4));
+		json_str(j, "harness_version", col_text(st, 5));
+		json_str(j, "git_revision", col_text(st, 6));
+		json_str(j, "job_name", col_text(st, 7));
+		json_str(j, "job_text", col_text(st, 8));
+		json_int(j, "seed", sqlite3_column_int64(st, 9));
+		json_str(j, "environment", col_text(st, 10));
+		json_str(j, "kernel_cmdline", col_text(st, 11));
+		json_str(j, "argv", col_text(st, 12));
+		json_str(j, "kmsg", col_text(st, 13));
+		json_obj_open(j, "host");
+		json_str(j, "hostname", col_text(st, 14));
+		json_str(j, "cpu_model", col_text(st, 15));
+		json_str(j, "arch", col_text(st, 16));
+		json_int(j, "cpus", sqlite3_column_int(st, 17));
+		json_int(j, "numa_nodes", sqlite3_column_int(st, 18));
+		json_int(j, "mem_bytes", sqlite3_column_int64(st, 19));
+		json_obj_close(j);
+		json_obj_open(j, "kernel");
+		json_str(j, "release", col_text(st, 20));
+		json_str(j, "version", col_text(st, 21));
+		json_str(j, "config_digest", col_text(st, 22));
+		json_obj_close(j);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 0 : -1;
+}
+
+static int json_kv_query(struct cdm_db *d, struct json *j, const char *key,
+			 const char *sql, int64_t id)
+{
+	sqlite3_stmt *st = db_prepare(d, sql);
+	int r;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	json_obj_open(j, key);
+	while ((r = db_step(d, st)) == SQLITE_ROW)
+		json_str(j, col_text(st, 0), col_text(st, 1));
+	json_obj_close(j);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static int json_devices(struct cdm_db *d, struct json *j, int64_t id)
+{
+	sqlite3_stmt *st = db_prepare(d, "SELECT path, backend, memory_type, detail FROM devices WHERE run_id = ? ORDER BY path");
+	int r;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	json_arr_open(j, "devices");
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		json_obj_open(j, NULL);
+		json_str(j, "path", col_text(st, 0));
+		json_str(j, "backend", col_text(st, 1));
+		json_str(j, "memory_type", col_text(st, 2));
+		json_str(j, "detail", col_text(st, 3));
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static int json_kevents(struct cdm_db *d, struct json *j, int64_t run_id,
+			int64_t case_id)
+{
+	sqlite3_stmt *st = db_prepare(d, case_id ?
+		"SELECT seq, ts_usec, level, class, text FROM kevents WHERE run_id = ?1 AND case_id = ?2 ORDER BY id" :
+		"SELECT seq, ts_usec, level, class, text FROM kevents WHERE run_id = ?1 AND case_id IS NULL ORDER BY id");
+	int r;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	if (case_id)
+		sqlite3_bind_int64(st, 2, case_id);
+	json_arr_open(j, "kernel_events");
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		json_obj_open(j, NULL);
+		json_int(j, "seq", sqlite3_column_int64(st, 0));
+		json_int(j, "ts_usec", sqlite3_column_int64(st, 1));
+		json_int(j, "level", sqlite3_column_int(st, 2));
+		json_str(j, "class", col_text(st, 3));
+		json_str(j, "text", col_text(st, 4));
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static void json_col_dbl(struct json *j, const char *key, sqlite3_stmt *st,
+			 int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		json_null(j, key);
+	else
+		json_dbl(j, key, sqlite3_column_double(st, i));
+}
+
+static int json_samples(struct cdm_db *d, struct out *o, int64_t mid)
+{
+	sqlite3_stmt *st = db_prepare(d, "SELECT value FROM samples WHERE metric_id = ? ORDER BY seq");
+	long n = 0;
+	int r;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, mid);
+	json_arr_open(&o->j, "samples");
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		json_col_dbl(&o->j, NULL, st, 0);
+		if (++n % 65536 == 0)
+			out_flush(o);
+	}
+	json_arr_close(&o->j);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static int json_metrics(struct cdm_db *d, struct out *o, int64_t case_id,
+			bool samples)
+{
+	static const char *const cols[] = { "min", "p5", "median", "mean",
+		"p95", "p99", "max", "stddev", "mad" };
+	struct json *j = &o->j;
+	sqlite3_stmt *st = db_prepare(d,
+		"SELECT m.id, m.name, m.unit, m.better, s.n, s.nonfinite, s.min, s.p5, s.median, s.mean, s.p95, s.p99, s.max, s.stddev, s.mad "
+		"FROM metrics m LEFT JOIN summaries s ON s.metric_id = m.id WHERE m.case_id = ? ORDER BY m.id");
+	size_t k;
+	int r;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, case_id);
+	json_arr_open(j, "metrics");
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		json_obj_open(j, NULL);
+		json_str(j, "name", col_text(st, 1));
+		json_str(j, "unit", col_text(st, 2));
+		json_str(j, "better", col_text(st, 3));
+		json_obj_open(j, "summary");
+		json_int(j, "n", sqlite3_column_int64(st, 4));
+		json_int(j, "nonfinite", sqlite3_column_int64(st, 5));
+		for (k = 0; k < ARRAY_SIZE(cols); k++)
+			json_col_dbl(j, cols[k], st, 6 + k);
+		json_obj_close(j);
+		if (samples && json_samples(d, o, sqlite3_column_int64(st, 0))) {
+			r = -1;
+			break;
+		}
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static int json_cases(struct cdm_db *d, struct out *o, int64_t run_id,
+		      bool samples)
+{
+	struct json *j = &o->j;
+	sqlite3_stmt *st = db_prepare(d,
+		"SELECT id, seq, name, workload, backend, device_type, params, seed, started_at, ended_at, elapsed_ns, verdict, reason, log "
+		"FROM cases WHERE run_id = ? ORDER BY seq");
+	int r;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	json_arr_open(j, "cases");
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		int64_t cid = sqlite3_column_int64(st, 0);
+
+		json_obj_open(j, NULL);
+		json_int(j, "seq", sqlite3_column_int(st, 1));
+		json_str(j, "name", col_text(st, 2));
+		json_str(j, "workload", col_text(st, 3));
+		json_str(j, "backend", col_text(st, 4));
+		json_str(j, "device_type", col_text(st, 5));
+		/* params is already a JSON object: embed it as a string to
+		 * keep the writer simple and the value byte-exact */
+		json_str(j, "params", col_text(st, 6));
+		json_int(j, "seed", sqlite3_column_int64(st, 7));
+		json_str(j, "started_at", col_text(st, 8));
+		json_str(j, "ended_at", col_text(st, 9));
+		json_dbl(j, "elapsed_s", sqlite3_column_int64(st, 10) / 1e9);
+		json_str(j, "verdict", col_text(st, 11));
+		json_str(j, "reason", col_text(st, 12));
+		json_str(j, "log", col_text(st, 13));
+		if (json_kv_query(d, j, "info", "SELECT key, value FROM case_info WHERE case_id = ? ORDER BY key", cid) ||
+		    json_metrics(d, o, cid, samples) ||
+		    json_kevents(d, j, run_id, cid)) {
+			r = -1;
+			break;
+		}
+		json_obj_close(j);
+		out_flush(o);
+	}
+	json_arr_close(j);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static int write_json(struct cdm_db *d, int64_t id, FILE *f, bool samples)
+{
+	struct out o = { .f = f };
+	int r;
+
+	sb_init(&o.sb);
+	json_init(&o.j, &o.sb, true);
+	json_obj_open(&o.j, NULL);
+	r = json_run_header(d, id, &o.j);
+	if (!r)
+		r = json_kv_query(d, &o.j, "tags", "SELECT key, value FROM run_tags WHERE run_id = ? ORDER BY key", id);
+	if (!r)
+		r = json_devices(d, &o.j, id);
+	if (!r)
+		r = json_cases(d, &o, id, samples);
+	if (!r)
+		r = json_kevents(d, &o.j, id, 0);
+	json_obj_close(&o.j);
+	out_flush(&o);
+	sb_free(&o.sb);
+	return r;
+}
+
+/* --- show (text) --- */
+
+static void show_header(struct cdm_db *d, int64_t id)
+{
+	sqlite3_stmt *st = db_prepare(d,
+		"SELECT r.uuid, r.started_at, coalesce(r.ended_at, '-'), r.status, r.status_reason, "
+		"r.environment, r.job_name, r.seed, r.kmsg_status, r.harness_version, r.git_revision, "
+		"coalesce(h.hostname, '?'), coalesce(h.cpu_model, '?'), coalesce(h.cpus, 0), coalesce(h.numa_nodes, 0), coalesce(h.mem_bytes, 0), "
+		"coalesce(k.release, '?'), coalesce(k.config_digest, ''), r.cmdline, "
+		"(SELECT group_concat(key || '=' || value, ' ') FROM run_tags t WHERE t.run_id = r.id), "
+		"(SELECT group_concat(path || ' ' || memory_type, ', ') FROM devices v WHERE v.run_id = r.id) "
+		"FROM runs r LEFT JOIN hosts h ON h.id = r.host_id LEFT JOIN kernels k ON k.id = r.kernel_id WHERE r.id = ?");
+
+	if (!st)
+		return;
+	sqlite3_bind_int64(st, 1, id);
+	if (db_step(d, st) == SQLITE_ROW) {
+		printf("run %lld  %s\n", (long long)id, col_text(st, 0));
+		printf("  status       %s%s%s\n", col_text(st, 3),
+		       *col_text(st, 4) ? ": " : "", col_text(st, 4));
+		printf("  time         %s .. %s\n", col_text(st, 1), col_text(st, 2));
+		printf("  job          %s (seed %lld)\n", col_text(st, 6),
+		       (long long)sqlite3_column_int64(st, 7));
+		printf("  environment  %s\n", col_text(st, 5));
+		printf("  host         %s: %s, %d cpus, %d NUMA node(s), %.1f GiB\n",
+		       col_text(st, 11), col_text(st, 12),
+		       sqlite3_column_int(st, 13), sqlite3_column_int(st, 14),
+		       sqlite3_column_int64(st, 15) / 1073741824.0);
+		printf("  kernel       %s  config %.16s\n", col_text(st, 16),
+		       *col_text(st, 17) ? col_text(st, 17) : "unknown");
+		printf("  cmdline      %s\n", col_text(st, 18));
+		printf("  devices      %s\n", *col_text(st, 20) ? col_text(st, 20) : "none");
+		printf("  kmsg         %s\n", col_text(st, 8));
+		printf("  tags         %s\n", col_text(st, 19));
+		printf("  cdmbench     %s (git %s)\n", col_text(st, 9),
+		       col_text(st, 10));
+	}
+	sqlite3_finalize(st);
+}
+
+static void show_cases(struct cdm_db *d, int64_t id)
+{
+	sqlite3_stmt *cs = db_prepare(d, "SELECT id, seq, name, backend, device_type, verdict, reason, elapsed_ns FROM cases WHERE run_id = ? ORDER BY seq");
+	sqlite3_stmt *ms = db_prepare(d, "SELECT m.name, m.unit, m.better, s.n, s.median, s.p5, s.p95, s.p99, s.mad FROM metrics m JOIN summaries s ON s.metric_id = m.id WHERE m.case_id = ? ORDER BY m.id");
+
+	if (!cs || !ms)
+		goto out;
+	sqlite3_bind_int64(cs, 1, id);
+	printf("\ncases:\n");
+	while (db_step(d, cs) == SQLITE_ROW) {
+		printf("  %3d %-7s %s (%s/%s) %.2fs\n", sqlite3_column_int(cs, 1) + 1,
+		       col_text(cs, 5), col_text(cs, 2), col_text(cs, 3),
+		       col_text(cs, 4), sqlite3_column_int64(cs, 7) / 1e9);
+		if (*col_text(cs, 6))
+			printf("        reason: %s\n", col_text(cs, 6));
+		sqlite3_reset(ms);
+		sqlite3_bind_int64(ms, 1, sqlite3_column_int64(cs, 0));
+		while (db_step(d, ms) == SQLITE_ROW)
+			printf("        %-22s n=%-6d median %-12.6g p5 %-12.6g p95 %-12.6g p99 %-12.6g %s (%s is better)\n",
+			       col_text(ms, 0), sqlite3_column_int(ms, 3),
+			       sqlite3_column_double(ms, 4),
+			       sqlite3_column_double(ms, 5),
+			       sqlite3_column_double(ms, 6),
+			       sqlite3_column_double(ms, 7), col_text(ms, 1),
+			       col_text(ms, 2));
+	}
+out:
+	sqlite3_finalize(cs);
+	sqlite3_finalize(ms);
+}
+
+static void show_kevents(struct cdm_db *d, int64_t id)
+{
+	sqlite3_stmt *st = db_prepare(d, "SELECT e.class, e.ts_usec, coalesce(c.name, '(between cases)'), e.text FROM kevents e LEFT JOIN cases c ON c.id = e.case_id WHERE e.run_id = ? AND e.class != 'other' ORDER BY e.id LIMIT 50");
+	sqlite3_stmt *cnt = db_prepare(d, "SELECT count(*) FROM kevents WHERE run_id = ?");
+	int n = 0;
+
+	if (!st || !cnt)
+		goto out;
+	sqlite3_bind_int64(cnt, 1, id);
+	if (db_step(d, cnt) == SQLITE_ROW)
+		n = sqlite3_column_int(cnt, 0);
+	printf("\nkernel events: %d recorded", n);
+	sqlite3_bind_int64(st, 1, id);
+	n = 0;
+	while (db_step(d, st) == SQLITE_ROW) {
+		if (!n++)
+			printf("; notable:\n");
+		printf("  %-12s [%10.6f] %s: %s\n", col_text(st, 0),
+		       sqlite3_column_int64(st, 1) / 1e6, col_text(st, 2),
+		       col_text(st, 3));
+	}
+	if (!n)
+		printf(", none notable\n");
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(cnt);
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct read_args a = { 0 };
+	struct cdm_db d;
+	int64_t id;
+	int r = 0;
+
+	if (parse_read_args("show", argc, argv, &a, true) ||
+	    open_read(&d, &a, &id))
+		return CDM_EXIT_USAGE;
+	if (a.json) {
+		r = write_json(&d, id, stdout, false);
+	} else {
+		show_header(&d, id);
+		cdm_acceptance_print(&d, id, stdout);
+		show_cases(&d, id);
+		show_kevents(&d, id);
+	}
+	db_close(&d);
+	return r ? CDM_EXIT_FAIL : 0;
+}
+
+/* --- export --- */
+
+static void csv_field(FILE *f, const char *s)
+{
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+static int write_csv(struct cdm_db *d, int64_t id, FILE *f)
+{
+	sqlite3_stmt *st = db_prepare(d,
+		"SELECT c.seq, c.name, c.workload, c.backend, c.device_type, c.verdict, m.name, m.unit, s.seq, s.value "
+		"FROM cases c JOIN metrics m ON m.case_id = c.id JOIN samples s ON s.metric_id = m.id "
+		"WHERE c.run_id = ? ORDER BY c.seq, m.id, s.seq");
+	int r, i;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	fputs("run_id,case_seq,case,workload,backend,device_type,verdict,metric,unit,sample_seq,value\n", f);
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		fprintf(f, "%lld,%d,", (long long)id, sqlite3_column_int(st, 0));
+		for (i = 1; i <= 7; i++) {
+			csv_field(f, col_text(st, i));
+			fputc(',', f);
+		}
+		fprintf(f, "%lld,", (long long)sqlite3_column_int64(st, 8));
+		if (sqlite3_column_type(st, 9) == SQLITE_NULL)
+			fputs("nan\n", f);
+		else
+			fprintf(f, "%.17g\n", sqlite3_column_double(st, 9));
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	struct read_args a = { 0 };
+	struct cdm_db d;
+	FILE *f = stdout;
+	int64_t id;
+	int r;
+
+	if (parse_read_args("export", argc, argv, &a, true))
+		return CDM_EXIT_USAGE;
+	if (!a.format) {
+		cdm_err("export: --format json|csv|junit|tap is required");
+		return CDM_EXIT_USAGE;
+	}
+	if (strcmp(a.format, "json") && strcmp(a.format, "csv") &&
+	    strcmp(a.format, "junit") && strcmp(a.format, "tap")) {
+		cdm_err("export: --format %s: expected json, csv, junit or tap",
+			a.format);
+		return CDM_EXIT_USAGE;
+	}
+	if (open_read(&d, &a, &id))
+		return CDM_EXIT_USAGE;
+	if (a.out && !(f = fopen(a.out, "w"))) {
+		cdm_errno(errno, "export: -O %s", a.out);
+		db_close(&d);
+		return CDM_EXIT_USAGE;
+	}
+	r = !strcmp(a.format, "json") ? write_json(&d, id, f, true) :
+	    !strcmp(a.format, "junit") ? cdm_export_junit(&d, id, f) :
+	    !strcmp(a.format, "tap") ? cdm_export_tap(&d, id, f) :
+		write_csv(&d, id, f);
+	if (fflush(f) || ferror(f)) {
+		cdm_errno(errno, "export: writing %s failed",
+			  a.out ? a.out : "standard output");
+		r = -1;
+	}
+	if (f != stdout)
+		fclose(f);
+	db_close(&d);
+	return r ? CDM_EXIT_FAIL : 0;
+}
+
+/* --- db check --- */
+
+static int db_check(struct cdm_db *d)
+{
+	sqlite3_stmt *st;
+	int bad = 0, r;
+
+	st = db_prepare(d, "PRAGMA integrity_check");
+	if (!st)
+		return -1;
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		if (strcmp(col_text(st, 0), "ok")) {
+			printf("integrity: %s\n", col_text(st, 0));
+			bad++;
+		}
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		return -1;
+	st = db_prepare(d, "PRAGMA foreign_key_check");
+	if (!st)
+		return -1;
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		printf("foreign key: %s row %lld refers to a missing %s\n",
+		       col_text(st, 0), (long long)sqlite3_column_int64(st, 1),
+		       col_text(st, 2));
+		bad++;
+	}
+	sqlite3_finalize(st);
+	if (r < 0)
+		return -1;
+	return bad;
+}
+
+static void db_counts(struct cdm_db *d)
+{
+	static const char *const tabs[] = { "runs", "cases", "metrics",
+		"samples", "kevents" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tabs); i++) {
+		char sql[64];
+		sqlite3_stmt *st;
+
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", tabs[i]);
+		st = db_prepare(d, sql);
+		if (st && db_step(d, st) == SQLITE_ROW)
+			printf("%-15s %lld\n", tabs[i],
+			       (long long)sqlite3_column_int64(st, 0));
+		sqlite3_finalize(st);
+	}
+}
+
+int cmd_db(int argc, char **argv)
+{
+	struct read_args a = { 0 };
+	struct cdm_db d;
+	int bad;
+
+	if (argc < 2 || strcmp(argv[1], "check")) {
+		if (argc >= 2 && !strcmp(argv[1], "--help"))
+			return cli_help("db");
+		cdm_err("db: expected 'db check'%s%s", argc >= 2 ? ", not " : "",
+			argc >= 2 ? argv[1] : "");
+		return CDM_EXIT_USAGE;
+	}
+	if (argc >= 3 && !strcmp(argv[2], "--help"))
+		return cli_help("db");
+	if (parse_read_args("db", argc - 1, argv + 1, &a, false) ||
+	    open_read(&d, &a, NULL))
+		return CDM_EXIT_USAGE;
+	printf("%-15s %s\n", "database", d.path);
+	printf("%-15s %d (this cdmbench: %d)\n", "schema version", d.version,
+	       db_latest_version());
+	db_counts(&d);
+	bad = db_check(&d);
+	if (bad == 0)
+		printf("%-15s ok\n", "integrity");
+	db_close(&d);
+	return bad ? CDM_EXIT_FAIL : 0;
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0
+/* `cdmbench list`: workloads, backends and options, from the option tables. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/job.h"
+
+static void print_opts(const char *title, const struct cdm_opt *o)
+{
+	char range[96];
+
+	printf("  %s\n", title);
+	if (!o || !o->name) {
+		printf("    (none)\n");
+		return;
+	}
+	printf("    %-18s %-9s %-9s %-18s %s\n", "option", "type", "default",
+	       "range", "help");
+	for (; o->name; o++) {
+		cdm_opt_range(o, range, sizeof(range));
+		printf("    %-18s %-9s %-9s %-18s %s%s\n", o->name,
+		       cdm_opt_type_name(o->type), o->def, range, o->help,
+		       (o->flags & CDM_OF_PAGE_ALIGNED) ? " (page-aligned)" : "");
+	}
+}
+
+static void json_opts(struct json *j, const char *key, const struct cdm_opt *o)
+{
+	char range[96];
+
+	json_arr_open(j, key);
+	for (; o && o->name; o++) {
+		cdm_opt_range(o, range, sizeof(range));
+		json_obj_open(j, NULL);
+		json_str(j, "name", o->name);
+		json_str(j, "type", cdm_opt_type_name(o->type));
+		json_str(j, "default", o->def);
+		json_str(j, "range", range);
+		json_str(j, "help", o->help);
+		json_bool(j, "page_aligned", o->flags & CDM_OF_PAGE_ALIGNED);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+}
+
+static void backends(const char **out, size_t *n)
+{
+	size_t i, k;
+
+	*n = 0;
+	for (i = 0; cdm_workloads[i]; i++) {
+		for (k = 0; k < *n; k++)
+			if (!strcmp(out[k], cdm_workloads[i]->backend))
+				break;
+		if (k == *n && *n < 16)
+			out[(*n)++] = cdm_workloads[i]->backend;
+	}
+}
+
+static int list_json(const char *only)
+{
+	const char *be[16];
+	struct sbuf sb;
+	struct json j;
+	size_t i, nb;
+
+	sb_init(&sb);
+	json_init(&j, &sb, true);
+	json_obj_open(&j, NULL);
+	backends(be, &nb);
+	json_arr_open(&j, "backends");
+	for (i = 0; i < nb; i++)
+		json_str(&j, NULL, be[i]);
+	json_arr_close(&j);
+	json_opts(&j, "common_options", cdm_common_opts);
+	json_arr_open(&j, "workloads");
+	for (i = 0; cdm_workloads[i]; i++) {
+		const struct cdm_workload *w = cdm_workloads[i];
+
+		if (only && strcmp(only, w->name))
+			continue;
+		json_obj_open(&j, NULL);
+		json_str(&j, "name", w->name);
+		json_str(&j, "backend", w->backend);
+		json_str(&j, "summary", w->summary);
+		json_opts(&j, "options", w->opts);
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	json_obj_close(&j);
+	fputs(sb.buf, stdout);
+	sb_free(&sb);
+	return 0;
+}
+
+static void list_text(const char *only)
+{
+	const char *be[16];
+	size_t i, nb;
+
+	if (!only) {
+		printf("Workloads:\n");
+		for (i = 0; cdm_workloads[i]; i++)
+			printf("  %-14s %-8s %s\n", cdm_workloads[i]->name,
+			       cdm_workloads[i]->backend,
+			       cdm_workloads[i]->summary);
+		backends(be, &nb);
+		printf("\nBackends:");
+		for (i = 0; i < nb; i++)
+			printf(" %s", be[i]);
+		printf("  (hip and cuda: not built in this version)\n\n");
+		print_opts("Options every case has:", cdm_common_opts);
+	}
+	for (i = 0; cdm_workloads[i]; i++) {
+		const struct cdm_workload *w = cdm_workloads[i];
+		char title[160];
+
+		if (only && strcmp(only, w->name))
+			continue;
+		snprintf(title, sizeof(title), "%s (%s): %s", w->name,
+			 w->backend, w->summary);
+		printf("\n");
+		print_opts(title, w->opts);
+		if (only && w->help)
+			printf("\n%s\n", w->help);
+	}
+}
+
+int cmd_list(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ 0 }
+	};
+	const char *only = NULL;
+	bool json = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "j", lo, NULL)) != -1) {
+		if (c != 'j')
+			return cli_usage_error("list");
+		json = true;
+	}
+	if (optind < argc) {
+		only = argv[optind];
+		if (!cdm_find_workload(only)) {
+			const char *hint = cdm_workload_hint(only);
+
+			cdm_err("list: unknown workload '%s'%s%s%s", only,
+				hint ? " (did you mean '" : "", hint ? hint : "",
+				hint ? "'?)" : "");
+			return CDM_EXIT_USAGE;
+		}
+	}
+	if (json)
+		return list_json(only);
+	list_text(only);
+	return 0;
+}

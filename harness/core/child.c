@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The case child: runs one workload's phases and reports through a pipe.
+ *
+ * Nothing here writes the database. Samples are batched into records so
+ * the cost per cdm_sample() call stays a few nanoseconds (an array store);
+ * `make bench` measures it.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/child.h"
+#include "core/wire.h"
+#include "core/workload.h"
+
+#define FLUSH_BYTES (256 * 1024)
+
+struct metric_buf {
+	double *v;
+	size_t n;
+	size_t cap;
+};
+
+struct cdm_ctx {
+	const struct cdm_workload *wl;
+	const void *cfg;
+	const struct cdm_common *common;
+	uint64_t seed;
+	int fd;
+	void *priv;
+
+	struct metric_buf *mb;
+	size_t nmetrics;
+	size_t buffered;	/* samples held across all metrics */
+
+	bool warming;
+	int64_t warm_done;
+	uint64_t iter;
+	bool measuring;
+	uint64_t t_measure;
+
+	int verdict;		/* CDM_PASS, FAIL, SKIP or ERROR */
+	char reason[512];
+	struct sbuf out;
+};
+
+const struct cdm_opt cdm_common_opts[] = {
+	{ "repeat", CDM_T_INT, OPT_FIELD(struct cdm_common, repeat), "10",
+	  1, 100000000, NULL, CDM_OF_NOMATCH,
+	  "measured iterations per case (ignored when duration is set)" },
+	{ "warmup", CDM_T_INT, OPT_FIELD(struct cdm_common, warmup), "1",
+	  0, 1000000, NULL, CDM_OF_NOMATCH,
+	  "unmeasured iterations before measuring" },
+	{ "duration", CDM_T_DURATION, OPT_FIELD(struct cdm_common, duration),
+	  "0", 0, 0, NULL, CDM_OF_NOMATCH,
+	  "iterate for this long instead of `repeat` times (0: use repeat)" },
+	{ "timeout", CDM_T_DURATION, OPT_FIELD(struct cdm_common, timeout),
+	  "5m", 1e6, 864e11, NULL, CDM_OF_NOMATCH,
+	  "kill the case if it runs this much longer than `duration`" },
+	{ "kmsg_fail", CDM_T_BOOL, OPT_FIELD(struct cdm_common, kmsg_fail),
+	  "yes", 0, 0, NULL, 0,
+	  "a kernel WARNING, BUG, Oops or similar during the case fails it" },
+	CDM_OPT_END
+};
+
+static void flush(struct cdm_ctx *ctx)
+{
+	size_t i;
+
+	for (i = 0; i < ctx->nmetrics; i++) {
+		struct metric_buf *m = &ctx->mb[i];
+		size_t start;
+
+		if (!m->n)
+			continue;
+		start = wire_begin(&ctx->out, W_SAMPLES);
+		wire_u32(&ctx->out, i);
+		wire_u32(&ctx->out, m->n);
+		sb_add(&ctx->out, m->v, m->n * sizeof(double));
+		wire_end(&ctx->out, start);
+		m->n = 0;
+	}
+	ctx->buffered = 0;
+	if (ctx->out.len && write_all(ctx->fd, ctx->out.buf, ctx->out.len)) {
+		/* the parent is gone: nobody is left to report to */
+		_exit(3);
+	}
+	sb_reset(&ctx->out);
+}
+
+static void send_str_rec(struct cdm_ctx *ctx, uint32_t type, const char *a,
+			 const char *b)
+{
+	size_t start = wire_begin(&ctx->out, type);
+
+	wire_str(&ctx->out, a);
+	if (b)
+		wire_str(&ctx->out, b);
+	wire_end(&ctx->out, start);
+	flush(ctx);
+}
+
+const void *cdm_cfg(struct cdm_ctx *ctx)
+{
+	return ctx->cfg;
+}
+
+const struct cdm_common *cdm_common(struct cdm_ctx *ctx)
+{
+	return ctx->common;
+}
+
+uint64_t cdm_seed(struct cdm_ctx *ctx)
+{
+	return ctx->seed;
+}
+
+void *cdm_priv(struct cdm_ctx *ctx)
+{
+	return ctx->priv;
+}
+
+void cdm_set_priv(struct cdm_ctx *ctx, void *priv)
+{
+	ctx->priv = priv;
+}
+
+size_t cdm_page_size(void)
+{
+	static size_t pg;
+
+	if (!pg)
+		pg = sysconf(_SC_PAGESIZE);
+	return pg;
+}
+
+int cdm_metric(struct cdm_ctx *ctx, const char *name, const char *unit,
+	       enum cdm_better better)
+{
+	size_t i, start;
+
+	i = ctx->nmetrics++;
+	ctx->mb = xrealloc(ctx->mb, ctx->nmetrics * sizeof(*ctx->mb));
+	ctx->mb[i].cap = 1024;
+	ctx->mb[i].n = 0;
+	ctx->mb[i].v = xmalloc(ctx->mb[i].cap * sizeof(double));
+	start = wire_begin(&ctx->out, W_METRIC);
+	wire_u32(&ctx->out, i);
+	wire_str(&ctx->out, name);
+	wire_str(&ctx->out, unit);
+	wire_u32(&ctx->out, better);
+	wire_end(&ctx->out, start);
+	return i;
+}
+
+void cdm_sample_always(struct cdm_ctx *ctx, int metric, double value)
+{
+	struct metric_buf *m;
+
+	if (metric < 0 || (size_t)metric >= ctx->nmetrics)
+		return;
+	m = &ctx->mb[metric];
+	if (m->n == m->cap) {
+		m->cap *= 2;
+		m->v = xrealloc(m->v, m->cap * sizeof(double));
+	}
+	m->v[m->n++] = value;
+	if (++ctx->buffered * sizeof(double) >= FLUSH_BYTES)
+		flush(ctx);
+}
+
+void cdm_sample(struct cdm_ctx *ctx, int metric, double value)
+{
+	if (ctx->warming)
+		return;
+	cdm_sample_always(ctx, metric, value);
+}
+
+bool cdm_warming(struct cdm_ctx *ctx)
+{
+	return ctx->warming;
+}
+
+uint64_t cdm_iteration(struct cdm_ctx *ctx)
+{
+	return ctx->iter;
+}
+
+bool cdm_time_up(struct cdm_ctx *ctx)
+{
+	if (!ctx->measuring || !ctx->common->duration)
+		return false;
+	return cdm_now_ns() - ctx->t_measure >= ctx->common->duration;
+}
+
+bool cdm_iter(struct cdm_ctx *ctx)
+{
+	/*
+	 * Hand the last iteration's samples to the parent now, outside any
+	 * timed region: if the next iteration crashes, they are kept.
+	 */
+	if (ctx->buffered || ctx->out.len)
+		flush(ctx);
+	if (ctx->verdict != CDM_PASS)
+		return false;
+	if (ctx->warm_done < ctx->common->warmup) {
+		ctx->warming = true;
+		ctx->warm_done++;
+		return true;
+	}
+	ctx->warming = false;
+	if (!ctx->measuring) {
+		ctx->measuring = true;
+		ctx->t_measure = cdm_now_ns();
+	} else if (ctx->common->duration) {
+		if (cdm_time_up(ctx))
+			return false;
+	} else if ((int64_t)ctx->iter >= ctx->common->repeat) {
+		return false;
+	}
+	ctx->iter++;
+	return true;
+}
+
+static void vset_verdict(struct cdm_ctx *ctx, int verdict, const char *fmt,
+			 va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	send_str_rec(ctx, W_LOG, msg, NULL);
+	/* the first failure is the one worth reporting; later ones follow */
+	if (ctx->verdict == CDM_PASS || (ctx->verdict == CDM_FAIL &&
+					 verdict == CDM_ERROR)) {
+		ctx->verdict = verdict;
+		snprintf(ctx->reason, sizeof(ctx->reason), "%s", msg);
+	}
+}
+
+void cdm_fail(struct cdm_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset_verdict(ctx, CDM_FAIL, fmt, ap);
+	va_end(ap);
+}
+
+int cdm_skip(struct cdm_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset_verdict(ctx, CDM_SKIP, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int cdm_error(struct cdm_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset_verdict(ctx, CDM_ERROR, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+bool cdm_failed(struct cdm_ctx *ctx)
+{
+	return ctx->verdict != CDM_PASS;
+}
+
+void cdm_info(struct cdm_ctx *ctx, const char *key, const char *fmt, ...)
+{
+	char val[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	send_str_rec(ctx, W_INFO, key, val);
+}
+
+void cdm_subcase(struct cdm_ctx *ctx, const char *name,
+		 const char *device_type, int verdict, const char *reason,
+		 uint64_t elapsed_ns, const char *log)
+{
+	size_t start = wire_begin(&ctx->out, W_SUBCASE);
+
+	wire_str(&ctx->out, name);
+	wire_str(&ctx->out, device_type);
+	wire_u32(&ctx->out, verdict);
+	wire_str(&ctx->out, reason);
+	wire_u64(&ctx->out, elapsed_ns);
+	wire_str(&ctx->out, log);
+	wire_end(&ctx->out, start);
+	flush(ctx);
+}
+
+void cdm_log(struct cdm_ctx *ctx, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	send_str_rec(ctx, W_LOG, msg, NULL);
+}
+
+static void send_verdict(struct cdm_ctx *ctx)
+{
+	size_t start;
+
+	flush(ctx);
+	start = wire_begin(&ctx->out, W_VERDICT);
+	wire_u32(&ctx->out, ctx->verdict);
+	wire_str(&ctx->out, ctx->reason);
+	wire_end(&ctx->out, start);
+	start = wire_begin(&ctx->out, W_DONE);
+	wire_end(&ctx->out, start);
+	flush(ctx);
+}
+
+/* a hook's negative return without a reason still needs one */
+static void hook_failed(struct cdm_ctx *ctx, const char *phase, int r)
+{
+	if (ctx->verdict != CDM_PASS)
+		return;
+	if (r < -1)
+		cdm_error(ctx, "%s failed: %s", phase, strerror(-r));
+	else
+		cdm_error(ctx, "%s failed", phase);
+}
+
+int cdm_child_run(const struct cdm_workload *wl, const void *cfg,
+		  const struct cdm_common *common, uint64_t seed, int fd)
+{
+	struct cdm_ctx ctx = {
+		.wl = wl, .cfg = cfg, .common = common, .seed = seed,
+		.fd = fd, .verdict = CDM_PASS,
+	};
+	char why[512] = "";
+	int r;
+
+	sb_init(&ctx.out);
+	if (wl->device_type)
+		send_str_rec(&ctx, W_DEVTYPE, wl->device_type(cfg), NULL);
+	if (wl->supported && !wl->supported(cfg, why, sizeof(why))) {
+		cdm_skip(&ctx, "%s", why[0] ? why : "not supported here");
+		send_verdict(&ctx);
+		return 0;
+	}
+	r = wl->setup ? wl->setup(&ctx) : 0;
+	if (r < 0)
+		hook_failed(&ctx, "setup", r);
+	if (ctx.verdict == CDM_PASS) {
+		r = wl->run(&ctx);
+		if (r < 0)
+			hook_failed(&ctx, "run", r);
+	}
+	if (ctx.verdict == CDM_PASS && wl->verify) {
+		r = wl->verify(&ctx);
+		if (r < 0)
+			hook_failed(&ctx, "verify", r);
+	}
+	/* also after a failed setup: teardown releases whatever exists */
+	if (wl->teardown)
+		wl->teardown(&ctx);
+	send_verdict(&ctx);
+	sb_free(&ctx.out);
+	return 0;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Acceptance expectations: what a case must show, beyond not failing, for
+ * a run to be accepted. Written in job files as expect.* keys:
+ *
+ *   expect.metric.NAME = STAT OP NUMBER [UNIT] [and STAT OP NUMBER [UNIT]...]
+ *       STAT: min p5 median mean p95 p99 max stddev mad n nonfinite noise
+ *       (noise = MAD / median in %); OP: < <= > >= == !=. A unit converts
+ *       within its family (ns us ms s; B/s KB/s MB/s GB/s KiB/s ...; B KiB
+ *       ...); any other unit must equal the metric's.
+ *   expect.info.KEY = PATTERN[|PATTERN...]   a fact the case reported
+ *       matches one glob (placement_after_pin = system, integrity = ok*)
+ *   expect.info.KEY = OP NUMBER              numeric fact (<, <=, >, >=)
+ *   expect.info.KEY = present | absent
+ *   expect.kmsg = clean        no kernel warning, BUG, oops... in the case
+ *   expect.verdict = pass | pass|skip | skip   verdicts that are accepted
+ *       (without it a SKIP is accepted: a missing device is not a failure)
+ *   expect.integrity = ok      the case's data checks found no corruption:
+ *       its `integrity` fact starts with "ok", or, for a workload that does
+ *       not report one, it passed its own verify phase
+ *
+ * The runner evaluates them after each case; each result is stored as the
+ * case fact expect.KEY = "pass|fail|skip: detail" (view `expectations`),
+ * and a failed one FAILs the case with its detail as the reason.
+ */
+#ifndef CDM_EXPECT_H
+#define CDM_EXPECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/db.h"
+#include "core/result.h"
+
+/* check one expectation at job-load time; key is without "expect." */
+int cdm_expect_check(const char *key, const char *value, char *err,
+		     size_t len);
+
+/* evaluate a finished, summarized case's expectations (key = value pairs) */
+void cdm_expect_eval(const struct cdm_kvlist *expect, struct cdm_case_res *c);
+
+enum cdm_accept {
+	CDM_ACCEPT_PASS,
+	CDM_ACCEPT_FAIL,
+	CDM_ACCEPT_INCOMPLETE,	/* the run is still going */
+};
+
+/* a run's acceptance verdict, with a reason per failing case */
+struct cdm_acceptance {
+	enum cdm_accept verdict;
+	int cases;
+	int verdicts[CDM_NVERDICTS];
+	int expect_pass, expect_fail, expect_skip;
+	struct cdm_kvlist reasons;	/* case name (or "run") -> why */
+};
+
+int cdm_acceptance(struct cdm_db *d, int64_t run_id,
+		   struct cdm_acceptance *a) __must_check;
+void cdm_acceptance_free(struct cdm_acceptance *a);
+const char *cdm_accept_name(enum cdm_accept v);
+/* "PASS: 5 cases passed, 1 skipped; 3 expectations met" */
+void cdm_acceptance_line(const struct cdm_acceptance *a, struct sbuf *sb);
+/* for `show`: the verdict line and the reasons, indented */
+void cdm_acceptance_print(struct cdm_db *d, int64_t run_id, FILE *f);
+
+/* `export --format junit|tap`: one test per case, expectations as output */
+int cdm_export_junit(struct cdm_db *d, int64_t run_id, FILE *f);
+int cdm_export_tap(struct cdm_db *d, int64_t run_id, FILE *f);
+
+#endif

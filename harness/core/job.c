@@ -1,0 +1,782 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Job files. libinih does the INI parsing; this file layers the job model
+ * on top: [global] defaults, one section per case, comma lists expanded
+ * into a parameter matrix, and validation against the option tables with
+ * file:line in every message.
+ */
+#include <errno.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "core/expect.h"
+#include "core/job.h"
+
+#define GLOBAL "global"
+#define MAX_CASES 100000
+
+/* keys [global] understands itself, beyond option defaults */
+static const char *const global_keys[] = { "seed", "name", "description" };
+
+struct parse_state {
+	struct cdm_job *job;
+	const char *path;
+	FILE *fp;
+	int line;		/* line number of the text inih is parsing */
+	bool at_line_start;
+	char err[512];
+};
+
+const struct cdm_workload *cdm_find_workload(const char *name)
+{
+	size_t i;
+
+	for (i = 0; cdm_workloads[i]; i++)
+		if (!strcmp(cdm_workloads[i]->name, name))
+			return cdm_workloads[i];
+	return NULL;
+}
+
+const char *cdm_workload_hint(const char *name)
+{
+	const char *names[64];
+	size_t n = 0;
+
+	while (cdm_workloads[n] && n < ARRAY_SIZE(names)) {
+		names[n] = cdm_workloads[n]->name;
+		n++;
+	}
+	return nearest_name(name, names, n);
+}
+
+static void add_entry(struct cdm_job *job, const char *section,
+		      const char *key, const char *value, const char *origin,
+		      int line)
+{
+	struct cdm_entry *e;
+
+	if (job->nent == job->capent) {
+		job->capent = job->capent ? job->capent * 2 : 32;
+		job->ent = xrealloc(job->ent, job->capent * sizeof(*job->ent));
+	}
+	e = &job->ent[job->nent++];
+	e->section = xstrdup(section);
+	e->key = xstrdup(key);
+	e->value = xstrdup(value);
+	e->origin = xstrdup(origin);
+	e->line = line;
+}
+
+static int find_section(struct cdm_job *job, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < job->nsections; i++)
+		if (!strcmp(job->sections[i], name))
+			return i;
+	return -1;
+}
+
+static void add_section(struct cdm_job *job, const char *name, int line)
+{
+	if (find_section(job, name) >= 0)
+		return;
+	job->sections = xrealloc(job->sections,
+				 (job->nsections + 1) * sizeof(char *));
+	job->section_line = xrealloc(job->section_line,
+				     (job->nsections + 1) * sizeof(int));
+	job->sections[job->nsections] = xstrdup(name);
+	job->section_line[job->nsections] = line;
+	job->nsections++;
+}
+
+/*
+ * inih hands us lines through this reader, which lets us count lines (the
+ * packaged inih is built without handler line numbers) and notice section
+ * headers even when a section has no keys.
+ */
+static char *counting_reader(char *str, int num, void *stream)
+{
+	struct parse_state *ps = stream;
+	char *s = fgets(str, num, ps->fp);
+	char *p, *close;
+
+	if (!s)
+		return NULL;
+	if (ps->at_line_start) {
+		ps->line++;
+		p = s + strspn(s, " \t");
+		close = strchr(p, ']');
+		if (*p == '[' && close) {
+			char name[256];
+
+			snprintf(name, sizeof(name), "%.*s",
+				 (int)(close - p - 1), p + 1);
+			add_section(ps->job, strtrim(name), ps->line);
+		}
+	}
+	ps->at_line_start = strchr(s, '\n') != NULL;
+	return s;
+}
+
+static int job_ini_entry(void *user, const char *section, const char *name,
+		       const char *value)
+{
+	struct parse_state *ps = user;
+	struct cdm_job *job = ps->job;
+	char origin[512];
+	size_t i;
+
+	if (!*section) {
+		snprintf(ps->err, sizeof(ps->err),
+			 "%s:%d: '%s' is outside any section (start with [global] or [case-name])",
+			 ps->path, ps->line, name);
+		return 0;
+	}
+	for (i = 0; i < job->nent; i++) {
+		if (!strcmp(job->ent[i].section, section) &&
+		    !strcmp(job->ent[i].key, name)) {
+			snprintf(ps->err, sizeof(ps->err),
+				 "%s:%d: duplicate key '%s' in [%s] (first set at line %d)",
+				 ps->path, ps->line, name, section,
+				 job->ent[i].line);
+			return 0;
+		}
+	}
+	snprintf(origin, sizeof(origin), "%s:%d", ps->path, ps->line);
+	add_entry(job, section, name, value, origin, ps->line);
+	return 1;
+}
+
+static void configure_inih(void)
+{
+	/* an indented line is a mistake more often than a continuation */
+	ini_allow_multiline = false;
+	ini_allow_inline_comments = true;
+	ini_inline_comment_prefixes = ";#";
+	ini_stop_on_first_error = true;
+	ini_use_stack = false;
+	ini_allow_realloc = true;
+	ini_max_line = 4096;
+}
+
+int job_load_file(struct cdm_job *job, const char *path)
+{
+	struct parse_state ps = { .job = job, .path = path,
+				  .at_line_start = true };
+	const char *base;
+	size_t len;
+	int r;
+
+	memset(job, 0, sizeof(*job));
+	job->text = read_file(path, 16 << 20, &len);
+	if (!job->text)
+		return cdm_errno(errno, "%s: cannot read job file", path);
+	if (strlen(job->text) != len)
+		return cdm_err("%s: contains NUL bytes; not a job file", path);
+	ps.fp = fopen(path, "r");
+	if (!ps.fp)
+		return cdm_errno(errno, "%s: cannot open job file", path);
+	configure_inih();
+	r = ini_parse_stream(counting_reader, &ps, job_ini_entry, &ps);
+	fclose(ps.fp);
+	if (ps.err[0])
+		return cdm_err("%s", ps.err);
+	if (r > 0)
+		return cdm_err("%s:%d: malformed line (expected 'key = value' or '[section]')",
+			       path, r);
+	if (r < 0)
+		return cdm_err("%s: cannot parse job file", path);
+	job->path = xstrdup(path);
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	len = strcspn(base, ".");
+	job->name = xasprintf("%.*s", (int)len, base);
+	return 0;
+}
+
+static int split_set(const char *set, char **key, char **value)
+{
+	const char *eq = strchr(set, '=');
+
+	if (!eq || eq == set)
+		return cdm_err("--set %s: expected key=value", set);
+	*key = xasprintf("%.*s", (int)(eq - set), set);
+	*value = xstrdup(eq + 1);
+	strtrim(*key);
+	return 0;
+}
+
+int job_from_workload(struct cdm_job *job, const char *workload, char **sets,
+		      int nsets)
+{
+	struct sbuf text;
+	int i;
+
+	memset(job, 0, sizeof(*job));
+	job->name = xstrdup(workload);
+	add_section(job, workload, 0);
+	{
+		char *origin = xasprintf("-w %s", workload);
+
+		add_entry(job, workload, "workload", workload, origin, 0);
+		free(origin);
+	}
+	/* the stored job text is a job file that reproduces this run */
+	sb_init(&text);
+	sb_addf(&text, "[%s]\nworkload = %s\n", workload, workload);
+	for (i = 0; i < nsets; i++) {
+		char *k, *v, *origin;
+
+		if (split_set(sets[i], &k, &v)) {
+			sb_free(&text);
+			return -1;
+		}
+		origin = xasprintf("--set %s", sets[i]);
+		add_entry(job, workload, k, v, origin, 0);
+		sb_addf(&text, "%s = %s\n", k, v);
+		free(k);
+		free(v);
+		free(origin);
+	}
+	job->text = sb_detach(&text);
+	return 0;
+}
+
+int job_add_overrides(struct cdm_job *job, char **sets, int nsets)
+{
+	struct sbuf text;
+	int i;
+
+	if (!nsets)
+		return 0;
+	sb_init(&text);
+	sb_adds(&text, job->text);
+	sb_adds(&text, "\n; overrides from the command line\n[--set]\n");
+	for (i = 0; i < nsets; i++) {
+		char *k, *v, *origin;
+
+		if (split_set(sets[i], &k, &v)) {
+			sb_free(&text);
+			return -1;
+		}
+		origin = xasprintf("--set %s", sets[i]);
+		add_entry(job, "--set", k, v, origin, 0);
+		sb_addf(&text, "%s = %s\n", k, v);
+		free(k);
+		free(v);
+		free(origin);
+	}
+	free(job->text);
+	job->text = sb_detach(&text);
+	return 0;
+}
+
+/* --- expansion --- */
+
+static bool has_option(const struct cdm_workload *wl, const char *key)
+{
+	return cdm_opt_find(wl->opts, key) || cdm_opt_find(cdm_common_opts, key);
+}
+
+static bool is_expect_key(const char *key)
+{
+	return startswith(key, "expect.");
+}
+
+static const char *key_hint(const struct cdm_workload *wl, const char *key)
+{
+	const char *names[128];
+	size_t n = 0, i;
+
+	for (i = 0; wl && wl->opts && wl->opts[i].name && n < 100; i++)
+		names[n++] = wl->opts[i].name;
+	for (i = 0; cdm_common_opts[i].name && n < 120; i++)
+		names[n++] = cdm_common_opts[i].name;
+	if (!wl) {
+		size_t w, j;
+
+		/* a [global] key: any workload's option is a candidate */
+		for (w = 0; cdm_workloads[w]; w++)
+			for (j = 0; cdm_workloads[w]->opts &&
+				    cdm_workloads[w]->opts[j].name && n < 128; j++)
+				names[n++] = cdm_workloads[w]->opts[j].name;
+		for (j = 0; j < ARRAY_SIZE(global_keys) && n < 128; j++)
+			names[n++] = global_keys[j];
+	}
+	return nearest_name(key, names, n);
+}
+
+static int unknown_key(const struct cdm_entry *e, const struct cdm_workload *wl)
+{
+	const char *hint = key_hint(wl, e->key);
+	char where[160];
+
+	if (wl)
+		snprintf(where, sizeof(where), " for workload '%s'", wl->name);
+	else
+		snprintf(where, sizeof(where), " (no workload in this job has it)");
+	return cdm_err("%s: unknown option '%s'%s%s%s%s", e->origin, e->key,
+		       where, hint ? " (did you mean '" : "", hint ? hint : "",
+		       hint ? "'?)" : "");
+}
+
+static int parse_global(struct cdm_job *job)
+{
+	char err[256];
+	size_t i;
+
+	for (i = 0; i < job->nent; i++) {
+		struct cdm_entry *e = &job->ent[i];
+		int64_t seed;
+
+		if (strcmp(e->section, GLOBAL))
+			continue;
+		if (!strcmp(e->key, "seed")) {
+			if (cdm_parse_int(e->value, &seed, err, sizeof(err)) ||
+			    seed < 0)
+				return cdm_err("%s: seed: %s", e->origin,
+					       seed < 0 ? "must not be negative" : err);
+			if (!job->seed_from_cli)
+				job->seed = seed;
+			job->seed_set = true;
+		} else if (!strcmp(e->key, "name")) {
+			free(job->name);
+			job->name = xstrdup(e->value);
+		} else if (!strcmp(e->key, "description")) {
+			free(job->description);
+			job->description = xstrdup(e->value);
+		} else if (startswith(e->key, "tag.")) {
+			kv_set(&job->tags, e->key + 4, e->value);
+		}
+	}
+	return 0;
+}
+
+static bool is_global_setting(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(global_keys); i++)
+		if (!strcmp(key, global_keys[i]))
+			return true;
+	return startswith(key, "tag.");
+}
+
+static const struct cdm_entry *section_entry(const struct cdm_job *job,
+					     const char *section,
+					     const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < job->nent; i++)
+		if (!strcmp(job->ent[i].section, section) &&
+		    !strcmp(job->ent[i].key, key))
+			return &job->ent[i];
+	return NULL;
+}
+
+static int section_workload(struct cdm_job *job, size_t s,
+			    const struct cdm_workload **wl)
+{
+	const char *sec = job->sections[s];
+	const struct cdm_entry *e = section_entry(job, sec, "workload");
+	const char *name = e ? e->value : sec;
+	const char *hint;
+	char origin[512];
+
+	*wl = cdm_find_workload(name);
+	if (*wl)
+		return 0;
+	if (e)
+		snprintf(origin, sizeof(origin), "%s", e->origin);
+	else if (job->path)
+		snprintf(origin, sizeof(origin), "%s:%d", job->path,
+			 job->section_line[s]);
+	else
+		snprintf(origin, sizeof(origin), "-w %s", name);
+	hint = cdm_workload_hint(name);
+	if (!e && job->path)
+		return cdm_err("%s: section [%s] names no workload: add 'workload = NAME'%s%s%s",
+			       origin, sec, hint ? " (did you mean '" : "",
+			       hint ? hint : "", hint ? "'?)" : "");
+	return cdm_err("%s: unknown workload '%s'%s%s%s (see 'cdmbench list')",
+		       origin, name, hint ? " (did you mean '" : "",
+		       hint ? hint : "", hint ? "'?)" : "");
+}
+
+/* the layered, still unexpanded values for one section */
+struct layer {
+	const struct cdm_entry **e;
+	size_t n;
+};
+
+static void layer_set(struct layer *l, const struct cdm_entry *e)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (!strcmp(l->e[i]->key, e->key)) {
+			l->e[i] = e;
+			return;
+		}
+	}
+	l->e = xrealloc(l->e, (l->n + 1) * sizeof(*l->e));
+	l->e[l->n++] = e;
+}
+
+static int build_layer(struct cdm_job *job, const char *sec,
+		       const struct cdm_workload *wl, struct layer *l)
+{
+	static const char *const order[] = { GLOBAL, NULL, "--set" };
+	size_t o, i;
+
+	for (o = 0; o < ARRAY_SIZE(order); o++) {
+		const char *want = order[o] ? order[o] : sec;
+
+		for (i = 0; i < job->nent; i++) {
+			const struct cdm_entry *e = &job->ent[i];
+
+			if (strcmp(e->section, want) || !strcmp(e->key, "workload"))
+				continue;
+			if (!strcmp(want, GLOBAL) && is_global_setting(e->key))
+				continue;
+			if (is_expect_key(e->key)) {
+				layer_set(l, e);
+				continue;
+			}
+			/* defaults from [global] and --set apply where they fit */
+			if (!has_option(wl, e->key)) {
+				if (want == sec)
+					return unknown_key(e, wl);
+				continue;
+			}
+			layer_set(l, e);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Split "a, b ,c" into trimmed items; NOLIST options keep one item. An
+ * empty item ("4K,,8K", a trailing comma) is a typo: return no items.
+ */
+static char **split_list(const char *v, bool nolist, size_t *n)
+{
+	char **out = NULL;
+	const char *p = v;
+
+	*n = 0;
+	if (nolist) {
+		out = xmalloc(sizeof(char *));
+		out[0] = xstrdup(v);
+		*n = 1;
+		return out;
+	}
+	for (;;) {
+		size_t l = strcspn(p, ",");
+		char *item = xasprintf("%.*s", (int)l, p);
+		char *t = strtrim(item);
+
+		if (!*t) {
+			free(item);
+			while (*n)
+				free(out[--*n]);
+			free(out);
+			return NULL;
+		}
+		out = xrealloc(out, (*n + 1) * sizeof(char *));
+		out[(*n)++] = xstrdup(t);
+		free(item);
+		if (!p[l])
+			return out;
+		p += l + 1;
+	}
+}
+
+static const struct cdm_opt *opt_for(const struct cdm_workload *wl,
+				     const char *key, void **base,
+				     struct cdm_case_spec *cs)
+{
+	const struct cdm_opt *o = cdm_opt_find(wl->opts, key);
+
+	if (o) {
+		*base = cs->cfg;
+		return o;
+	}
+	*base = &cs->common;
+	return cdm_opt_find(cdm_common_opts, key);
+}
+
+static void describe_params(struct cdm_case_spec *cs)
+{
+	const struct cdm_opt *tabs[2] = { cdm_common_opts, cs->wl->opts };
+	void *bases[2] = { &cs->common, cs->cfg };
+	struct sbuf all, match;
+	struct json ja, jm;
+	size_t t;
+
+	sb_init(&all);
+	sb_init(&match);
+	json_init(&ja, &all, false);
+	json_init(&jm, &match, false);
+	json_obj_open(&ja, NULL);
+	json_obj_open(&jm, NULL);
+	json_str(&jm, "workload", cs->wl->name);
+	for (t = 0; t < 2; t++) {
+		const struct cdm_opt *o;
+
+		for (o = tabs[t]; o && o->name; o++) {
+			char buf[256];
+
+			cdm_opt_format(o, bases[t], buf, sizeof(buf));
+			kv_add(&cs->params, o->name, buf);
+			json_str(&ja, o->name, buf);
+			if (!(o->flags & CDM_OF_NOMATCH))
+				json_str(&jm, o->name, buf);
+		}
+	}
+	json_obj_close(&ja);
+	json_obj_close(&jm);
+	cs->params_json = sb_detach(&all);
+	cs->match_key = sb_detach(&match);
+}
+
+struct expand {
+	struct cdm_job *job;
+	const char *sec;
+	const struct cdm_workload *wl;
+	struct layer *l;
+	char ***items;
+	size_t *nitems;
+	size_t *pick;
+};
+
+static int make_case(struct expand *x)
+{
+	struct cdm_job *job = x->job;
+	struct cdm_case_spec *cs;
+	struct sbuf name;
+	bool matrix = false;
+	size_t i;
+
+	if (job->ncases >= MAX_CASES)
+		return cdm_err("%s: more than %d cases after expanding lists",
+			       job->path ? job->path : "job", MAX_CASES);
+	job->cases = xrealloc(job->cases, (job->ncases + 1) * sizeof(*cs));
+	cs = &job->cases[job->ncases++];
+	memset(cs, 0, sizeof(*cs));
+	cs->wl = x->wl;
+	cs->section = xstrdup(x->sec);
+	cs->cfg = xcalloc(1, x->wl->cfg_size ? x->wl->cfg_size : 1);
+	cdm_opt_defaults(cdm_common_opts, &cs->common);
+	if (x->wl->opts)
+		cdm_opt_defaults(x->wl->opts, cs->cfg);
+	sb_init(&name);
+	sb_adds(&name, x->sec);
+	for (i = 0; i < x->l->n; i++) {
+		const struct cdm_entry *e = x->l->e[i];
+		const char *val = x->items[i][x->pick[i]];
+		const struct cdm_opt *o;
+		char err[256];
+		void *base;
+
+		if (is_expect_key(e->key)) {
+			if (cdm_expect_check(e->key + 7, e->value, err,
+					     sizeof(err))) {
+				sb_free(&name);
+				return cdm_err("%s: %s", e->origin, err);
+			}
+			kv_set(&cs->expect, e->key + 7, e->value);
+			continue;
+		}
+		o = opt_for(x->wl, e->key, &base, cs);
+		if (cdm_opt_parse(o, base, val, err, sizeof(err))) {
+			sb_free(&name);
+			return cdm_err("%s: %s", e->origin, err);
+		}
+		if (x->nitems[i] > 1) {
+			sb_addf(&name, "%s%s=%s", matrix ? " " : "[", e->key,
+				val);
+			matrix = true;
+		}
+	}
+	if (matrix)
+		sb_addc(&name, ']');
+	cs->name = sb_detach(&name);
+	describe_params(cs);
+	return 0;
+}
+
+/* walk the cartesian product of every list-valued key */
+static int expand_matrix(struct expand *x)
+{
+	size_t i;
+
+	for (;;) {
+		if (make_case(x))
+			return -1;
+		for (i = x->l->n; i-- > 0;) {
+			if (++x->pick[i] < x->nitems[i])
+				break;
+			x->pick[i] = 0;
+		}
+		if (i == (size_t)-1)
+			return 0;
+	}
+}
+
+static int expand_section(struct cdm_job *job, size_t s)
+{
+	const struct cdm_workload *wl;
+	struct layer l = { 0 };
+	struct expand x = { .job = job, .sec = job->sections[s], .l = &l };
+	size_t i, j;
+	int r = -1;
+
+	if (section_workload(job, s, &wl))
+		return -1;
+	x.wl = wl;
+	if (build_layer(job, x.sec, wl, &l))
+		goto out;
+	x.items = xcalloc(l.n ? l.n : 1, sizeof(char **));
+	x.nitems = xcalloc(l.n ? l.n : 1, sizeof(size_t));
+	x.pick = xcalloc(l.n ? l.n : 1, sizeof(size_t));
+	for (i = 0; i < l.n; i++) {
+		const struct cdm_opt *o = cdm_opt_find(wl->opts, l.e[i]->key);
+		bool nolist = is_expect_key(l.e[i]->key) ||
+			(o && (o->flags & CDM_OF_NOLIST));
+
+		if (!*l.e[i]->value) {
+			cdm_err("%s: %s: empty value", l.e[i]->origin,
+				l.e[i]->key);
+			goto out;
+		}
+		x.items[i] = split_list(l.e[i]->value, nolist, &x.nitems[i]);
+		if (!x.nitems[i]) {
+			cdm_err("%s: %s = %s: empty item in the list",
+				l.e[i]->origin, l.e[i]->key, l.e[i]->value);
+			goto out;
+		}
+	}
+	r = expand_matrix(&x);
+out:
+	for (i = 0; x.items && i < l.n; i++) {
+		for (j = 0; j < x.nitems[i]; j++)
+			free(x.items[i][j]);
+		free(x.items[i]);
+	}
+	free(x.items);
+	free(x.nitems);
+	free(x.pick);
+	free(l.e);
+	return r;
+}
+
+/* [global] and --set keys must mean something to at least one case */
+static int check_orphans(struct cdm_job *job)
+{
+	size_t i, s;
+
+	for (i = 0; i < job->nent; i++) {
+		const struct cdm_entry *e = &job->ent[i];
+		bool used = false;
+
+		if (strcmp(e->section, GLOBAL) && strcmp(e->section, "--set"))
+			continue;
+		if (is_global_setting(e->key) && !strcmp(e->section, GLOBAL))
+			continue;
+		if (is_expect_key(e->key))
+			continue;
+		if (!strcmp(e->key, "workload"))
+			return cdm_err("%s: 'workload' belongs in a case section, not [%s]",
+				       e->origin, e->section);
+		for (s = 0; s < job->ncases && !used; s++)
+			used = has_option(job->cases[s].wl, e->key);
+		if (!used)
+			return unknown_key(e, NULL);
+	}
+	return 0;
+}
+
+static uint64_t random_seed(void)
+{
+	uint64_t s = 0;
+
+	if (getrandom(&s, sizeof(s), 0) != sizeof(s))
+		s = cdm_wall_ns() ^ ((uint64_t)getpid() << 32);
+	/* keep it positive in SQLite's signed INTEGER */
+	return s & INT64_MAX;
+}
+
+int job_expand(struct cdm_job *job)
+{
+	size_t s, c;
+
+	if (parse_global(job))
+		return -1;
+	for (s = 0; s < job->nsections; s++) {
+		if (!strcmp(job->sections[s], GLOBAL) ||
+		    !strcmp(job->sections[s], "--set"))
+			continue;
+		if (expand_section(job, s))
+			return -1;
+	}
+	if (!job->ncases)
+		return cdm_err("%s: no cases: add a section per case, e.g. [copy] with workload = stream",
+			       job->path ? job->path : "job");
+	if (check_orphans(job))
+		return -1;
+	if (!job->seed_set)
+		job->seed = random_seed();
+	for (c = 0; c < job->ncases; c++) {
+		struct cdm_case_spec *cs = &job->cases[c];
+
+		/* from name and parameters, not position: rerunning one case
+		 * of a job with the same seed gives it the same data */
+		cs->seed = mix64(job->seed,
+				 hash_str(hash_str(0, cs->name), cs->match_key)) &
+			   INT64_MAX;
+	}
+	return 0;
+}
+
+void job_free(struct cdm_job *job)
+{
+	size_t i;
+
+	for (i = 0; i < job->ncases; i++) {
+		struct cdm_case_spec *cs = &job->cases[i];
+
+		if (cs->wl->opts)
+			cdm_opt_free(cs->wl->opts, cs->cfg);
+		free(cs->cfg);
+		free(cs->name);
+		free(cs->section);
+		free(cs->params_json);
+		free(cs->match_key);
+		kv_free(&cs->params);
+		kv_free(&cs->expect);
+	}
+	free(job->cases);
+	for (i = 0; i < job->nent; i++) {
+		free(job->ent[i].section);
+		free(job->ent[i].key);
+		free(job->ent[i].value);
+		free(job->ent[i].origin);
+	}
+	free(job->ent);
+	for (i = 0; i < job->nsections; i++)
+		free(job->sections[i]);
+	free(job->sections);
+	free(job->section_line);
+	free(job->path);
+	free(job->name);
+	free(job->description);
+	free(job->text);
+	kv_free(&job->tags);
+	memset(job, 0, sizeof(*job));
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The runner: executes a job's cases one by one, each in its own process,
+ * and hands complete results to a sink. Sinks are the SQLite store (on a
+ * host) or the result stream (inside an emulated node, read by the host).
+ */
+#ifndef CDM_RUNNER_H
+#define CDM_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/job.h"
+#include "core/result.h"
+
+struct cdm_sink {
+	int (*run_begin)(struct cdm_sink *s, const struct cdm_run_info *r);
+	int (*case_start)(struct cdm_sink *s, int seq, const char *name);
+	int (*case_done)(struct cdm_sink *s, const struct cdm_case_res *c);
+	int (*kevents)(struct cdm_sink *s, const struct cdm_kevents *k);
+	int (*run_end)(struct cdm_sink *s, const char *status,
+		       const char *reason);
+	void *priv;
+	int64_t run_id;		/* set by the db sink */
+};
+
+enum cdm_outfmt {
+	CDM_OUT_TEXT,
+	CDM_OUT_JSON,
+};
+
+struct cdm_run_opts {
+	struct cdm_kvlist tags;
+	bool seed_set;		/* --seed, applied to the job before expansion */
+	uint64_t seed;
+	enum cdm_outfmt format;
+	char *argv;		/* the command line, for the record */
+	bool progress;		/* draw progress (only on a terminal) */
+};
+
+struct cdm_run_totals {
+	int verdicts[CDM_NVERDICTS];
+	bool interrupted;
+	int signal;		/* the signal that interrupted the run */
+};
+
+int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
+		const struct cdm_run_opts *o, struct cdm_run_totals *t);
+
+/* sinks */
+int sink_db_init(struct cdm_sink *s, const char *db_path);
+int sink_stream_init(struct cdm_sink *s, const char *path);
+void sink_close(struct cdm_sink *s);
+
+/* FAIL a case during which the kernel warned (if common->kmsg_fail) */
+void cdm_kmsg_verdict(const struct cdm_common *common, struct cdm_case_res *c);
+
+/* one result line per case, shared by run and vm run */
+void print_case_line(const struct cdm_case_res *c, int ncases);
+void print_run_json(const struct cdm_run_info *r, int64_t run_id,
+		    const char *status, struct cdm_case_res *cases,
+		    size_t n);
+
+/* set by SIGINT/SIGTERM handlers; the runner winds down cleanly */
+extern volatile int cdm_stop_signal;
+void cdm_install_stop_handlers(void);
+
+#endif

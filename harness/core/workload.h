@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The workload plug-in interface.
+ *
+ * A workload is one file in workloads/ exporting one const struct
+ * cdm_workload. It runs inside a forked child (its own process group, with
+ * a deadline); everything it measures travels to the parent over a pipe
+ * through the cdm_* calls below, and only the parent touches the database.
+ *
+ * Life of a case in the child:
+ *   supported() -> setup() -> run() -> verify() -> teardown()
+ * supported() false, or cdm_skip() anywhere, ends the case as SKIP with the
+ * reason; cdm_fail() marks it FAIL but lets the remaining phases and
+ * teardown run; a negative return from a hook is an ERROR.
+ */
+#ifndef CDM_WORKLOAD_H
+#define CDM_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/opt.h"
+
+struct cdm_ctx;
+
+enum cdm_better {
+	CDM_LOWER_IS_BETTER,
+	CDM_HIGHER_IS_BETTER,
+};
+
+struct cdm_workload {
+	const char *name;
+	const char *summary;
+	const char *backend;		/* cpu, dmirror, hip, cuda */
+	const struct cdm_opt *opts;	/* workload-specific options */
+	size_t cfg_size;		/* size of the struct opts describe */
+	const char *help;		/* longer text for `help run -w NAME` */
+
+	/*
+	 * Can this case run here? Return true, or false with the reason in
+	 * why (shown to the user and stored). Must be cheap and side-effect
+	 * free: `cdmbench list` and `probe` call it too.
+	 */
+	bool (*supported)(const void *cfg, char *why, size_t len);
+	/* the device type this case exercises: system, private, coherent... */
+	const char *(*device_type)(const void *cfg);
+	int (*setup)(struct cdm_ctx *ctx);
+	int (*run)(struct cdm_ctx *ctx);
+	int (*verify)(struct cdm_ctx *ctx);
+	void (*teardown)(struct cdm_ctx *ctx);
+};
+
+/* runner options every case has, whatever its workload */
+struct cdm_common {
+	int64_t repeat;		/* measured iterations */
+	int64_t warmup;		/* unmeasured iterations first */
+	uint64_t duration;	/* if set: iterate for this long instead */
+	uint64_t timeout;	/* kill the case after this long */
+	bool kmsg_fail;		/* kernel WARN/BUG during the case fails it */
+};
+extern const struct cdm_opt cdm_common_opts[];
+
+/* --- the calls a workload makes (implemented in measure.c) --- */
+
+const void *cdm_cfg(struct cdm_ctx *ctx);
+const struct cdm_common *cdm_common(struct cdm_ctx *ctx);
+uint64_t cdm_seed(struct cdm_ctx *ctx);
+void *cdm_priv(struct cdm_ctx *ctx);
+void cdm_set_priv(struct cdm_ctx *ctx, void *priv);
+size_t cdm_page_size(void);
+
+/* declare a metric; returns its handle for cdm_sample() */
+int cdm_metric(struct cdm_ctx *ctx, const char *name, const char *unit,
+	       enum cdm_better better);
+/* record one sample; dropped silently while warming up */
+void cdm_sample(struct cdm_ctx *ctx, int metric, double value);
+/* record a sample even during warm-up (setup-time measurements) */
+void cdm_sample_always(struct cdm_ctx *ctx, int metric, double value);
+
+/*
+ * Iteration control: while (cdm_iter(ctx)) { ... }. Runs the warm-up
+ * iterations, then `repeat` measured ones, or as many as fit in
+ * `duration`. Stops early once the case has failed.
+ */
+bool cdm_iter(struct cdm_ctx *ctx);
+bool cdm_warming(struct cdm_ctx *ctx);
+uint64_t cdm_iteration(struct cdm_ctx *ctx);
+/* deadline-aware: true once the case should wrap up (duration mode) */
+bool cdm_time_up(struct cdm_ctx *ctx);
+
+/* a fact about the case worth keeping (counts, placements, reasons) */
+void cdm_info(struct cdm_ctx *ctx, const char *key, const char *fmt, ...)
+	__printf(3, 4);
+/* mark the case failed; the first reason is kept, later ones logged */
+void cdm_fail(struct cdm_ctx *ctx, const char *fmt, ...) __printf(2, 3);
+/* skip with a reason; returns -1 so "return cdm_skip(...)" reads well */
+int cdm_skip(struct cdm_ctx *ctx, const char *fmt, ...) __printf(2, 3);
+/* an error in the harness or environment rather than in what is tested */
+int cdm_error(struct cdm_ctx *ctx, const char *fmt, ...) __printf(2, 3);
+bool cdm_failed(struct cdm_ctx *ctx);
+/*
+ * Report the result of a test the workload ran itself (an upstream
+ * selftest): it is stored as a case of its own, named "<case>/<name>",
+ * next to the case that ran it.
+ */
+void cdm_subcase(struct cdm_ctx *ctx, const char *name,
+		 const char *device_type, int verdict, const char *reason,
+		 uint64_t elapsed_ns, const char *log);
+/* a message shown to the user and stored with the case */
+void cdm_log(struct cdm_ctx *ctx, const char *fmt, ...) __printf(2, 3);
+
+#endif

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `report --format md`: the run in a page of Markdown, for a pull-request
+ * comment, a mailing-list reply or an acceptance ticket. Verdicts first,
+ * then the comparison, then the numbers; no charts. Every database string
+ * goes through esc_md(), which also HTML-escapes, since most Markdown
+ * renderers pass raw HTML through.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/escape.h"
+#include "report/report.h"
+
+static void md(struct sbuf *sb, const char *s)
+{
+	esc_md(sb, s);
+}
+
+static void cell_num(struct sbuf *sb, double v)
+{
+	if (isnan(v))
+		sb_adds(sb, " - |");
+	else
+		sb_addf(sb, " %.5g |", v);
+}
+
+static void summary(const struct rrun *r, struct sbuf *sb)
+{
+	struct sbuf line;
+	size_t i;
+
+	sb_addf(sb, "# cdmbench run %lld: ", (long long)r->id);
+	md(sb, r->job_name);
+	sb_addf(sb, "\n\n**Acceptance: %s**, ", cdm_accept_name(r->acc.verdict));
+	sb_init(&line);
+	cdm_acceptance_line(&r->acc, &line);
+	md(sb, strchr(line.buf, ':') ? strchr(line.buf, ':') + 2 : line.buf);
+	sb_free(&line);
+	sb_adds(sb, "\n\n");
+	for (i = 0; i < r->acc.reasons.n; i++) {
+		sb_adds(sb, "- **");
+		md(sb, r->acc.reasons.v[i].key);
+		sb_adds(sb, "**: ");
+		md(sb, r->acc.reasons.v[i].value);
+		sb_adds(sb, "\n");
+	}
+	sb_adds(sb, "\n## Environment\n\n| | |\n|---|---|\n");
+	for (i = 0; i < r->ctx.n; i++) {
+		sb_adds(sb, "| ");
+		md(sb, r->ctx.v[i].key);
+		sb_adds(sb, " | ");
+		md(sb, r->ctx.v[i].value);
+		sb_adds(sb, " |\n");
+	}
+	for (i = 0; i < r->devices.n; i++) {
+		sb_adds(sb, "| device | ");
+		md(sb, r->devices.v[i].key);
+		sb_adds(sb, ": ");
+		md(sb, r->devices.v[i].value);
+		sb_adds(sb, " |\n");
+	}
+	for (i = 0; i < r->tags.n; i++) {
+		sb_adds(sb, "| tag ");
+		md(sb, r->tags.v[i].key);
+		sb_adds(sb, " | ");
+		md(sb, r->tags.v[i].value);
+		sb_adds(sb, " |\n");
+	}
+}
+
+static void comparison(const struct rrun *r, struct sbuf *sb)
+{
+	const struct cmp_result *cr = &r->cmp;
+	size_t i;
+
+	if (!r->have_cmp)
+		return;
+	sb_adds(sb, "\n## Comparison\n\nBase: ");
+	md(sb, cr->side[0].label);
+	sb_adds(sb, "  \nCandidate: ");
+	md(sb, cr->side[1].label);
+	sb_addf(sb, "\n\n**%d regression%s, %d improvement%s, %d case%s broke** (Benjamini-Hochberg at %g, threshold %g%%; gain is the change in the better direction, \\*flanked\\* when significant)\n\n",
+		cr->regressions, cr->regressions == 1 ? "" : "s",
+		cr->improvements, cr->improvements == 1 ? "" : "s", cr->broke,
+		cr->broke == 1 ? "" : "s", cr->opts.alpha, cr->opts.threshold);
+	sb_adds(sb, "| case | metric | unit | base | candidate | ratio | 95% CI | gain | q | |\n|---|---|---|--:|--:|--:|--:|--:|--:|---|\n");
+	for (i = 0; i < cr->nrows; i++) {
+		const struct cmp_row *w = &cr->rows[i];
+		bool sig = w->mark != CMP_SAME;
+
+		sb_adds(sb, "| ");
+		md(sb, cr->cases[w->group].name);
+		sb_adds(sb, " | ");
+		md(sb, w->metric);
+		sb_adds(sb, " | ");
+		md(sb, w->unit);
+		sb_adds(sb, " |");
+		cell_num(sb, w->s[0].median);
+		cell_num(sb, w->s[1].median);
+		cell_num(sb, w->ratio);
+		if (isnan(w->lo))
+			sb_adds(sb, " - |");
+		else
+			sb_addf(sb, " %.3f..%.3f |", w->lo, w->hi);
+		if (isnan(w->gain))
+			sb_adds(sb, " - |");
+		else
+			sb_addf(sb, " %s%+.2f%%%s |", sig ? "\\*" : "", w->gain,
+				sig ? "\\*" : "");
+		cell_num(sb, w->q);
+		sb_addf(sb, " %s |\n", w->mark == CMP_REGRESSION ? "**REGRESSION**" :
+			w->mark == CMP_IMPROVEMENT ? "improvement" : "");
+	}
+}
+
+static void cases(const struct rrun *r, struct sbuf *sb)
+{
+	size_t i, k;
+
+	sb_adds(sb, "\n## Cases\n\n| # | case | device | verdict | medians | reason |\n|--:|---|---|---|---|---|\n");
+	for (i = 0; i < r->nc; i++) {
+		const struct rcase *c = &r->c[i];
+
+		sb_addf(sb, "| %d | ", c->seq + 1);
+		md(sb, c->name);
+		sb_adds(sb, " | ");
+		md(sb, c->device_type);
+		sb_adds(sb, " | ");
+		md(sb, c->verdict);
+		sb_adds(sb, " | ");
+		for (k = 0; k < c->nm; k++) {
+			char buf[48];
+
+			snprintf(buf, sizeof(buf), "%.4g", c->m[k].s.median);
+			sb_adds(sb, k ? ", " : "");
+			md(sb, c->m[k].name);
+			sb_adds(sb, " ");
+			md(sb, buf);
+			sb_adds(sb, " ");
+			md(sb, c->m[k].unit);
+		}
+		sb_adds(sb, " | ");
+		md(sb, c->reason);
+		sb_adds(sb, " |\n");
+	}
+	for (i = 0; i < r->nc; i++) {
+		const struct rcase *c = &r->c[i];
+		bool any = false;
+
+		for (k = 0; k < c->info.n; k++) {
+			if (!startswith(c->info.v[k].key, "expect."))
+				continue;
+			if (!any) {
+				sb_adds(sb, any ? "" : "\n");
+				sb_adds(sb, "Expectations of ");
+				md(sb, c->name);
+				sb_adds(sb, ":\n\n");
+			}
+			any = true;
+			sb_adds(sb, "- `");
+			/* inside a code span only a backtick needs care */
+			for (const char *p = c->info.v[k].key; *p; p++)
+				sb_addc(sb, *p == '`' ? '\'' : *p);
+			sb_adds(sb, "` ");
+			md(sb, c->info.v[k].value);
+			sb_adds(sb, "\n");
+		}
+	}
+}
+
+static void kernel(const struct rrun *r, struct sbuf *sb)
+{
+	size_t i, notable = 0;
+
+	for (i = 0; i < r->nk; i++)
+		notable += strcmp(r->k[i].cls, "other") != 0;
+	sb_addf(sb, "\n## Kernel events\n\n%zu record%s, %zu notable.\n",
+		r->nk_total, r->nk_total == 1 ? "" : "s", notable);
+	for (i = 0; i < r->nk && i < 50; i++) {
+		const struct rkevent *k = &r->k[i];
+
+		if (!strcmp(k->cls, "other"))
+			continue;
+		sb_adds(sb, "- **");
+		md(sb, k->cls);
+		sb_addf(sb, "** [%.6f] ", k->ts);
+		md(sb, k->case_name ? k->case_name : "(between cases)");
+		sb_adds(sb, ": ");
+		md(sb, k->text);
+		sb_adds(sb, "\n");
+	}
+}
+
+void report_md(const struct rrun *r, struct sbuf *sb)
+{
+	summary(r, sb);
+	comparison(r, sb);
+	cases(r, sb);
+	kernel(r, sb);
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The SQLite results store. Only the runner parent (or the host side of a
+ * VM run) writes here. WAL plus a busy timeout lets several cdmbench
+ * processes share one database; every case is committed in its own
+ * transaction, so a kill -9 loses at most the case in progress.
+ */
+#ifndef CDM_DB_H
+#define CDM_DB_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/result.h"
+
+#define CDM_APPLICATION_ID 0x43444d42	/* "CDMB" */
+#define CDM_DEFAULT_DB "results/cdmbench.db"
+
+struct cdm_db {
+	sqlite3 *db;
+	char *path;
+	bool readonly;
+	int version;		/* PRAGMA user_version after migrations */
+};
+
+enum db_open_mode {
+	DB_WRITE,		/* create if missing, migrate, writable */
+	DB_READ,		/* must exist; writable if possible */
+};
+
+int db_open(struct cdm_db *d, const char *path, enum db_open_mode mode)
+	__must_check;
+void db_close(struct cdm_db *d);
+int db_latest_version(void);
+/* a one-line "where: what" error carrying SQLite's message */
+int db_fail(struct cdm_db *d, const char *what);
+
+int db_run_begin(struct cdm_db *d, const struct cdm_run_info *r,
+		 int64_t *run_id) __must_check;
+/* replace host, kernel, environment, devices of a run (VM guests) */
+int db_run_identity(struct cdm_db *d, int64_t run_id,
+		    const struct cdm_run_info *r) __must_check;
+int db_case(struct cdm_db *d, int64_t run_id, const struct cdm_case_res *c)
+	__must_check;
+int db_kevents(struct cdm_db *d, int64_t run_id, const struct cdm_kevents *k)
+	__must_check;
+int db_run_log(struct cdm_db *d, int64_t run_id, const char *name,
+	       const char *text) __must_check;
+int db_run_end(struct cdm_db *d, int64_t run_id, const char *status,
+	       const char *reason) __must_check;
+
+/* helpers for the query commands */
+sqlite3_stmt *db_prepare(struct cdm_db *d, const char *sql);
+int db_step(struct cdm_db *d, sqlite3_stmt *st);	/* ROW, DONE or -1 */
+const char *col_text(sqlite3_stmt *st, int i);	/* never NULL */
+/* resolve "42", "last" or a uuid prefix to a run id */
+int db_resolve_run(struct cdm_db *d, const char *spec, int64_t *run_id)
+	__must_check;
+
+/* liveness record for 'running' rows */
+void owner_identity(char *host, size_t hl, char *boot, size_t bl,
+		    long long *pid, long long *start);
+
+#endif
