@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/db.h"
+#include "store/select.h"
 
 struct cmp_opts {
 	double threshold;	/* percent a change must exceed to count */
@@ -22,28 +22,6 @@ struct cmp_opts {
 	int reps;		/* bootstrap replicates */
 };
 void cmp_opts_default(struct cmp_opts *o);
-
-/* the runs on one side of a comparison */
-struct cmp_side {
-	char *spec;		/* as given: "12", "last", "kernel=6.1.192" */
-	int64_t *runs;		/* oldest first */
-	size_t nruns;
-	char *label;		/* "run 12 (kernel 6.1.192, 2024-05-01 10:00)" */
-};
-
-/*
- * Resolve a run id, 'last', a uuid prefix, or a selector KEY=VALUE[,...]
- * (kernel=, host=, env=, job=, else a run tag; values may be globs) to
- * runs. Selectors take completed runs only; a single run that is still in
- * progress is refused. Errors are reported; returns -1.
- */
-int cmp_select_runs(struct cdm_db *d, const char *spec, bool latest,
-		    struct cmp_side *s) __must_check;
-/* " AND ..." SQL terms for a selector over runs r, hosts h, kernels k; the
- * values to bind, in order, go to binds (for history --tag) */
-int cmp_selector_sql(const char *sel, struct sbuf *where, char ***binds,
-		     int *nbinds) __must_check;
-void cmp_side_free(struct cmp_side *s);
 
 enum cmp_mark {
 	CMP_SAME,		/* not significant */
@@ -104,7 +82,7 @@ struct cmp_only {
 };
 
 struct cmp_result {
-	struct cmp_side side[2];
+	struct cdm_runset side[2];
 	struct cmp_opts opts;
 	struct cmp_case *cases;	/* matched */
 	size_t ncases;

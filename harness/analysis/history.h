@@ -60,5 +60,8 @@ int cdm_history_load(struct cdm_db *d, const struct hist_query *q,
 /* change points on the points' medians: min_rel e.g. 0.05 */
 void cdm_history_steps(struct hist *h, double alpha, double min_rel);
 void cdm_history_free(struct hist *h);
+/* the case exists and has the metric; else say what it has (-1) */
+int cdm_history_check(struct cdm_db *d, const char *name,
+		      const char *metric) __must_check;
 
 #endif

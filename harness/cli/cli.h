@@ -5,13 +5,6 @@
 
 #include "util/util.h"
 
-/* exit statuses, documented in `cdmbench help` */
-enum {
-	CDM_EXIT_OK = 0,
-	CDM_EXIT_FAIL = 1,	/* a case failed, or compare found a regression */
-	CDM_EXIT_USAGE = 2,	/* bad input: options, job file, database */
-};
-
 struct cdm_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);

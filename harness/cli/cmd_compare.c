@@ -274,7 +274,7 @@ static void print_text(const struct cmp_result *r)
 /* --- JSON --- */
 
 static void json_side(struct json *j, const char *key,
-		      const struct cmp_side *s)
+		      const struct cdm_runset *s)
 {
 	size_t i;
 

@@ -10,7 +10,8 @@
 
 #include "cli/cli.h"
 #include "store/db.h"
-#include "core/expect.h"
+#include "report/export_ci.h"
+#include "store/accept.h"
 
 struct read_args {
 	const char *db;

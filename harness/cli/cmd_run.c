@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "store/db.h"
 #include "core/runner.h"
+#include "report/console.h"
 
 struct run_args {
 	const char *workload;
@@ -18,6 +19,7 @@ struct run_args {
 	char **sets;
 	int nsets;
 	bool dry_run;
+	bool json;
 	struct cdm_run_opts o;
 };
 
@@ -86,9 +88,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'o':
 			if (!strcmp(optarg, "text"))
-				a->o.format = CDM_OUT_TEXT;
+				a->json = false;
 			else if (!strcmp(optarg, "json"))
-				a->o.format = CDM_OUT_JSON;
+				a->json = true;
 			else
 				return cdm_err("--output-format %s: expected text or json",
 					       optarg);
@@ -203,6 +205,10 @@ int cmd_run(int argc, char **argv)
 	}
 	a.o.argv = cli_join_argv(argc + 1, argv - 1);
 	a.o.progress = !cdm_quiet && isatty(STDERR_FILENO);
+	if (a.json)
+		a.o.show_run = print_run_json;
+	else
+		a.o.show_case = print_case_line;
 	/* handlers first: a signal during setup must not kill us mid-write */
 	cdm_install_stop_handlers();
 	if (a.stream) {

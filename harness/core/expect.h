@@ -21,7 +21,8 @@
  *
  * The runner evaluates them after each case; each result is stored as the
  * case fact expect.KEY = "pass|fail|skip: detail" (view `expectations`),
- * and a failed one FAILs the case with its detail as the reason.
+ * and a failed one FAILs the case with its detail as the reason. The
+ * run's verdict from them is store/accept.h's.
  */
 #ifndef CDM_EXPECT_H
 #define CDM_EXPECT_H
@@ -29,7 +30,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store/db.h"
 #include "core/result.h"
 
 /* check one expectation at job-load time; key is without "expect." */
@@ -38,33 +38,5 @@ int cdm_expect_check(const char *key, const char *value, char *err,
 
 /* evaluate a finished, summarized case's expectations (key = value pairs) */
 void cdm_expect_eval(const struct cdm_kvlist *expect, struct cdm_case_res *c);
-
-enum cdm_accept {
-	CDM_ACCEPT_PASS,
-	CDM_ACCEPT_FAIL,
-	CDM_ACCEPT_INCOMPLETE,	/* the run is still going */
-};
-
-/* a run's acceptance verdict, with a reason per failing case */
-struct cdm_acceptance {
-	enum cdm_accept verdict;
-	int cases;
-	int verdicts[CDM_NVERDICTS];
-	int expect_pass, expect_fail, expect_skip;
-	struct cdm_kvlist reasons;	/* case name (or "run") -> why */
-};
-
-int cdm_acceptance(struct cdm_db *d, int64_t run_id,
-		   struct cdm_acceptance *a) __must_check;
-void cdm_acceptance_free(struct cdm_acceptance *a);
-const char *cdm_accept_name(enum cdm_accept v);
-/* "PASS: 5 cases passed, 1 skipped; 3 expectations met" */
-void cdm_acceptance_line(const struct cdm_acceptance *a, struct sbuf *sb);
-/* for `show`: the verdict line and the reasons, indented */
-void cdm_acceptance_print(struct cdm_db *d, int64_t run_id, FILE *f);
-
-/* `export --format junit|tap`: one test per case, expectations as output */
-int cdm_export_junit(struct cdm_db *d, int64_t run_id, FILE *f);
-int cdm_export_tap(struct cdm_db *d, int64_t run_id, FILE *f);
 
 #endif

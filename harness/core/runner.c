@@ -464,8 +464,8 @@ static int finish_subcases(struct cdm_sink *sink, struct cdm_case_res *c,
 		c->subs[i].seq = (*next_seq)++;
 		if (sink->case_done(sink, &c->subs[i]))
 			return -1;
-		if (o->format == CDM_OUT_TEXT)
-			print_case_line(&c->subs[i], ncases);
+		if (o->show_case)
+			o->show_case(&c->subs[i], ncases);
 	}
 	return 0;
 }
@@ -520,8 +520,8 @@ int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 		progress_clear(&pg);
 		rc = finish_case(sink, cs, &res[i], &k);
 		t->verdicts[res[i].verdict]++;
-		if (o->format == CDM_OUT_TEXT)
-			print_case_line(&res[i], job->ncases);
+		if (o->show_case)
+			o->show_case(&res[i], job->ncases);
 		if (!rc)
 			rc = finish_subcases(sink, &res[i], &next_seq, o,
 					     job->ncases);
@@ -542,8 +542,8 @@ int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 	}
 	if (sink->run_end(sink, status, reason))
 		rc = -1;
-	if (o->format == CDM_OUT_JSON)
-		print_run_json(&info, sink->run_id, status, res, ran);
+	if (o->show_run)
+		o->show_run(&info, sink->run_id, status, res, ran);
 	for (i = 0; i < job->ncases; i++)
 		if (res[i].name)
 			case_res_free(&res[i]);

@@ -24,16 +24,16 @@ struct cdm_sink {
 	int64_t run_id;		/* set by the db sink */
 };
 
-enum cdm_outfmt {
-	CDM_OUT_TEXT,
-	CDM_OUT_JSON,
-};
-
 struct cdm_run_opts {
 	struct cdm_kvlist tags;
 	bool seed_set;		/* --seed, applied to the job before expansion */
 	uint64_t seed;
-	enum cdm_outfmt format;
+	/* what the user sees, if set (report/console.h): each case as it
+	 * ends, or the whole run at the end */
+	void (*show_case)(const struct cdm_case_res *c, int ncases);
+	void (*show_run)(const struct cdm_run_info *r, int64_t run_id,
+			 const char *status, struct cdm_case_res *cases,
+			 size_t n);
 	char *argv;		/* the command line, for the record */
 	bool progress;		/* draw progress (only on a terminal) */
 };
@@ -54,12 +54,6 @@ void sink_close(struct cdm_sink *s);
 
 /* FAIL a case during which the kernel warned (if common->kmsg_fail) */
 void cdm_kmsg_verdict(const struct cdm_common *common, struct cdm_case_res *c);
-
-/* one result line per case, shared by run and vm run */
-void print_case_line(const struct cdm_case_res *c, int ncases);
-void print_run_json(const struct cdm_run_info *r, int64_t run_id,
-		    const char *status, struct cdm_case_res *cases,
-		    size_t n);
 
 /* set by SIGINT/SIGTERM handlers; the runner winds down cleanly */
 extern volatile int cdm_stop_signal;

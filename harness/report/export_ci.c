@@ -9,7 +9,8 @@
 #include <string.h>
 
 #include "util/escape.h"
-#include "core/expect.h"
+#include "report/export_ci.h"
+#include "store/accept.h"
 
 struct ci_case {
 	int64_t id;

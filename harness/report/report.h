@@ -14,7 +14,7 @@
 
 #include "analysis/compare.h"
 #include "store/db.h"
-#include "core/expect.h"
+#include "store/accept.h"
 #include "analysis/history.h"
 #include "core/result.h"
 

@@ -19,6 +19,13 @@
 
 extern const char *cdm_progname;
 
+/* exit statuses, every command shares; documented in `cdmbench help` */
+enum {
+	CDM_EXIT_OK = 0,
+	CDM_EXIT_FAIL = 1,	/* a case failed, or compare found a regression */
+	CDM_EXIT_USAGE = 2,	/* bad input: options, job file, database */
+};
+
 /*
  * All user-facing errors go through these so they share one shape:
  * "cdmbench: <where>: <what>". They return -1 so callers can write

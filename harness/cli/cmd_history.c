@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `cdmbench history CASE:METRIC`: a metric across runs in time order, and
+ * the runs that introduced a step in its level (analysis/history.c).
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis/history.h"
+#include "cli/cli.h"
+#include "core/opt.h"
+
+struct history_args {
+	const char *db;
+	struct sbuf sel;	/* --tag selectors joined by commas */
+	size_t limit;
+	double min_step;
+	double alpha;
+	bool json;
+	char *case_name;
+	const char *metric;
+};
+
+static int parse_args(int argc, char **argv, struct history_args *a)
+{
+	static const struct option lo[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "tag", required_argument, NULL, 't' },
+		{ "limit", required_argument, NULL, 'l' },
+		{ "min-step", required_argument, NULL, 'm' },
+		{ "alpha", required_argument, NULL, 'a' },
+		{ "output-format", required_argument, NULL, 'o' },
+		{ 0 }
+	};
+	const char *colon;
+	double v;
+	int c;
+
+	a->db = cli_default_db();
+	a->min_step = 5;
+	a->alpha = 0.05;
+	while ((c = getopt_long(argc, argv, "t:o:", lo, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			a->db = optarg;
+			break;
+		case 't':
+			if (!strchr(optarg, '=') || *optarg == '=')
+				return cdm_err("history: --tag %s: expected KEY=VALUE (kernel=, host=, env=, job= or a run tag)",
+					       optarg);
+			sb_addf(&a->sel, "%s%s", a->sel.len ? "," : "", optarg);
+			break;
+		case 'l':
+			if (cdm_parse_number_arg("history", "--limit", optarg,
+						 1, 1e9, &v))
+				return -1;
+			a->limit = v;
+			break;
+		case 'm':
+			if (cdm_parse_number_arg("history", "--min-step",
+						 optarg, 0, 1000,
+						 &a->min_step))
+				return -1;
+			break;
+		case 'a':
+			if (cdm_parse_number_arg("history", "--alpha", optarg,
+						 1e-12, 0.5, &a->alpha))
+				return -1;
+			break;
+		case 'o':
+			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+				return cdm_err("history: --output-format %s: expected text or json",
+					       optarg);
+			a->json = !strcmp(optarg, "json");
+			break;
+		default:
+			return cli_usage_error("history"), -1;
+		}
+	}
+	if (argc - optind != 1)
+		return cdm_err("history: expected one CASE:METRIC, e.g. 'stream[size=4M threads=1]:copy_bw'");
+	colon = strrchr(argv[optind], ':');
+	if (!colon || colon == argv[optind] || !colon[1])
+		return cdm_err("history: '%s': expected CASE:METRIC, e.g. 'stream[size=4M threads=1]:copy_bw'",
+			       argv[optind]);
+	a->case_name = xasprintf("%.*s", (int)(colon - argv[optind]),
+				 argv[optind]);
+	a->metric = colon + 1;
+	return 0;
+}
+
+static const struct hist_step *step_at(const struct hist *h, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < h->nsteps; k++)
+		if (h->steps[k].index == i)
+			return &h->steps[k];
+	return NULL;
+}
+
+static void print_text(const struct history_args *a, const struct hist *h)
+{
+	size_t i;
+
+	printf("history of %s:%s (%s, %s is better): %zu run%s\n",
+	       a->case_name, a->metric, h->unit,
+	       h->higher_better ? "higher" : "lower", h->n, h->n == 1 ? "" : "s");
+	if (h->other_params)
+		printf("(%zu older run%s with a case of this name but other parameters, backend or device type left out)\n",
+		       h->other_params, h->other_params == 1 ? "" : "s");
+	printf("\n  %6s %-8s %-20s %-18s %-12s %-7s %8s %12s %7s\n", "run",
+	       "uuid", "started (UTC)", "kernel", "host", "verdict", "n",
+	       "median", "noise");
+	for (i = 0; i < h->n; i++) {
+		const struct hist_point *p = &h->p[i];
+		const struct hist_step *s = step_at(h, i);
+		char med[32], noise[16];
+
+		snprintf(med, sizeof(med), isnan(p->median) ? "-" : "%.6g",
+			 p->median);
+		snprintf(noise, sizeof(noise), isnan(p->noise) ? "-" : "%.1f%%",
+			 p->noise);
+		printf("%s %6lld %-8s %-20.19s %-18.18s %-12.12s %-7s %8zu %12s %7s",
+		       s ? ">" : " ", (long long)p->run_id, p->uuid,
+		       p->started_at, p->kernel, p->host, p->verdict, p->n, med,
+		       noise);
+		if (s)
+			printf("  step %+.1f%% %s", s->change,
+			       s->regression ? "REGRESSION" : "improvement");
+		putchar('\n');
+	}
+	printf("\n%zu step%s (median level shifts of at least %g%%, significant at %g):\n",
+	       h->nsteps, h->nsteps == 1 ? "" : "s", a->min_step, a->alpha);
+	for (i = 0; i < h->nsteps; i++) {
+		const struct hist_step *s = &h->steps[i];
+		const struct hist_point *p = &h->p[s->index];
+
+		printf("  run %lld (%s, kernel %s, %s) introduced %s: %.6g -> %.6g %s (%+.1f%%)\n",
+		       (long long)p->run_id, p->uuid, p->kernel, p->started_at,
+		       s->regression ? "a REGRESSION" : "an improvement", s->before,
+		       s->after, h->unit, s->change);
+	}
+}
+
+static void print_json(const struct history_args *a, const struct hist *h)
+{
+	struct sbuf sb;
+	struct json j;
+	size_t i;
+
+	sb_init(&sb);
+	json_init(&j, &sb, true);
+	json_obj_open(&j, NULL);
+	json_str(&j, "case", a->case_name);
+	json_str(&j, "metric", a->metric);
+	json_str(&j, "unit", h->unit);
+	json_str(&j, "better", h->higher_better ? "higher" : "lower");
+	json_int(&j, "other_params_left_out", h->other_params);
+	json_arr_open(&j, "runs");
+	for (i = 0; i < h->n; i++) {
+		const struct hist_point *p = &h->p[i];
+
+		json_obj_open(&j, NULL);
+		json_int(&j, "run_id", p->run_id);
+		json_str(&j, "uuid", p->uuid);
+		json_str(&j, "started_at", p->started_at);
+		json_str(&j, "kernel", p->kernel);
+		json_str(&j, "host", p->host);
+		json_str(&j, "verdict", p->verdict);
+		json_int(&j, "n", p->n);
+		json_dbl(&j, "median", p->median);
+		json_dbl(&j, "noise_pct", p->noise);
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	json_arr_open(&j, "steps");
+	for (i = 0; i < h->nsteps; i++) {
+		const struct hist_step *s = &h->steps[i];
+		const struct hist_point *p = &h->p[s->index];
+
+		json_obj_open(&j, NULL);
+		json_int(&j, "run_id", p->run_id);
+		json_str(&j, "uuid", p->uuid);
+		json_str(&j, "kernel", p->kernel);
+		json_str(&j, "started_at", p->started_at);
+		json_dbl(&j, "before", s->before);
+		json_dbl(&j, "after", s->after);
+		json_dbl(&j, "change_pct", s->change);
+		json_str(&j, "direction", s->regression ? "regression" :
+			 "improvement");
+		json_obj_close(&j);
+	}
+	json_arr_close(&j);
+	json_obj_close(&j);
+	sb_addc(&sb, '\n');
+	fputs(sb.buf, stdout);
+	sb_free(&sb);
+}
+
+int cmd_history(int argc, char **argv)
+{
+	struct history_args a = { 0 };
+	struct hist_query q = { 0 };
+	struct cdm_db d;
+	struct hist h = { 0 };
+	int rc = CDM_EXIT_USAGE;
+
+	sb_init(&a.sel);
+	if (parse_args(argc, argv, &a) || db_open(&d, a.db, DB_READ))
+		goto out;
+	q.case_name = a.case_name;
+	q.metric = a.metric;
+	q.selector = a.sel.len ? a.sel.buf : NULL;
+	q.limit = a.limit;
+	if (cdm_history_check(&d, a.case_name, a.metric) ||
+	    cdm_history_load(&d, &q, &h)) {
+		db_close(&d);
+		goto out;
+	}
+	if (!h.n) {
+		cdm_err("history: no finished run has case '%s'%s%s",
+			a.case_name, a.sel.len ? " and matches --tag " : "",
+			a.sel.buf);
+	} else {
+		cdm_history_steps(&h, a.alpha, a.min_step / 100);
+		if (a.json)
+			print_json(&a, &h);
+		else
+			print_text(&a, &h);
+		rc = fflush(stdout) || ferror(stdout) ? CDM_EXIT_FAIL : 0;
+	}
+	cdm_history_free(&h);
+	db_close(&d);
+out:
+	sb_free(&a.sel);
+	free(a.case_name);
+	return rc;
+}

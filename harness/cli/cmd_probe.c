@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `cdmbench probe`: what this machine can exercise and, for each thing it
+ * cannot, why not. The device lines come from the device code
+ * (cdm_probe_devices), the same that records a run's devices.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <liburing.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#ifdef CDM_HAVE_LIKWID
+#include <likwid.h>
+#endif
+
+#include "cli/cli.h"
+#include "core/probe.h"
+#include "core/sysinfo.h"
+
+#define GUP_TEST_PATH "/sys/kernel/debug/gup_test"
+
+static void probe_kernel(struct cdm_probe *p)
+{
+	struct cdm_kernel k = { 0 };
+	char *env = sysinfo_environment(), *cmd = sysinfo_cmdline();
+
+	sysinfo_kernel(&k);
+	cdm_probe_add(p, "kernel", true, "%s", k.release);
+	cdm_probe_add(p, "kernel.config", k.config_digest[0] != 0, "%s",
+	    k.config_digest[0] ? k.config_digest :
+	    "unknown: neither /proc/config.gz nor /boot/config-RELEASE readable");
+	cdm_probe_add(p, "kernel.cmdline", true, "%s", cmd);
+	cdm_probe_add(p, "environment", true, "%s", env);
+	free(k.release);
+	free(k.version);
+	free(k.config_digest);
+	free(env);
+	free(cmd);
+}
+
+static void probe_numa(struct cdm_probe *p)
+{
+	int nodes[64], n, i;
+	struct sbuf sb;
+
+	n = sysinfo_mem_nodes(nodes, 64);
+	sb_init(&sb);
+	for (i = 0; i < n && i < 64; i++)
+		sb_addf(&sb, "%s%d", i ? "," : "", nodes[i]);
+	cdm_probe_add(p, "numa.nodes", true, "%d with memory (%s)", n, sb.buf);
+	cdm_probe_add(p, "numa.move_pages", n >= 2, "%s",
+	    n >= 2 ? "yes: numa-migrate can run" :
+	    "no: only one NUMA node with memory; numa-migrate will SKIP");
+	sb_free(&sb);
+}
+
+static void probe_thp(struct cdm_probe *p)
+{
+	char *s = read_line_file("/sys/kernel/mm/transparent_hugepage/enabled");
+	char *l, *r;
+
+	if (!s) {
+		cdm_probe_add(p, "thp", false, "unavailable: kernel without TRANSPARENT_HUGEPAGE");
+		return;
+	}
+	l = strchr(s, '[');
+	r = l ? strchr(l, ']') : NULL;
+	if (l && r)
+		*r = 0;
+	cdm_probe_add(p, "thp", true, "%s", l ? l + 1 : s);
+	free(s);
+}
+
+static void probe_kmsg(struct cdm_probe *p)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0) {
+		cdm_probe_add(p, "kmsg", false, "unreadable: /dev/kmsg: %s (kernel events will not be recorded)",
+		    strerror(errno));
+		return;
+	}
+	close(fd);
+	cdm_probe_add(p, "kmsg", true, "readable");
+}
+
+static void probe_gup(struct cdm_probe *p)
+{
+	struct stat st;
+
+	if (access(GUP_TEST_PATH, F_OK) == 0) {
+		cdm_probe_add(p, "gup_test", access(GUP_TEST_PATH, R_OK | W_OK) == 0,
+		    "%s%s", GUP_TEST_PATH,
+		    access(GUP_TEST_PATH, R_OK | W_OK) ? " (no access: run as root)" : "");
+		return;
+	}
+	if (stat("/sys/kernel/debug", &st) || access("/sys/kernel/debug", X_OK))
+		cdm_probe_add(p, "gup_test", false, "cannot look: /sys/kernel/debug not accessible (root needed)");
+	else if (access("/sys/kernel/debug/bdi", F_OK) && errno == ENOENT &&
+		 access("/sys/kernel/debug/sched", F_OK))
+		cdm_probe_add(p, "gup_test", false, "debugfs not mounted (mount -t debugfs none /sys/kernel/debug)");
+	else
+		cdm_probe_add(p, "gup_test", false, "absent: kernel without CONFIG_GUP_TEST");
+}
+
+static void probe_uring(struct cdm_probe *p)
+{
+	struct io_uring ring;
+	char *dis = read_line_file("/proc/sys/kernel/io_uring_disabled");
+	int r = io_uring_queue_init(4, &ring, 0);
+
+	if (r == 0) {
+		io_uring_queue_exit(&ring);
+		cdm_probe_add(p, "io_uring", true, "usable (buffer registration pins FOLL_LONGTERM)");
+	} else {
+		cdm_probe_add(p, "io_uring", false, "io_uring_setup failed: %s%s%s",
+		    strerror(-r), dis ? "; io_uring_disabled=" : "",
+		    dis ? dis : "");
+	}
+	free(dis);
+}
+
+static void probe_likwid(struct cdm_probe *p)
+{
+#ifdef CDM_HAVE_LIKWID
+	CpuTopology_t t;
+
+	if (topology_init()) {
+		cdm_probe_add(p, "likwid", false, "topology_init failed");
+		return;
+	}
+	t = get_cpuTopology();
+	cdm_probe_add(p, "likwid", true, "topology: %u socket(s), %u core(s)/socket, %u thread(s)/core",
+	    t->numSockets, t->numCoresPerSocket, t->numThreadsPerCore);
+	topology_finalize();
+#else
+	cdm_probe_add(p, "likwid", false, "not compiled in (install likwid and rebuild)");
+#endif
+}
+
+static void probe_gpus(struct cdm_probe *p)
+{
+	/* GPU backends arrive with their issues; say so rather than guess */
+	cdm_probe_add(p, "hip", false, "backend not built in this version (roadmap: HIP on MI250X/MI300A)");
+	cdm_probe_add(p, "cuda", false, "backend not built in this version (roadmap: CUDA HMM on NVIDIA)");
+}
+
+static void print_text(const struct cdm_probe *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		printf("%-16s %-4s %s\n", p->v[i].name,
+		       p->v[i].ok ? "yes" : "no", p->v[i].value);
+}
+
+static void print_json(const struct cdm_probe *p)
+{
+	struct sbuf sb;
+	struct json j;
+	size_t i;
+
+	sb_init(&sb);
+	json_init(&j, &sb, true);
+	json_obj_open(&j, NULL);
+	for (i = 0; i < p->n; i++) {
+		json_obj_open(&j, p->v[i].name);
+		json_bool(&j, "ok", p->v[i].ok);
+		json_str(&j, "value", p->v[i].value);
+		json_obj_close(&j);
+	}
+	json_obj_close(&j);
+	fputs(sb.buf, stdout);
+	sb_free(&sb);
+}
+
+int cmd_probe(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct cdm_probe p = { 0 };
+	bool json = false, deep = true;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "jqh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'q':
+			deep = false;
+			break;
+		case 'h':
+			return cli_help("probe");
+		default:
+			return cli_usage_error("probe");
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("probe");
+	probe_kernel(&p);
+	probe_numa(&p);
+	probe_thp(&p);
+	probe_kmsg(&p);
+	cdm_probe_devices(&p, deep);
+	probe_gup(&p);
+	probe_uring(&p);
+	probe_likwid(&p);
+	probe_gpus(&p);
+	if (json)
+		print_json(&p);
+	else
+		print_text(&p);
+	cdm_probe_free(&p);
+	return 0;
+}
