@@ -54,18 +54,6 @@ struct groups {
 	size_t nslot;
 };
 
-static int verdict_rank(const char *v)
-{
-	static const char *const order[] = { "pass", "skip", "fail", "error",
-					     "timeout", "crash", "interrupted" };
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(order); i++)
-		if (!strcmp(order[i], v))
-			return i;
-	return ARRAY_SIZE(order);
-}
-
 static size_t *slot_of(struct groups *gs, const char *key)
 {
 	size_t h = hash_str(0, key) & (gs->nslot - 1);
@@ -112,7 +100,7 @@ static struct group *group_get(struct groups *gs, const char *identity,
 
 static void group_add_case(struct group *g, sqlite3_stmt *st)
 {
-	int rank = verdict_rank(col_text(st, 6));
+	int rank = cdm_verdict_rank(cdm_verdict_parse(col_text(st, 6)));
 
 	if (!g->nids) {
 		g->c.name = xstrdup(col_text(st, 1));
@@ -370,8 +358,7 @@ static void side_stat(struct dvec *v, struct cmp_stat *s)
 		return;
 	cdm_sort_fast(v->v, v->n);
 	s->median = cdm_median_sorted(v->v, v->n);
-	if (s->median != 0)
-		s->noise = 100 * cdm_mad_sorted(v->v, v->n) / fabs(s->median);
+	s->noise = cdm_noise_pct(cdm_mad_sorted(v->v, v->n), s->median);
 }
 
 /*
@@ -728,7 +715,8 @@ static void add_case(struct cmp_result *r, struct group *gb,
 	c->verdict[1] = gc->c.verdict[0];
 	c->reason[1] = gc->c.reason[0];
 	gc->c.verdict[0] = gc->c.reason[0] = NULL;
-	c->broke = gb->verdict_rank == 0 && gc->verdict_rank >= 2;
+	c->broke = gb->verdict_rank == cdm_verdict_rank(CDM_PASS) &&
+		   gc->verdict_rank >= cdm_verdict_rank(CDM_FAIL);
 	r->broke += c->broke;
 }
 

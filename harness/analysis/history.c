@@ -55,8 +55,7 @@ static void add_point(struct hist *h, sqlite3_stmt *st, size_t *cap)
 	p->n = sqlite3_column_int64(st, 6);
 	p->median = sqlite3_column_type(st, 7) == SQLITE_NULL ? NAN :
 		    sqlite3_column_double(st, 7);
-	p->noise = p->median != 0 && !isnan(p->median) ?
-		   100 * mad / fabs(p->median) : NAN;
+	p->noise = cdm_noise_pct(mad, p->median);
 }
 
 static void free_point(struct hist_point *p)

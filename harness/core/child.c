@@ -233,9 +233,9 @@ static void vset_verdict(struct cdm_ctx *ctx, int verdict, const char *fmt,
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	send_str_rec(ctx, W_LOG, msg, NULL);
-	/* the first failure is the one worth reporting; later ones follow */
-	if (ctx->verdict == CDM_PASS || (ctx->verdict == CDM_FAIL &&
-					 verdict == CDM_ERROR)) {
+	/* the first failure is the one worth reporting, unless a worse one
+	 * follows; later ones are in the log */
+	if (cdm_verdict_rank(verdict) > cdm_verdict_rank(ctx->verdict)) {
 		ctx->verdict = verdict;
 		snprintf(ctx->reason, sizeof(ctx->reason), "%s", msg);
 	}

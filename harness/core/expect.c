@@ -155,7 +155,7 @@ static double stat_value(const struct cdm_summary *s, int st)
 	if (st == ST_NONFINITE)
 		return s->nonfinite;
 	if (st == ST_NOISE)
-		return s->median != 0 ? 100 * s->mad / fabs(s->median) : NAN;
+		return cdm_noise_pct(s->mad, s->median);
 	return *(const double *)((const char *)s + off[st]);
 }
 

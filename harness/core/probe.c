@@ -8,17 +8,14 @@
 void cdm_probe_add(struct cdm_probe *p, const char *name, bool ok,
 		   const char *fmt, ...)
 {
-	struct sbuf sb;
 	va_list ap;
 
-	sb_init(&sb);
-	va_start(ap, fmt);
-	sb_vaddf(&sb, fmt, ap);
-	va_end(ap);
 	p->v = xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
 	p->v[p->n].name = xstrdup(name);
 	p->v[p->n].ok = ok;
-	p->v[p->n].value = sb_detach(&sb);
+	va_start(ap, fmt);
+	p->v[p->n].value = xvasprintf(fmt, ap);
+	va_end(ap);
 	p->n++;
 }
 

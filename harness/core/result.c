@@ -31,6 +31,12 @@ const char *cdm_verdict_name(enum cdm_verdict v)
 	return (unsigned int)v < CDM_NVERDICTS ? verdict_names[v] : "?";
 }
 
+int cdm_verdict_rank(int v)
+{
+	return (unsigned int)v < CDM_NVERDICTS ? verdict_rank[v] :
+	       CDM_NVERDICTS;
+}
+
 int cdm_verdict_parse(const char *s)
 {
 	int i;
@@ -198,7 +204,7 @@ void case_res_verdict(struct cdm_case_res *c, int verdict, const char *reason)
 {
 	if ((unsigned int)verdict >= CDM_NVERDICTS)
 		verdict = CDM_ERROR;
-	if (verdict_rank[verdict] < verdict_rank[c->verdict])
+	if (cdm_verdict_rank(verdict) < cdm_verdict_rank(c->verdict))
 		return;
 	/* the same verdict again keeps the first reason: it came first */
 	if (verdict == c->verdict && c->reason && *c->reason)

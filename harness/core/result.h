@@ -26,6 +26,9 @@ enum cdm_verdict {
 };
 const char *cdm_verdict_name(enum cdm_verdict v);
 int cdm_verdict_parse(const char *s);
+/* how bad a verdict is: pass < skip < fail < error < timeout < crash <
+ * interrupted; anything unknown (-1 from parse) ranks worst of all */
+int cdm_verdict_rank(int v);
 
 struct cdm_kv {
 	char *key;

@@ -47,7 +47,7 @@ void print_case_line(const struct cdm_case_res *c, int ncases)
 		sb_addf(&sb, "  %s %s %s", m->name, med, m->unit);
 		if (m->sum.n > 1 && m->sum.median != 0)
 			sb_addf(&sb, " +-%.1f%%",
-				100.0 * m->sum.mad / fabs(m->sum.median));
+				cdm_noise_pct(m->sum.mad, m->sum.median));
 		shown++;
 	}
 	if (c->verdict != CDM_PASS && c->reason && *c->reason)

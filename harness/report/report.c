@@ -48,15 +48,14 @@ static void ctx(struct rrun *r, const char *key, const char *fmt, ...)
 	__printf(3, 4);
 static void ctx(struct rrun *r, const char *key, const char *fmt, ...)
 {
-	struct sbuf sb;
 	va_list ap;
+	char *v;
 
-	sb_init(&sb);
 	va_start(ap, fmt);
-	sb_vaddf(&sb, fmt, ap);
+	v = xvasprintf(fmt, ap);
 	va_end(ap);
-	kv_add(&r->ctx, key, sb.buf);
-	sb_free(&sb);
+	kv_add(&r->ctx, key, v);
+	free(v);
 }
 
 static int load_header(struct cdm_db *d, struct rrun *r)

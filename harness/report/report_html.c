@@ -678,9 +678,9 @@ static void case_tables(const struct rcase *c, struct sbuf *sb)
 			num(sb, m->s.min);
 			num(sb, m->s.max);
 			num(sb, m->s.mad);
-			if (m->s.median != 0 && !isnan(m->s.median))
+			if (!isnan(cdm_noise_pct(m->s.mad, m->s.median)))
 				sb_addf(sb, "<td class=\"n\">%.1f%%</td>",
-					100 * m->s.mad / fabs(m->s.median));
+					cdm_noise_pct(m->s.mad, m->s.median));
 			else
 				sb_adds(sb, "<td class=\"n\">-</td>");
 			sb_addf(sb, "<td class=\"n\">%zu</td></tr>\n",

@@ -88,3 +88,8 @@ void cdm_summarize(const double *v, size_t n, struct cdm_summary *s)
 	s->mad = cdm_percentile_sorted(d, k, 50);
 	free(d);
 }
+
+double cdm_noise_pct(double mad, double median)
+{
+	return median != 0 && !isnan(median) ? 100 * mad / fabs(median) : NAN;
+}

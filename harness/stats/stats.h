@@ -25,4 +25,8 @@ void cdm_summarize(const double *v, size_t n, struct cdm_summary *s);
 double cdm_percentile_sorted(const double *sorted, size_t n, double p);
 void cdm_sort_doubles(double *v, size_t n);
 
+/* the noise every command shows: MAD / |median| in percent; NaN when the
+ * median is 0 or NaN */
+double cdm_noise_pct(double mad, double median);
+
 #endif

@@ -42,6 +42,7 @@ void *xcalloc(size_t n, size_t sz);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xasprintf(const char *fmt, ...) __printf(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) __printf(1, 0);
 
 /* growable byte/string buffer; always NUL terminated */
 struct sbuf {

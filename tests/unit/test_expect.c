@@ -186,3 +186,24 @@ TEST(expect_eval_kmsg_integrity)
 	case_res_free(&c);
 	kv_free(&e);
 }
+
+/* one verdict ranking: a worse verdict is never replaced by a milder one */
+TEST(verdict_ranking)
+{
+	static const int order[] = { CDM_PASS, CDM_SKIP, CDM_FAIL, CDM_ERROR,
+				     CDM_TIMEOUT, CDM_CRASH, CDM_INTERRUPTED };
+	struct cdm_case_res c;
+	size_t i;
+
+	for (i = 1; i < sizeof(order) / sizeof(order[0]); i++)
+		CHECK(cdm_verdict_rank(order[i - 1]) < cdm_verdict_rank(order[i]));
+	CHECK(cdm_verdict_rank(cdm_verdict_parse("nonsense")) >
+	      cdm_verdict_rank(CDM_INTERRUPTED));
+	case_res_init(&c);
+	case_res_verdict(&c, CDM_ERROR, "first");
+	case_res_verdict(&c, CDM_FAIL, "milder");
+	CHECK(c.verdict == CDM_ERROR && !strcmp(c.reason, "first"));
+	case_res_verdict(&c, CDM_CRASH, "worse");
+	CHECK(c.verdict == CDM_CRASH && !strcmp(c.reason, "worse"));
+	case_res_free(&c);
+}

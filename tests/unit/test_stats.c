@@ -65,3 +65,12 @@ TEST(summary_large_offset)
 	CHECK_NEAR(s.mean, 1e9 + 0.5, 1e-6);
 	CHECK_NEAR(s.stddev, 0.5000025, 1e-6);
 }
+
+/* the one noise figure: MAD / |median| in percent, undefined at median 0 */
+TEST(noise_pct)
+{
+	CHECK_NEAR(cdm_noise_pct(2.5, 5.5), 100 * 2.5 / 5.5, 1e-12);
+	CHECK_NEAR(cdm_noise_pct(1, -4), 25, 1e-12);
+	CHECK(isnan(cdm_noise_pct(1, 0)));
+	CHECK(isnan(cdm_noise_pct(1, NAN)));
+}
