@@ -3,16 +3,22 @@
 #ifndef CDM_CLI_H
 #define CDM_CLI_H
 
+#include "cli/opts.h"
 #include "util/util.h"
 
 struct cdm_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
-	const char *usage;	/* full help text */
+	const char *usage;	/* full help text, unless spec */
+	const struct cli_spec *spec;	/* options and help (cli/opts.h) */
 };
 
 extern const struct cdm_cmd cdm_cmds[];
+/* each command's options and help, beside its code */
+extern const struct cli_spec cli_run_spec, cli_list_spec, cli_probe_spec,
+	cli_runs_spec, cli_show_spec, cli_export_spec, cli_compare_spec,
+	cli_history_spec, cli_report_spec, cli_db_spec, cli_vm_spec;
 
 int cli_help(const char *cmd);
 int cli_usage_error(const char *cmd);

@@ -5,7 +5,8 @@
  * an exit status a CI job can gate on.
  */
 #include <ctype.h>
-#include <getopt.h>
+#include <stddef.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,73 +17,92 @@
 
 struct compare_args {
 	const char *db;
-	bool json;
+	const char *format;
 	struct cmp_opts o;
 };
 
-static int add_ignore(struct cmp_opts *o, const char *key)
+static int add_ignore(void *args, const char *key, const char *cmd)
 {
+	struct cmp_opts *o = &((struct compare_args *)args)->o;
 	const char *p;
 
 	for (p = key; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("_-.", *p))
 			break;
 	if (!*key || *p)
-		return cdm_err("compare: --ignore %s: expected an option name, e.g. sleep",
-			       key);
+		return cdm_err("%s: --ignore %s: expected an option name, e.g. sleep",
+			       cmd, key);
 	o->ignore = xrealloc(o->ignore, (o->nignore + 1) * sizeof(char *));
 	o->ignore[o->nignore++] = (char *)key;
 	return 0;
 }
 
+#define CA(f) offsetof(struct compare_args, f)
+
+static const struct cli_opt compare_opts[] = {
+	{ .name = "threshold", .kind = CLI_NUM, .off = CA(o.threshold),
+	  .arg = "PCT",
+	  .help = "smallest change that counts (default 5)",
+	  .max = 1000 },
+	{ .name = "alpha", .kind = CLI_NUM, .off = CA(o.alpha), .arg = "A",
+	  .help = "false discovery rate (default 0.05)",
+	  .min = 1e-12, .max = 0.5 },
+	{ .name = "latest", .kind = CLI_FLAG, .off = CA(o.latest),
+	  .help = "a selector takes its newest run, no pooling" },
+	{ .name = "ignore", .kind = CLI_CALL, .arg = "KEY",
+	  .help = "leave option KEY out of the case identity, to\ncompare cases differing in it (repeatable)",
+	  .call = add_ignore },
+	CLI_OPT_FORMAT(struct compare_args, format),
+	CLI_OPT_DB(struct compare_args, db),
+	CLI_OPT_END
+};
+
+const struct cli_spec cli_compare_spec = {
+	.usage = "usage: cdmbench compare [OPTIONS] BASE CAND\n",
+	.about =
+	"Matches the cases of BASE and CAND by workload, parameters, backend and\n"
+	"device type (not by position) and compares every metric both have:\n"
+	"the two medians, their ratio with a 95% bootstrap confidence interval,\n"
+	"a Mann-Whitney U test, and each side's noise (MAD / median). Cases and\n"
+	"metrics only one side has are listed.\n"
+	"\n"
+	"BASE and CAND are each a run id, 'last', a uuid prefix, or a selector\n"
+	"KEY=VALUE[,KEY=VALUE...] over completed runs: kernel= (release), host=,\n"
+	"env=, job= or any run tag (run --tag); values may be globs\n"
+	"(kernel=6.1.*). When a selector matches several runs, their samples\n"
+	"are pooled per case (the header lists the runs); --latest takes only\n"
+	"the newest. A run still in progress is refused.\n",
+	.opts = compare_opts,
+	.more =
+	"Samples of one run share its conditions (placement, page sizes,\n"
+	"neighbours), so a change must also beat the spread between runs of one\n"
+	"configuration in the database: each side's runs, and other runs of\n"
+	"the case with the same kernel, command line, environment, host and\n"
+	"tags (a t test on run medians, from 3 such runs); one run against one,\n"
+	"it must also exceed 95% of the differences seen between two such runs\n"
+	"(from 5). Run each side a few times for verdicts you can trust.\n"
+	"\n"
+	"The p-values of all metrics are adjusted together (Benjamini-Hochberg),\n"
+	"so the share of false alarms stays at alpha however many metrics a job\n"
+	"has. A regression is a change that is significant (q < alpha) and worse\n"
+	"than the threshold in the metric's direction (lower or higher is\n"
+	"better); the text table *flanks* significant gains, as mmtests does.\n"
+	"\n"
+	"Exit status: 0 no regression; 1 a significant regression beyond the\n"
+	"threshold, or a case that passed in BASE fails in CAND; 2 bad input\n"
+	"(unknown run, run in progress, no cases, no case in common).\n",
+};
+
 static int parse_args(int argc, char **argv, struct compare_args *a)
 {
-	static const struct option lo[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "threshold", required_argument, NULL, 't' },
-		{ "alpha", required_argument, NULL, 'a' },
-		{ "output-format", required_argument, NULL, 'o' },
-		{ "latest", no_argument, NULL, 'L' },
-		{ "ignore", required_argument, NULL, 'i' },
-		{ 0 }
-	};
-	int c;
+	int r;
 
 	a->db = cli_default_db();
+	a->format = "text";
 	cmp_opts_default(&a->o);
-	while ((c = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			a->db = optarg;
-			break;
-		case 't':
-			if (cdm_parse_number_arg("compare", "--threshold",
-						 optarg, 0, 1000,
-						 &a->o.threshold))
-				return -1;
-			break;
-		case 'a':
-			if (cdm_parse_number_arg("compare", "--alpha", optarg,
-						 1e-12, 0.5, &a->o.alpha))
-				return -1;
-			break;
-		case 'o':
-			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-				return cdm_err("compare: --output-format %s: expected text or json",
-					       optarg);
-			a->json = !strcmp(optarg, "json");
-			break;
-		case 'L':
-			a->o.latest = true;
-			break;
-		case 'i':
-			if (add_ignore(&a->o, optarg))
-				return -1;
-			break;
-		default:
-			return cli_usage_error("compare"), -1;
-		}
-	}
+	r = cli_parse("compare", &cli_compare_spec, argc, argv, a);
+	if (r)
+		return r;
 	if (argc - optind != 2)
 		return cdm_err("compare: expected BASE and CAND (run ids, 'last', uuid prefixes or selectors like kernel=6.1.192), got %d argument%s",
 			       argc - optind, argc - optind == 1 ? "" : "s");
@@ -397,9 +417,10 @@ int cmd_compare(int argc, char **argv)
 	struct cdm_db d;
 	int status;
 
-	if (parse_args(argc, argv, &a)) {
+	status = parse_args(argc, argv, &a);
+	if (status) {
 		free(a.o.ignore);
-		return CDM_EXIT_USAGE;
+		return cli_parse_exit(status);
 	}
 	if (db_open(&d, a.db, DB_READ)) {
 		free(a.o.ignore);
@@ -412,7 +433,7 @@ int cmd_compare(int argc, char **argv)
 		return CDM_EXIT_USAGE;
 	}
 	status = r.regressions || r.broke ? CDM_EXIT_FAIL : CDM_EXIT_OK;
-	if (a.json)
+	if (!strcmp(a.format, "json"))
 		print_json(&r, status);
 	else
 		print_text(&r);

@@ -4,7 +4,8 @@
  * database (apart from marking dead 'running' runs interrupted on open).
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,46 +23,85 @@ struct read_args {
 	const char *run;
 };
 
-static int parse_read_args(const char *cmd, int argc, char **argv,
-			   struct read_args *a, bool want_run)
+#define RD(f) offsetof(struct read_args, f)
+
+static const struct cli_opt runs_opts[] = {
+	CLI_OPT_DB(struct read_args, db),
+	{ .name = "limit", .key = 'l', .kind = CLI_COUNT, .off = RD(limit),
+	  .arg = "N",
+	  .help = "the newest N runs (default 50)" },
+	{ .name = "json", .key = 'j', .kind = CLI_FLAG, .off = RD(json),
+	  .help = "JSON instead of a table" },
+	CLI_OPT_END
+};
+
+const struct cli_spec cli_runs_spec = {
+	.usage = "usage: cdmbench runs [--db PATH] [--limit N] [--json]\n",
+	.opts = runs_opts,
+};
+
+static const struct cli_opt show_opts[] = {
+	CLI_OPT_DB(struct read_args, db),
+	{ .name = "json", .key = 'j', .kind = CLI_FLAG, .off = RD(json),
+	  .help = "the run as JSON, samples left out" },
+	CLI_OPT_END
+};
+
+const struct cli_spec cli_show_spec = {
+	.usage = "usage: cdmbench show [--db PATH] [--json] RUN\n",
+	.about = "RUN is a run id, 'last', or a prefix of the run's uuid.\n",
+	.opts = show_opts,
+};
+
+static const struct cli_opt export_opts[] = {
+	CLI_OPT_DB(struct read_args, db),
+	{ .name = "format", .key = 'f', .kind = CLI_CHOICE,
+	  .off = RD(format), .arg = "F",
+	  .help = "json, csv, junit or tap (required)",
+	  .choices = "json|csv|junit|tap" },
+	{ .name = "output", .key = 'O', .kind = CLI_STR, .off = RD(out),
+	  .arg = "FILE",
+	  .help = "write FILE (default: standard output)" },
+	CLI_OPT_END
+};
+
+const struct cli_spec cli_export_spec = {
+	.usage = "usage: cdmbench export [--db PATH] --format json|csv|junit|tap [-O FILE] RUN\n",
+	.about =
+	"json: the run with its context, cases, metrics, summaries, samples and\n"
+	"kernel events. csv: one row per sample (run, case, metric, seq, value).\n"
+	"junit, tap: one test per case for CI systems (skips as skipped, crashes\n"
+	"and timeouts as errors), each with its evaluated expectations; the\n"
+	"run's acceptance verdict as a suite property (junit) or the last line\n"
+	"(tap). The exit status is 0 whatever the verdict: the CI reads it.\n",
+	.opts = export_opts,
+};
+
+static const struct cli_opt db_opts[] = {
+	CLI_OPT_DB(struct read_args, db),
+	CLI_OPT_END
+};
+
+const struct cli_spec cli_db_spec = {
+	.usage = "usage: cdmbench db check [--db PATH]\n",
+	.about =
+	"check: runs SQLite's integrity and foreign-key checks and prints the\n"
+	"schema version. Exit status 1 if the database is damaged.\n",
+	.opts = db_opts,
+};
+
+/* CLI_PARSED, CLI_HELPED or -1 (reported) */
+static int parse_read_args(const char *cmd, const struct cli_spec *spec,
+			   int argc, char **argv, struct read_args *a,
+			   bool want_run)
 {
-	static const struct option lo[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'O' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ 0 }
-	};
-	char *end;
-	int c;
+	int r;
 
 	a->db = cli_default_db();
 	a->limit = 50;
-	while ((c = getopt_long(argc, argv, "d:jf:O:l:", lo, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			a->db = optarg;
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'f':
-			a->format = optarg;
-			break;
-		case 'O':
-			a->out = optarg;
-			break;
-		case 'l':
-			a->limit = strtol(optarg, &end, 10);
-			if (*end || a->limit <= 0)
-				return cdm_err("%s: --limit %s: expected a positive number",
-					       cmd, optarg);
-			break;
-		default:
-			return cli_usage_error(cmd), -1;
-		}
-	}
+	r = cli_parse(cmd, spec, argc, argv, a);
+	if (r)
+		return r;
 	if (want_run) {
 		if (optind >= argc)
 			return cdm_err("%s: which run? (an id, 'last' or a uuid prefix)",
@@ -94,9 +134,9 @@ int cmd_runs(int argc, char **argv)
 	sqlite3_stmt *st;
 	int r;
 
-	if (parse_read_args("runs", argc, argv, &a, false) ||
-	    open_read(&d, &a, NULL))
-		return CDM_EXIT_USAGE;
+	r = parse_read_args("runs", &cli_runs_spec, argc, argv, &a, false);
+	if (r || open_read(&d, &a, NULL))
+		return cli_parse_exit(r);
 	st = db_prepare(&d,
 		"SELECT r.id, substr(r.uuid, 1, 8), r.started_at, r.status, r.environment, "
 		"coalesce(k.release, '?'), coalesce(h.hostname, '?'), r.job_name, "
@@ -528,9 +568,9 @@ int cmd_show(int argc, char **argv)
 	int64_t id;
 	int r = 0;
 
-	if (parse_read_args("show", argc, argv, &a, true) ||
-	    open_read(&d, &a, &id))
-		return CDM_EXIT_USAGE;
+	r = parse_read_args("show", &cli_show_spec, argc, argv, &a, true);
+	if (r || open_read(&d, &a, &id))
+		return cli_parse_exit(r);
 	if (a.json) {
 		r = write_json(&d, id, stdout, false);
 	} else {
@@ -596,16 +636,11 @@ int cmd_export(int argc, char **argv)
 	int64_t id;
 	int r;
 
-	if (parse_read_args("export", argc, argv, &a, true))
-		return CDM_EXIT_USAGE;
+	r = parse_read_args("export", &cli_export_spec, argc, argv, &a, true);
+	if (r)
+		return cli_parse_exit(r);
 	if (!a.format) {
 		cdm_err("export: --format json|csv|junit|tap is required");
-		return CDM_EXIT_USAGE;
-	}
-	if (strcmp(a.format, "json") && strcmp(a.format, "csv") &&
-	    strcmp(a.format, "junit") && strcmp(a.format, "tap")) {
-		cdm_err("export: --format %s: expected json, csv, junit or tap",
-			a.format);
 		return CDM_EXIT_USAGE;
 	}
 	if (open_read(&d, &a, &id))
@@ -687,7 +722,7 @@ int cmd_db(int argc, char **argv)
 {
 	struct read_args a = { 0 };
 	struct cdm_db d;
-	int bad;
+	int bad, r;
 
 	if (argc < 2 || strcmp(argv[1], "check")) {
 		if (argc >= 2 && !strcmp(argv[1], "--help"))
@@ -698,9 +733,9 @@ int cmd_db(int argc, char **argv)
 	}
 	if (argc >= 3 && !strcmp(argv[2], "--help"))
 		return cli_help("db");
-	if (parse_read_args("db", argc - 1, argv + 1, &a, false) ||
-	    open_read(&d, &a, NULL))
-		return CDM_EXIT_USAGE;
+	r = parse_read_args("db", &cli_db_spec, argc - 1, argv + 1, &a, false);
+	if (r || open_read(&d, &a, NULL))
+		return cli_parse_exit(r);
 	printf("%-15s %s\n", "database", d.path);
 	printf("%-15s %d (this cdmbench: %d)\n", "schema version", d.version,
 	       db_latest_version());

@@ -3,7 +3,8 @@
  * `cdmbench history CASE:METRIC`: a metric across runs in time order, and
  * the runs that introduced a step in its level (analysis/history.c).
  */
-#include <getopt.h>
+#include <stddef.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,70 +16,77 @@
 struct history_args {
 	const char *db;
 	struct sbuf sel;	/* --tag selectors joined by commas */
-	size_t limit;
+	long limit;
 	double min_step;
 	double alpha;
-	bool json;
+	const char *format;
 	char *case_name;
 	const char *metric;
 };
 
+/* --tag here selects runs, as compare's selectors do */
+static int add_selector(void *args, const char *arg, const char *cmd)
+{
+	struct history_args *a = args;
+
+	if (!strchr(arg, '=') || *arg == '=')
+		return cdm_err("%s: --tag %s: expected KEY=VALUE (kernel=, host=, env=, job= or a run tag)",
+			       cmd, arg);
+	sb_addf(&a->sel, "%s%s", a->sel.len ? "," : "", arg);
+	return 0;
+}
+
+#define HA(f) offsetof(struct history_args, f)
+
+static const struct cli_opt history_opts[] = {
+	{ .name = "tag", .key = 't', .kind = CLI_CALL, .arg = "KEY=VALUE",
+	  .help = "only runs matching (repeatable): kernel=,\nhost=, env=, job= or a run tag; globs allowed",
+	  .call = add_selector },
+	{ .name = "limit", .kind = CLI_COUNT, .off = HA(limit), .arg = "N",
+	  .help = "only the newest N runs" },
+	{ .name = "min-step", .kind = CLI_NUM, .off = HA(min_step),
+	  .arg = "PCT",
+	  .help = "smallest level shift reported (default 5)",
+	  .max = 1000 },
+	{ .name = "alpha", .kind = CLI_NUM, .off = HA(alpha), .arg = "A",
+	  .help = "significance of a step (default 0.05)",
+	  .min = 1e-12, .max = 0.5 },
+	CLI_OPT_FORMAT(struct history_args, format),
+	CLI_OPT_DB(struct history_args, db),
+	CLI_OPT_END
+};
+
+const struct cli_spec cli_history_spec = {
+	.usage = "usage: cdmbench history [OPTIONS] CASE:METRIC\n",
+	.about =
+	"Lists METRIC of the case named CASE in every finished run, oldest\n"
+	"first, with each run's kernel, host, median and noise, and finds the\n"
+	"steps in its level: the runs that introduced a lasting change\n"
+	"(binary segmentation on the per-run medians; a step must be at least\n"
+	"--min-step and significant against the spread of the runs around\n"
+	"their levels). The newest run alone may form a step: it is the one\n"
+	"most worth flagging. Steps are looked for from 5 runs on.\n"
+	"\n"
+	"CASE is the case name as 'cdmbench show' prints it, matrix values\n"
+	"included, and METRIC a metric of it, split at the last colon:\n"
+	"  cdmbench history 'stream[size=4M threads=1]:copy_bw'\n"
+	"Runs whose case of that name has other parameters, backend or device\n"
+	"type than the newest one are left out (and counted).\n",
+	.opts = history_opts,
+};
+
 static int parse_args(int argc, char **argv, struct history_args *a)
 {
-	static const struct option lo[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "tag", required_argument, NULL, 't' },
-		{ "limit", required_argument, NULL, 'l' },
-		{ "min-step", required_argument, NULL, 'm' },
-		{ "alpha", required_argument, NULL, 'a' },
-		{ "output-format", required_argument, NULL, 'o' },
-		{ 0 }
-	};
 	const char *colon;
-	double v;
-	int c;
+	int r;
 
 	a->db = cli_default_db();
 	a->min_step = 5;
 	a->alpha = 0.05;
-	while ((c = getopt_long(argc, argv, "t:o:", lo, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			a->db = optarg;
-			break;
-		case 't':
-			if (!strchr(optarg, '=') || *optarg == '=')
-				return cdm_err("history: --tag %s: expected KEY=VALUE (kernel=, host=, env=, job= or a run tag)",
-					       optarg);
-			sb_addf(&a->sel, "%s%s", a->sel.len ? "," : "", optarg);
-			break;
-		case 'l':
-			if (cdm_parse_number_arg("history", "--limit", optarg,
-						 1, 1e9, &v))
-				return -1;
-			a->limit = v;
-			break;
-		case 'm':
-			if (cdm_parse_number_arg("history", "--min-step",
-						 optarg, 0, 1000,
-						 &a->min_step))
-				return -1;
-			break;
-		case 'a':
-			if (cdm_parse_number_arg("history", "--alpha", optarg,
-						 1e-12, 0.5, &a->alpha))
-				return -1;
-			break;
-		case 'o':
-			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-				return cdm_err("history: --output-format %s: expected text or json",
-					       optarg);
-			a->json = !strcmp(optarg, "json");
-			break;
-		default:
-			return cli_usage_error("history"), -1;
-		}
-	}
+	a->format = "text";
+	r = cli_parse("history", &cli_history_spec, argc, argv, a);
+	if (r)
+		return r;
 	if (argc - optind != 1)
 		return cdm_err("history: expected one CASE:METRIC, e.g. 'stream[size=4M threads=1]:copy_bw'");
 	colon = strrchr(argv[optind], ':');
@@ -209,8 +217,12 @@ int cmd_history(int argc, char **argv)
 	int rc = CDM_EXIT_USAGE;
 
 	sb_init(&a.sel);
-	if (parse_args(argc, argv, &a) || db_open(&d, a.db, DB_READ))
+	rc = parse_args(argc, argv, &a);
+	if (rc || db_open(&d, a.db, DB_READ)) {
+		rc = cli_parse_exit(rc);
 		goto out;
+	}
+	rc = CDM_EXIT_USAGE;
 	q.case_name = a.case_name;
 	q.metric = a.metric;
 	q.selector = a.sel.len ? a.sel.buf : NULL;
@@ -226,7 +238,7 @@ int cmd_history(int argc, char **argv)
 			a.sel.buf);
 	} else {
 		cdm_history_steps(&h, a.alpha, a.min_step / 100);
-		if (a.json)
+		if (!strcmp(a.format, "json"))
 			print_json(&a, &h);
 		else
 			print_text(&a, &h);

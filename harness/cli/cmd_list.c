@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `cdmbench list`: workloads, backends and options, from the option tables. */
-#include <getopt.h>
+#include <stddef.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,21 +129,38 @@ static void list_text(const char *only)
 	}
 }
 
+struct list_args {
+	bool json;
+};
+
+static const struct cli_opt list_opts[] = {
+	{ .name = "json", .key = 'j', .kind = CLI_FLAG,
+	  .off = offsetof(struct list_args, json),
+	  .help = "the same as JSON" },
+	CLI_OPT_END
+};
+
+const struct cli_spec cli_list_spec = {
+	.usage = "usage: cdmbench list [--json] [WORKLOAD]\n",
+	.about =
+	"Shows every workload with its backend and summary, the options all\n"
+	"cases share, and each workload's options with type, default, range\n"
+	"and help. The same table drives job files, --set and the stored\n"
+	"configuration.\n",
+	.opts = list_opts,
+};
+
 int cmd_list(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 }
-	};
+	struct list_args a = { 0 };
 	const char *only = NULL;
-	bool json = false;
-	int c;
+	bool json;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "j", lo, NULL)) != -1) {
-		if (c != 'j')
-			return cli_usage_error("list");
-		json = true;
-	}
+	r = cli_parse("list", &cli_list_spec, argc, argv, &a);
+	if (r)
+		return cli_parse_exit(r);
+	json = a.json;
 	if (optind < argc) {
 		only = argv[optind];
 		if (!cdm_find_workload(only)) {

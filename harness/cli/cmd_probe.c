@@ -6,7 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <liburing.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,44 +179,53 @@ static void print_json(const struct cdm_probe *p)
 	sb_free(&sb);
 }
 
+struct probe_args {
+	bool json;
+	bool quick;
+};
+
+static const struct cli_opt probe_opts[] = {
+	{ .name = "json", .key = 'j', .kind = CLI_FLAG,
+	  .off = offsetof(struct probe_args, json),
+	  .help = "the same as JSON" },
+	{ .name = "quick", .key = 'q', .kind = CLI_FLAG,
+	  .off = offsetof(struct probe_args, quick),
+	  .help = "device types by minor number, without migrating" },
+	CLI_OPT_END
+};
+
+const struct cli_spec cli_probe_spec = {
+	.usage = "usage: cdmbench probe [--json] [--quick]\n",
+	.about =
+	"Reports the kernel, NUMA nodes, THP mode, /dev/kmsg, test_hmm devices\n"
+	"(/dev/hmm_dmirror*) and their memory type, gup_test in debugfs,\n"
+	"io_uring, likwid topology and GPU backends; for anything missing it\n"
+	"says why. Device types are confirmed by migrating one page to each\n"
+	"device; --quick infers them from the minor number instead.\n",
+	.opts = probe_opts,
+};
+
 int cmd_probe(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "quick", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
+	struct probe_args a = { 0 };
 	struct cdm_probe p = { 0 };
-	bool json = false, deep = true;
-	int c;
+	int r;
 
-	while ((c = getopt_long(argc, argv, "jqh", lo, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'q':
-			deep = false;
-			break;
-		case 'h':
-			return cli_help("probe");
-		default:
-			return cli_usage_error("probe");
-		}
-	}
+	r = cli_parse("probe", &cli_probe_spec, argc, argv, &a);
+	if (r)
+		return cli_parse_exit(r);
 	if (optind < argc)
 		return cli_usage_error("probe");
 	probe_kernel(&p);
 	probe_numa(&p);
 	probe_thp(&p);
 	probe_kmsg(&p);
-	cdm_probe_devices(&p, deep);
+	cdm_probe_devices(&p, !a.quick);
 	probe_gup(&p);
 	probe_uring(&p);
 	probe_likwid(&p);
 	probe_gpus(&p);
-	if (json)
+	if (a.json)
 		print_json(&p);
 	else
 		print_text(&p);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `cdmbench run`: load or build a job, then hand it to the runner. */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,100 +16,68 @@ struct run_args {
 	const char *workload;
 	const char *db;
 	const char *stream;
-	char **sets;
-	int nsets;
+	struct cli_list sets;
 	bool dry_run;
-	bool json;
+	const char *format;
+	struct cli_seed seed;
 	struct cdm_run_opts o;
 };
 
-static int parse_tag(struct cdm_kvlist *tags, const char *arg)
-{
-	const char *eq = strchr(arg, '=');
-	char *k;
+static const struct cli_opt run_opts[] = {
+	{ .name = "workload", .key = 'w', .kind = CLI_STR,
+	  .off = offsetof(struct run_args, workload), .arg = "NAME",
+	  .help = "run one workload (see 'cdmbench list')" },
+	CLI_OPT_SET(struct run_args, sets),
+	CLI_OPT_DB(struct run_args, db),
+	CLI_OPT_TAG(struct run_args, o.tags),
+	CLI_OPT_SEED(struct run_args, seed),
+	CLI_OPT_FORMAT(struct run_args, format),
+	{ .name = "dry-run", .key = 'n', .kind = CLI_FLAG,
+	  .off = offsetof(struct run_args, dry_run),
+	  .help = "print the expanded cases and exit" },
+	{ .name = "stream", .kind = CLI_STR,
+	  .off = offsetof(struct run_args, stream), .arg = "PATH",
+	  .help = "write a result stream instead of a database\n(used inside the emulated node)" },
+	CLI_OPT_QUIET,
+	CLI_OPT_END
+};
 
-	if (!eq || eq == arg)
-		return cdm_err("--tag %s: expected KEY=VALUE", arg);
-	k = xasprintf("%.*s", (int)(eq - arg), arg);
-	kv_set(tags, k, eq + 1);
-	free(k);
-	return 0;
-}
-
-static int parse_seed(const char *arg, uint64_t *seed)
-{
-	char err[128];
-	int64_t v;
-
-	if (cdm_parse_int(arg, &v, err, sizeof(err)))
-		return cdm_err("--seed: %s", err);
-	if (v < 0)
-		return cdm_err("--seed %s: must not be negative", arg);
-	*seed = v;
-	return 0;
-}
-
-static int parse_args(int argc, char **argv, struct run_args *a)
-{
-	static const struct option lo[] = {
-		{ "workload", required_argument, NULL, 'w' },
-		{ "set", required_argument, NULL, 's' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "tag", required_argument, NULL, 't' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "output-format", required_argument, NULL, 'o' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "stream", required_argument, NULL, 'R' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ 0 }
-	};
-	int c;
-
-	while ((c = getopt_long(argc, argv, "w:s:t:o:nq", lo, NULL)) != -1) {
-		switch (c) {
-		case 'w':
-			a->workload = optarg;
-			break;
-		case 's':
-			a->sets = xrealloc(a->sets, (a->nsets + 1) * sizeof(char *));
-			a->sets[a->nsets++] = optarg;
-			break;
-		case 'd':
-			a->db = optarg;
-			break;
-		case 't':
-			if (parse_tag(&a->o.tags, optarg))
-				return -1;
-			break;
-		case 'S':
-			if (parse_seed(optarg, &a->o.seed))
-				return -1;
-			a->o.seed_set = true;
-			break;
-		case 'o':
-			if (!strcmp(optarg, "text"))
-				a->json = false;
-			else if (!strcmp(optarg, "json"))
-				a->json = true;
-			else
-				return cdm_err("--output-format %s: expected text or json",
-					       optarg);
-			break;
-		case 'n':
-			a->dry_run = true;
-			break;
-		case 'R':
-			a->stream = optarg;
-			break;
-		case 'q':
-			cdm_quiet = true;
-			break;
-		default:
-			return cli_usage_error("run"), -1;
-		}
-	}
-	return 0;
-}
+const struct cli_spec cli_run_spec = {
+	.usage =
+	"usage: cdmbench run [OPTIONS] JOBFILE\n"
+	"       cdmbench run [OPTIONS] -w WORKLOAD [--set KEY=VALUE ...]\n",
+	.about =
+	"Runs each case of the job in its own process (own process group,\n"
+	"deadline, killed on hang) and stores every sample, summary and kernel\n"
+	"log record in the database, one transaction per case.\n",
+	.opts = run_opts,
+	.more =
+	"Exit status: 0 every case passed or was skipped; 1 a case failed,\n"
+	"errored, timed out or crashed; 2 bad input; 130/143 interrupted by\n"
+	"SIGINT/SIGTERM (finished cases are kept, the run is marked\n"
+	"interrupted).\n"
+	"\n"
+	"Job file (INI):\n"
+	"  [global]                 seed, name, description, tag.KEY, and\n"
+	"  seed = 42                defaults for any option below\n"
+	"  repeat = 20\n"
+	"  [copy]                   one section per case\n"
+	"  workload = stream\n"
+	"  size = 4M, 64M           comma lists expand into a matrix\n"
+	"Sizes: 4096, 4K, 2M, 1G. Durations: 500ms, 10s, 2m.\n"
+	"\n"
+	"Acceptance expectations, in a case section (or [global] for all):\n"
+	"  expect.metric.NAME = STAT OP NUMBER [UNIT] [and ...]\n"
+	"      e.g. median >= 5 GB/s and p99 < 2ms; STAT: min p5 median mean\n"
+	"      p95 p99 max stddev mad n nonfinite noise (MAD/median, %)\n"
+	"  expect.info.KEY = GLOB[|GLOB...], OP NUMBER, present or absent\n"
+	"      a fact the case reported, e.g. placement_after_pin = system\n"
+	"  expect.kmsg = clean     no kernel warning, BUG, oops... in the case\n"
+	"  expect.verdict = pass   skips not accepted (default: pass|skip)\n"
+	"  expect.integrity = ok   the case's data checks found no corruption\n"
+	"A failed expectation fails the case with the reason; 'show', 'export\n"
+	"--format junit|tap' and 'report' list them with the run's verdict.\n",
+};
 
 static int load_job(int argc, char **argv, struct run_args *a,
 		    struct cdm_job *job)
@@ -122,14 +90,14 @@ static int load_job(int argc, char **argv, struct run_args *a,
 		return cdm_err("run: one job file at a time ('%s' is extra)",
 			       argv[optind + 1]);
 	if (a->workload) {
-		if (job_from_workload(job, a->workload, a->sets, a->nsets))
+		if (job_from_workload(job, a->workload, a->sets.v, a->sets.n))
 			return -1;
 	} else if (job_load_file(job, argv[optind]) ||
-		   job_add_overrides(job, a->sets, a->nsets)) {
+		   job_add_overrides(job, a->sets.v, a->sets.n)) {
 		return -1;
 	}
-	if (a->o.seed_set) {
-		job->seed = a->o.seed;
+	if (a->seed.set) {
+		job->seed = a->seed.v;
 		job->seed_set = job->seed_from_cli = true;
 	}
 	return job_expand(job);
@@ -188,14 +156,15 @@ static void print_totals(const struct cdm_run_totals *t, const char *where,
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_args a = { .db = cli_default_db() };
+	struct run_args a = { .db = cli_default_db(), .format = "text" };
 	struct cdm_run_totals t;
 	struct cdm_sink sink;
 	struct cdm_job job = { 0 };
 	int rc;
 
-	if (parse_args(argc, argv, &a) || load_job(argc, argv, &a, &job)) {
-		rc = CDM_EXIT_USAGE;
+	rc = cli_parse("run", &cli_run_spec, argc, argv, &a);
+	if (rc || load_job(argc, argv, &a, &job)) {
+		rc = cli_parse_exit(rc);
 		goto out;
 	}
 	if (a.dry_run) {
@@ -205,7 +174,9 @@ int cmd_run(int argc, char **argv)
 	}
 	a.o.argv = cli_join_argv(argc + 1, argv - 1);
 	a.o.progress = !cdm_quiet && isatty(STDERR_FILENO);
-	if (a.json)
+	a.o.seed_set = a.seed.set;
+	a.o.seed = a.seed.v;
+	if (!strcmp(a.format, "json"))
 		a.o.show_run = print_run_json;
 	else
 		a.o.show_case = print_case_line;
@@ -229,6 +200,6 @@ out:
 	job_free(&job);
 	kv_free(&a.o.tags);
 	free(a.o.argv);
-	free(a.sets);
+	cli_list_free(&a.sets);
 	return rc;
 }

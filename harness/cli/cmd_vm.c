@@ -4,7 +4,8 @@
  * subcommand is a row of vm_subs[]; a new one is a function and a row.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,113 +13,120 @@
 #include "core/opt.h"
 #include "vm/vm.h"
 
-static int parse_vm_args(int argc, char **argv, struct vm_args *a, bool exec)
-{
-	static const struct option lo[] = {
-		{ "kernel", required_argument, NULL, 'k' },
-		{ "initrd", required_argument, NULL, 'i' },
-		{ "append", required_argument, NULL, 'a' },
-		{ "mem", required_argument, NULL, 'm' },
-		{ "cpus", required_argument, NULL, 'c' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "spm-base", required_argument, NULL, 'b' },
-		{ "db", required_argument, NULL, 'd' },
-		{ "accel", required_argument, NULL, 'A' },
-		{ "keep", no_argument, NULL, 'K' },
-		{ "tag", required_argument, NULL, 't' },
-		{ "seed", required_argument, NULL, 'S' },
-		{ "set", required_argument, NULL, 's' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "test-flag", required_argument, NULL, 'F' },
-		{ 0 }
-	};
-	char err[160], *end;
-	int64_t v;
-	int c;
+/* what the command line fills: the node's arguments, and the shared
+ * --seed and --set as every command parses them */
+struct vm_cli {
+	struct vm_args a;
+	struct cli_seed seed;
+	struct cli_list sets;
+	const char *accel;
+};
 
-	while ((c = getopt_long(argc, argv, exec ? "+qs:t:" : "qs:t:", lo,
-				NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			a->kernel = optarg;
-			break;
-		case 'i':
-			a->initrd = optarg;
-			break;
-		case 'a':
-			a->append = optarg;
-			break;
-		case 'm':
-			if (cdm_parse_size(optarg, &a->mem, err, sizeof(err)))
-				return cdm_err("--mem: %s", err);
-			break;
-		case 'c':
-			if (cdm_parse_int(optarg, &a->cpus, err, sizeof(err)))
-				return cdm_err("--cpus: %s", err);
-			break;
-		case 'T':
-			if (cdm_parse_duration(optarg, &a->timeout, err,
-					       sizeof(err)) || !a->timeout)
-				return cdm_err("--timeout: %s", err[0] ? err :
-					       "must not be 0");
-			break;
-		case 'b':
-			errno = 0;
-			a->spm_base = strtoull(optarg, &end, 0);
-			if (errno || *end || end == optarg)
-				return cdm_err("--spm-base %s: expected an address such as 0x100000000",
-					       optarg);
-			break;
-		case 'd':
-			a->db = optarg;
-			break;
-		case 'A':
-			if (strcmp(optarg, "auto") && strcmp(optarg, "kvm") &&
-			    strcmp(optarg, "tcg"))
-				return cdm_err("--accel %s: expected auto, kvm or tcg",
-					       optarg);
-			a->accel = optarg;
-			break;
-		case 'K':
-			a->keep = true;
-			break;
-		case 't':
-			end = strchr(optarg, '=');
-			if (!end || end == optarg)
-				return cdm_err("--tag %s: expected KEY=VALUE", optarg);
-			*end = 0;
-			kv_set(&a->tags, optarg, end + 1);
-			*end = '=';
-			break;
-		case 'S':
-			if (cdm_parse_int(optarg, &v, err, sizeof(err)) || v < 0)
-				return cdm_err("--seed: %s", v < 0 ?
-					       "must not be negative" : err);
-			a->seed = v;
-			a->seed_set = true;
-			break;
-		case 's':
-			a->sets = xrealloc(a->sets, (a->nsets + 1) * sizeof(char *));
-			a->sets[a->nsets++] = optarg;
-			break;
-		case 'q':
-			cdm_quiet = true;
-			break;
-		case 'F':
-			a->extra_append = optarg;
-			break;
-		default:
-			return cli_usage_error("vm"), -1;
-		}
-	}
+static int parse_spm_base(void *args, const char *arg, const char *cmd)
+{
+	struct vm_cli *v = args;
+	char *end;
+
+	errno = 0;
+	v->a.spm_base = strtoull(arg, &end, 0);
+	if (errno || *end || end == arg)
+		return cdm_err("%s: --spm-base %s: expected an address such as 0x100000000",
+			       cmd, arg);
+	return 0;
+}
+
+#define VA(f) offsetof(struct vm_cli, a.f)
+
+static const struct cli_opt vm_opts[] = {
+	{ .name = "kernel", .kind = CLI_STR, .off = VA(kernel),
+	  .arg = "PATH",
+	  .help = "bzImage (default: $CDMBENCH_KERNEL, else the one\n'make kernel' built, see kernel/build.sh)" },
+	{ .name = "initrd", .kind = CLI_STR, .off = VA(initrd),
+	  .arg = "PATH",
+	  .help = "guest initramfs (default build/initramfs.cpio)" },
+	{ .name = "append", .kind = CLI_STR, .off = VA(append),
+	  .arg = "ARGS",
+	  .help = "extra kernel command line, e.g.\n'init_on_alloc=1 init_on_free=1'" },
+	{ .name = "mem", .kind = CLI_SIZE, .off = VA(mem), .arg = "SIZE",
+	  .help = "guest RAM (default 4G; at least 3584M: RAM past\n3G sits above 4 GiB, where the reservation goes)" },
+	{ .name = "cpus", .kind = CLI_INT, .off = VA(cpus), .arg = "N",
+	  .help = "guest CPUs, split over the two nodes (default 2)" },
+	{ .name = "spm-base", .kind = CLI_CALL, .arg = "ADDR",
+	  .help = "start of the 512M reservation (default\n0x100000000; 2M-aligned, above 4 GiB, inside RAM);\ndevice 3 uses ADDR, device 2 ADDR+256M",
+	  .call = parse_spm_base },
+	{ .name = "timeout", .kind = CLI_DURATION, .off = VA(timeout),
+	  .arg = "T",
+	  .help = "kill a guest that has not finished (default 30m)" },
+	{ .name = "accel", .kind = CLI_CHOICE,
+	  .off = offsetof(struct vm_cli, accel), .arg = "A",
+	  .help = "auto (KVM if a 20 s probe boots, else TCG), kvm, tcg",
+	  .choices = "auto|kvm|tcg" },
+	CLI_OPT_DB(struct vm_cli, a.db),
+	CLI_OPT_TAG(struct vm_cli, a.tags),
+	CLI_OPT_SEED(struct vm_cli, seed),
+	CLI_OPT_SET(struct vm_cli, sets),
+	CLI_OPT_QUIET,
+	{ .name = "keep", .kind = CLI_FLAG, .off = VA(keep),
+	  .help = "keep the guest's files (console log, stream)" },
+	{ .name = "test-flag", .kind = CLI_STR, .off = VA(extra_append),
+	  .arg = "ARG",
+	  .help = "extra kernel argument for cdmbench's own tests\n(cdmbench.panic_test=1, cdmbench.hang_test=1)" },
+	CLI_OPT_END
+};
+
+const struct cli_spec cli_vm_spec = {
+	.usage =
+	"usage: cdmbench vm run JOBFILE [OPTIONS]\n"
+	"       cdmbench vm exec [OPTIONS] -- CDMBENCH-ARGS...\n",
+	.about =
+	"Boots the cdmbench guest kernel (built by 'make kernel': Debian's\n"
+	"linux-source-6.1 with CONFIG_TEST_HMM and friends) in QEMU with two\n"
+	"NUMA nodes and 512M of guest RAM reserved (memmap=) as the special-\n"
+	"purpose memory of test_hmm's coherent devices: /dev/hmm_dmirror0,1\n"
+	"are MEMORY_DEVICE_PRIVATE, 2,3 MEMORY_DEVICE_COHERENT. The guest runs\n"
+	"this very binary from the host's root (9p, read-only) and streams its\n"
+	"results back; they land in the host's database as one run with the\n"
+	"guest kernel's identity, its command line, environment qemu-tcg or\n"
+	"qemu-kvm, and the full console log. A guest panic, hang past\n"
+	"--timeout or QEMU failure is recorded as a crashed run (the case in\n"
+	"progress as crash) and the command exits 1.\n"
+	"\n"
+	"vm exec runs any cdmbench command in the guest and prints its output,\n"
+	"e.g. 'cdmbench vm exec -- probe'.\n",
+	.opts = vm_opts,
+	.more =
+	"On a real node with test_hmm or a GPU driver providing the devices,\n"
+	"use 'cdmbench run' directly; see the README for the modprobe line.\n",
+};
+
+/* vm exec stops at the first argument: the rest is the guest's */
+static const struct cli_spec vm_exec_spec = {
+	.usage = NULL, .opts = vm_opts, .in_order = true,
+};
+
+static int parse_vm_args(int argc, char **argv, struct vm_cli *v, bool exec)
+{
+	int r = cli_parse("vm", exec ? &vm_exec_spec : &cli_vm_spec, argc,
+			  argv, v);
+
+	if (r)
+		return r;
+	v->a.accel = v->accel;
+	v->a.seed_set = v->seed.set;
+	v->a.seed = v->seed.v;
+	v->a.sets = v->sets.v;
+	v->a.nsets = v->sets.n;
 	return 0;
 }
 
 /* vm run JOBFILE */
-static int vm_sub_run(int argc, char **argv, struct vm_args *a)
+static int vm_sub_run(int argc, char **argv, struct vm_cli *v)
 {
-	if (parse_vm_args(argc, argv, a, false))
-		return -1;
+	struct vm_args *a = &v->a;
+	int r = parse_vm_args(argc, argv, v, false);
+
+	if (r)
+		return r;
 	if (optind != argc - 1)
 		return cdm_err("vm run: expected exactly one JOBFILE");
 	a->job_path = argv[optind];
@@ -126,10 +134,13 @@ static int vm_sub_run(int argc, char **argv, struct vm_args *a)
 }
 
 /* vm exec [OPTIONS] -- CDMBENCH-ARGS... */
-static int vm_sub_exec(int argc, char **argv, struct vm_args *a)
+static int vm_sub_exec(int argc, char **argv, struct vm_cli *v)
 {
-	if (parse_vm_args(argc, argv, a, true))
-		return -1;
+	struct vm_args *a = &v->a;
+	int r = parse_vm_args(argc, argv, v, true);
+
+	if (r)
+		return r;
 	a->exec_argv = argv + optind;
 	a->exec_argc = argc - optind;
 	if (!a->exec_argc)
@@ -139,8 +150,9 @@ static int vm_sub_exec(int argc, char **argv, struct vm_args *a)
 
 static const struct {
 	const char *name;
-	/* parse argv (argv[0] is the subcommand) into a; -1 on bad input */
-	int (*parse)(int argc, char **argv, struct vm_args *a);
+	/* parse argv (argv[0] is the subcommand) into v: CLI_PARSED,
+	 * CLI_HELPED or -1 on bad input */
+	int (*parse)(int argc, char **argv, struct vm_cli *v);
 } vm_subs[] = {
 	{ "run", vm_sub_run },
 	{ "exec", vm_sub_exec },
@@ -148,10 +160,10 @@ static const struct {
 
 int cmd_vm(int argc, char **argv)
 {
-	struct vm_args a;
+	struct vm_cli v = { 0 };
 	char *argv_s;
 	size_t i;
-	int rc = CDM_EXIT_USAGE;
+	int rc;
 
 	for (i = 0; argc >= 2 && i < ARRAY_SIZE(vm_subs); i++)
 		if (!strcmp(argv[1], vm_subs[i].name))
@@ -164,12 +176,18 @@ int cmd_vm(int argc, char **argv)
 	}
 	if (argc >= 3 && !strcmp(argv[2], "--help"))
 		return cli_help("vm");
-	vm_args_init(&a, cli_default_db());
-	if (!vm_subs[i].parse(argc - 1, argv + 1, &a)) {
+	vm_args_init(&v.a, cli_default_db());
+	v.accel = v.a.accel;
+	rc = vm_subs[i].parse(argc - 1, argv + 1, &v);
+	if (!rc) {
 		argv_s = cli_join_argv(argc + 1, argv - 1);
-		rc = vm_main(&a, argv_s);
+		rc = vm_main(&v.a, argv_s);
 		free(argv_s);
+	} else {
+		rc = cli_parse_exit(rc);
 	}
-	vm_args_free(&a);
+	v.a.sets = NULL;
+	cli_list_free(&v.sets);
+	vm_args_free(&v.a);
 	return rc;
 }
