@@ -210,11 +210,31 @@ static int split_set(const char *set, char **key, char **value)
 	return 0;
 }
 
+/* --set KEY=VALUE entries into section, and into the job text kept */
+static int add_sets(struct cdm_job *job, const char *section, char **sets,
+		    int nsets, struct sbuf *text)
+{
+	int i;
+
+	for (i = 0; i < nsets; i++) {
+		char *k = NULL, *v = NULL, *origin;
+
+		if (split_set(sets[i], &k, &v))
+			return -1;
+		origin = xasprintf("--set %s", sets[i]);
+		add_entry(job, section, k, v, origin, 0);
+		sb_addf(text, "%s = %s\n", k, v);
+		free(k);
+		free(v);
+		free(origin);
+	}
+	return 0;
+}
+
 int job_from_workload(struct cdm_job *job, const char *workload, char **sets,
 		      int nsets)
 {
 	struct sbuf text;
-	int i;
 
 	memset(job, 0, sizeof(*job));
 	job->name = xstrdup(workload);
@@ -228,19 +248,9 @@ int job_from_workload(struct cdm_job *job, const char *workload, char **sets,
 	/* the stored job text is a job file that reproduces this run */
 	sb_init(&text);
 	sb_addf(&text, "[%s]\nworkload = %s\n", workload, workload);
-	for (i = 0; i < nsets; i++) {
-		char *k, *v, *origin;
-
-		if (split_set(sets[i], &k, &v)) {
-			sb_free(&text);
-			return -1;
-		}
-		origin = xasprintf("--set %s", sets[i]);
-		add_entry(job, workload, k, v, origin, 0);
-		sb_addf(&text, "%s = %s\n", k, v);
-		free(k);
-		free(v);
-		free(origin);
+	if (add_sets(job, workload, sets, nsets, &text)) {
+		sb_free(&text);
+		return -1;
 	}
 	job->text = sb_detach(&text);
 	return 0;
@@ -249,26 +259,15 @@ int job_from_workload(struct cdm_job *job, const char *workload, char **sets,
 int job_add_overrides(struct cdm_job *job, char **sets, int nsets)
 {
 	struct sbuf text;
-	int i;
 
 	if (!nsets)
 		return 0;
 	sb_init(&text);
 	sb_adds(&text, job->text);
 	sb_adds(&text, "\n; overrides from the command line\n[--set]\n");
-	for (i = 0; i < nsets; i++) {
-		char *k, *v, *origin;
-
-		if (split_set(sets[i], &k, &v)) {
-			sb_free(&text);
-			return -1;
-		}
-		origin = xasprintf("--set %s", sets[i]);
-		add_entry(job, "--set", k, v, origin, 0);
-		sb_addf(&text, "%s = %s\n", k, v);
-		free(k);
-		free(v);
-		free(origin);
+	if (add_sets(job, "--set", sets, nsets, &text)) {
+		sb_free(&text);
+		return -1;
 	}
 	free(job->text);
 	job->text = sb_detach(&text);

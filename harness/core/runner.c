@@ -410,12 +410,8 @@ void cdm_kmsg_verdict(const struct cdm_common *common, struct cdm_case_res *c)
 	}
 }
 
-static void fill_run_info(struct cdm_run_info *r, const struct cdm_job *job,
-			  const struct cdm_run_opts *o,
-			  const struct cdm_kmsg *k)
+void run_info_for_job(struct cdm_run_info *r, const struct cdm_job *job)
 {
-	size_t i;
-
 	memset(r, 0, sizeof(*r));
 	make_uuid(r->uuid);
 	r->start_wall = cdm_wall_ns();
@@ -424,6 +420,15 @@ static void fill_run_info(struct cdm_run_info *r, const struct cdm_job *job,
 	r->job_name = xstrdup(job->name);
 	r->job_text = xstrdup(job->text);
 	r->seed = job->seed;
+}
+
+static void fill_run_info(struct cdm_run_info *r, const struct cdm_job *job,
+			  const struct cdm_run_opts *o,
+			  const struct cdm_kmsg *k)
+{
+	size_t i;
+
+	run_info_for_job(r, job);
 	r->environment = sysinfo_environment();
 	sysinfo_host(&r->host);
 	sysinfo_kernel(&r->kernel);

@@ -44,6 +44,9 @@ struct cdm_run_totals {
 	int signal;		/* the signal that interrupted the run */
 };
 
+/* a new run's identity and the job's: uuid, start, version, job, seed */
+void run_info_for_job(struct cdm_run_info *r, const struct cdm_job *job);
+
 int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 		const struct cdm_run_opts *o, struct cdm_run_totals *t);
 

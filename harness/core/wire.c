@@ -61,33 +61,36 @@ const void *wire_get_raw(struct wire_rd *r, size_t n)
 	return p;
 }
 
-uint32_t wire_get_u32(struct wire_rd *r)
+/* n bytes into v, left as it is (0) past the end of the record */
+static void get_n(struct wire_rd *r, void *v, size_t n)
 {
-	const void *p = wire_get_raw(r, 4);
-	uint32_t v = 0;
+	const void *p = wire_get_raw(r, n);
 
 	if (p)
-		memcpy(&v, p, 4);
+		memcpy(v, p, n);
+}
+
+uint32_t wire_get_u32(struct wire_rd *r)
+{
+	uint32_t v = 0;
+
+	get_n(r, &v, sizeof(v));
 	return v;
 }
 
 uint64_t wire_get_u64(struct wire_rd *r)
 {
-	const void *p = wire_get_raw(r, 8);
 	uint64_t v = 0;
 
-	if (p)
-		memcpy(&v, p, 8);
+	get_n(r, &v, sizeof(v));
 	return v;
 }
 
 double wire_get_f64(struct wire_rd *r)
 {
-	const void *p = wire_get_raw(r, 8);
 	double v = 0;
 
-	if (p)
-		memcpy(&v, p, 8);
+	get_n(r, &v, sizeof(v));
 	return v;
 }
 

@@ -240,43 +240,24 @@ static int junit_suite_head(struct cdm_db *d, int64_t run_id,
 	return 0;
 }
 
-int cdm_export_junit(struct cdm_db *d, int64_t run_id, FILE *f)
+static int junit_head(struct cdm_db *d, int64_t run_id, struct sbuf *sb,
+		      const struct cdm_acceptance *a)
 {
-	struct cdm_acceptance a;
-	sqlite3_stmt *st = NULL;
-	struct sbuf sb;
-	int r = -1;
+	return junit_suite_head(d, run_id, sb, a) ||
+	       junit_props(d, run_id, sb, a) ? -1 : 0;
+}
 
-	sb_init(&sb);
-	if (cdm_acceptance(d, run_id, &a) ||
-	    junit_suite_head(d, run_id, &sb, &a) ||
-	    junit_props(d, run_id, &sb, &a))
-		goto out;
-	st = ci_cases(d, run_id);
-	if (!st)
-		goto out;
-	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		struct ci_case c;
+static int junit_one(struct cdm_db *d, const struct ci_case *c,
+		     int n __unused, struct sbuf *sb)
+{
+	return junit_case(d, c, sb);
+}
 
-		ci_case_row(st, &c);
-		if (junit_case(d, &c, &sb)) {
-			r = -1;
-			break;
-		}
-		fwrite(sb.buf, 1, sb.len, f);
-		sb_reset(&sb);
-	}
-	if (r != SQLITE_DONE)
-		goto out;
-	junit_run_test(&sb, &a);
-	sb_adds(&sb, "  </testsuite>\n</testsuites>\n");
-	r = 0;
-out:
-	fwrite(sb.buf, 1, sb.len, f);
-	sqlite3_finalize(st);
-	sb_free(&sb);
-	cdm_acceptance_free(&a);
-	return r;
+static void junit_tail(struct sbuf *sb, const struct cdm_acceptance *a,
+		       int n __unused)
+{
+	junit_run_test(sb, a);
+	sb_adds(sb, "  </testsuite>\n</testsuites>\n");
 }
 
 /* --- TAP 13 --- */
@@ -334,26 +315,59 @@ static int tap_case(struct cdm_db *d, const struct ci_case *c, int n,
 	return 0;
 }
 
-int cdm_export_tap(struct cdm_db *d, int64_t run_id, FILE *f)
+static int tap_head(struct cdm_db *d __unused, int64_t run_id __unused,
+		    struct sbuf *sb, const struct cdm_acceptance *a __unused)
+{
+	sb_adds(sb, "TAP version 13\n");
+	return 0;
+}
+
+static void tap_tail(struct sbuf *sb, const struct cdm_acceptance *a, int n)
+{
+	size_t i;
+
+	for (i = 0; i < a->reasons.n; i++) {
+		if (strcmp(a->reasons.v[i].key, "run"))
+			continue;
+		sb_addf(sb, "not ok %d - run status: ", ++n);
+		esc_tap(sb, a->reasons.v[i].value);
+		sb_addc(sb, '\n');
+	}
+	sb_addf(sb, "1..%d\n# acceptance ", n);
+	cdm_acceptance_line(a, sb);
+	sb_addc(sb, '\n');
+}
+
+/* --- one driver for both --- */
+
+struct ci_format {
+	int (*head)(struct cdm_db *d, int64_t run_id, struct sbuf *sb,
+		    const struct cdm_acceptance *a);
+	int (*one)(struct cdm_db *d, const struct ci_case *c, int n,
+		   struct sbuf *sb);
+	void (*tail)(struct sbuf *sb, const struct cdm_acceptance *a, int n);
+};
+
+/* cases are written as they are read: a large run needs little memory */
+static int ci_export(struct cdm_db *d, int64_t run_id, FILE *f,
+		     const struct ci_format *fmt)
 {
 	struct cdm_acceptance a;
 	sqlite3_stmt *st = NULL;
 	struct sbuf sb;
-	size_t i;
 	int r = -1, n = 0;
 
 	sb_init(&sb);
-	if (cdm_acceptance(d, run_id, &a))
+	if (cdm_acceptance(d, run_id, &a) || fmt->head(d, run_id, &sb, &a))
 		goto out;
 	st = ci_cases(d, run_id);
 	if (!st)
 		goto out;
-	sb_adds(&sb, "TAP version 13\n");
 	while ((r = db_step(d, st)) == SQLITE_ROW) {
 		struct ci_case c;
 
 		ci_case_row(st, &c);
-		if (tap_case(d, &c, ++n, &sb)) {
+		if (fmt->one(d, &c, ++n, &sb)) {
 			r = -1;
 			break;
 		}
@@ -362,16 +376,7 @@ int cdm_export_tap(struct cdm_db *d, int64_t run_id, FILE *f)
 	}
 	if (r != SQLITE_DONE)
 		goto out;
-	for (i = 0; i < a.reasons.n; i++) {
-		if (strcmp(a.reasons.v[i].key, "run"))
-			continue;
-		sb_addf(&sb, "not ok %d - run status: ", ++n);
-		esc_tap(&sb, a.reasons.v[i].value);
-		sb_addc(&sb, '\n');
-	}
-	sb_addf(&sb, "1..%d\n# acceptance ", n);
-	cdm_acceptance_line(&a, &sb);
-	sb_addc(&sb, '\n');
+	fmt->tail(&sb, &a, n);
 	r = 0;
 out:
 	fwrite(sb.buf, 1, sb.len, f);
@@ -379,4 +384,20 @@ out:
 	sb_free(&sb);
 	cdm_acceptance_free(&a);
 	return r;
+}
+
+int cdm_export_junit(struct cdm_db *d, int64_t run_id, FILE *f)
+{
+	static const struct ci_format junit = {
+		junit_head, junit_one, junit_tail
+	};
+
+	return ci_export(d, run_id, f, &junit);
+}
+
+int cdm_export_tap(struct cdm_db *d, int64_t run_id, FILE *f)
+{
+	static const struct ci_format tap = { tap_head, tap_case, tap_tail };
+
+	return ci_export(d, run_id, f, &tap);
 }

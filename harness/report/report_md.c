@@ -18,6 +18,21 @@ static void md(struct sbuf *sb, const char *s)
 	esc_md(sb, s);
 }
 
+/* one line per pair: pre KEY mid VALUE post, both escaped */
+static void md_pairs(struct sbuf *sb, const struct cdm_kvlist *l,
+		     const char *pre, const char *mid, const char *post)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		sb_adds(sb, pre);
+		md(sb, l->v[i].key);
+		sb_adds(sb, mid);
+		md(sb, l->v[i].value);
+		sb_adds(sb, post);
+	}
+}
+
 static void cell_num(struct sbuf *sb, double v)
 {
 	if (isnan(v))
@@ -29,7 +44,6 @@ static void cell_num(struct sbuf *sb, double v)
 static void summary(const struct rrun *r, struct sbuf *sb)
 {
 	struct sbuf line;
-	size_t i;
 
 	sb_addf(sb, "# cdmbench run %lld: ", (long long)r->id);
 	md(sb, r->job_name);
@@ -39,35 +53,11 @@ static void summary(const struct rrun *r, struct sbuf *sb)
 	md(sb, strchr(line.buf, ':') ? strchr(line.buf, ':') + 2 : line.buf);
 	sb_free(&line);
 	sb_adds(sb, "\n\n");
-	for (i = 0; i < r->acc.reasons.n; i++) {
-		sb_adds(sb, "- **");
-		md(sb, r->acc.reasons.v[i].key);
-		sb_adds(sb, "**: ");
-		md(sb, r->acc.reasons.v[i].value);
-		sb_adds(sb, "\n");
-	}
+	md_pairs(sb, &r->acc.reasons, "- **", "**: ", "\n");
 	sb_adds(sb, "\n## Environment\n\n| | |\n|---|---|\n");
-	for (i = 0; i < r->ctx.n; i++) {
-		sb_adds(sb, "| ");
-		md(sb, r->ctx.v[i].key);
-		sb_adds(sb, " | ");
-		md(sb, r->ctx.v[i].value);
-		sb_adds(sb, " |\n");
-	}
-	for (i = 0; i < r->devices.n; i++) {
-		sb_adds(sb, "| device | ");
-		md(sb, r->devices.v[i].key);
-		sb_adds(sb, ": ");
-		md(sb, r->devices.v[i].value);
-		sb_adds(sb, " |\n");
-	}
-	for (i = 0; i < r->tags.n; i++) {
-		sb_adds(sb, "| tag ");
-		md(sb, r->tags.v[i].key);
-		sb_adds(sb, " | ");
-		md(sb, r->tags.v[i].value);
-		sb_adds(sb, " |\n");
-	}
+	md_pairs(sb, &r->ctx, "| ", " | ", " |\n");
+	md_pairs(sb, &r->devices, "| device | ", ": ", " |\n");
+	md_pairs(sb, &r->tags, "| tag ", " | ", " |\n");
 }
 
 static void comparison(const struct rrun *r, struct sbuf *sb)

@@ -28,14 +28,7 @@
 static void host_run_info(struct vm *vm, struct cdm_job *job,
 			  struct cdm_run_info *r, const char *argv_s)
 {
-	memset(r, 0, sizeof(*r));
-	make_uuid(r->uuid);
-	r->start_wall = cdm_wall_ns();
-	r->harness_version = xstrdup(CDM_VERSION);
-	r->git_revision = xstrdup(CDM_GIT_REVISION);
-	r->job_name = xstrdup(job->name);
-	r->job_text = xstrdup(job->text);
-	r->seed = job->seed;
+	run_info_for_job(r, job);
 	r->environment = xasprintf("qemu-%s", vm->accel);
 	/* until the guest reports itself: the host, and the kernel file */
 	sysinfo_host(&r->host);

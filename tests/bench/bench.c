@@ -18,6 +18,7 @@
 #include "store/db.h"
 #include "stats/stats.h"
 #include "core/workload.h"
+#include "../unit/fixture.h"
 
 #define TIMING_SAMPLES 5000000L
 #define ROUNDS 5
@@ -80,29 +81,8 @@ static void fill(struct cdm_run_info *r, struct cdm_case_res *c, size_t n)
 	struct cdm_metric_res *m;
 	size_t i;
 
-	memset(r, 0, sizeof(*r));
-	snprintf(r->uuid, sizeof(r->uuid), "bench");
-	r->harness_version = xstrdup("bench");
-	r->git_revision = xstrdup("");
-	r->job_name = xstrdup("bench");
-	r->job_text = xstrdup("");
-	r->environment = xstrdup("");
-	r->host.hostname = xstrdup("h");
-	r->host.cpu_model = xstrdup("c");
-	r->host.arch = xstrdup("a");
-	r->kernel.release = xstrdup("k");
-	r->kernel.version = xstrdup("v");
-	r->kernel.config_digest = xstrdup("");
-	case_res_init(c);
-	c->name = xstrdup("c");
-	c->workload = xstrdup("w");
-	c->backend = xstrdup("cpu");
-	c->device_type = xstrdup("none");
-	c->params = xstrdup("{}");
-	c->match_key = xstrdup("{}");
-	m = case_res_metric(c, 0);
-	m->name = xstrdup("m");
-	m->unit = xstrdup("ns");
+	fixture_run(r, "bench");
+	m = fixture_case(c, "c", "m", "ns");
 	m->v = xmalloc(n * sizeof(double));
 	m->cap = m->n = n;
 	for (i = 0; i < n; i++)

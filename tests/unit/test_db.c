@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "store/db.h"
+#include "fixture.h"
 #include "tap.h"
 
 static char *path_in_tmp(const char *name)
@@ -16,22 +17,10 @@ static char *path_in_tmp(const char *name)
 
 static void fill_run(struct cdm_run_info *r)
 {
-	memset(r, 0, sizeof(*r));
-	snprintf(r->uuid, sizeof(r->uuid), "u-%d", rand());
-	r->harness_version = xstrdup("t");
-	r->git_revision = xstrdup("t");
-	r->job_name = xstrdup("job");
-	r->job_text = xstrdup("[a]\nworkload = stream\n");
-	r->environment = xstrdup("bare-metal");
-	r->host.hostname = xstrdup("h");
-	r->host.cpu_model = xstrdup("cpu");
-	r->host.arch = xstrdup("x86_64");
-	r->kernel.release = xstrdup("6.1");
-	r->kernel.version = xstrdup("#1");
-	r->kernel.config_digest = xstrdup("");
-	r->cmdline = xstrdup("");
-	r->argv = xstrdup("");
-	r->kmsg_status = xstrdup("ok");
+	char uuid[32];
+
+	snprintf(uuid, sizeof(uuid), "u-%d", rand());
+	fixture_run(r, uuid);
 }
 
 static void fill_case(struct cdm_case_res *c, size_t nsamples)
@@ -39,16 +28,7 @@ static void fill_case(struct cdm_case_res *c, size_t nsamples)
 	struct cdm_metric_res *m;
 	size_t i;
 
-	case_res_init(c);
-	c->name = xstrdup("a");
-	c->workload = xstrdup("stream");
-	c->backend = xstrdup("cpu");
-	c->device_type = xstrdup("system");
-	c->params = xstrdup("{}");
-	c->match_key = xstrdup("{}");
-	m = case_res_metric(c, 0);
-	m->name = xstrdup("bw");
-	m->unit = xstrdup("GB/s");
+	m = fixture_case(c, "a", "bw", "GB/s");
 	m->better = 1;
 	for (i = 0; i < nsamples; i++) {
 		double v = i == 1 ? NAN : (double)i;

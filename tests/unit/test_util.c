@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Hints, JSON escaping, buffers. */
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,28 +54,16 @@ TEST(sbuf_growth)
 	sb_free(&sb);
 }
 
-/* xvasprintf is xasprintf's body: same text, any length */
-static char *fmt_v(const char *fmt, ...) __printf(1, 2);
-static char *fmt_v(const char *fmt, ...)
+/* xasprintf (through xvasprintf) formats any length */
+TEST(xasprintf_formats)
 {
-	va_list ap;
-	char *s;
-
-	va_start(ap, fmt);
-	s = xvasprintf(fmt, ap);
-	va_end(ap);
-	return s;
-}
-
-TEST(xvasprintf_formats)
-{
-	char *a = fmt_v("%s-%d-%.1f", "x", 42, 1.5), *b;
+	char *a = xasprintf("%s-%d-%.1f", "x", 42, 1.5), *b;
 	char big[3000];
 
 	CHECK(!strcmp(a, "x-42-1.5"));
 	memset(big, 'y', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
-	b = fmt_v("<%s>", big);
+	b = xasprintf("<%s>", big);
 	CHECK(strlen(b) == sizeof(big) + 1 && b[0] == '<' && b[sizeof(big)] == '>');
 	free(a);
 	free(b);

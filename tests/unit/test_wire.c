@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "tap.h"
 #include "core/wire.h"
 
@@ -14,14 +15,10 @@ static void sample_case(struct cdm_case_res *c)
 				.cls = CDM_K_WARNING, .text = "WARNING: x" };
 	double v[] = { 1.5, 2.5, NAN, 4 };
 
-	case_res_init(c);
-	c->seq = 3;
-	c->name = xstrdup("copy[size=4K]");
-	c->workload = xstrdup("stream");
-	c->backend = xstrdup("cpu");
-	c->device_type = xstrdup("system");
+	fixture_case(c, "copy[size=4K]", "bw", "GB/s")->better = 1;
+	free(c->params);
 	c->params = xstrdup("{\"size\":\"4K\"}");
-	c->match_key = xstrdup("{}");
+	c->seq = 3;
 	c->seed = 123456789;
 	c->elapsed_ns = 42;
 	case_res_verdict(c, CDM_FAIL, "because");
@@ -29,9 +26,6 @@ static void sample_case(struct cdm_case_res *c)
 	m->name = xstrdup("lat");
 	m->unit = xstrdup("ns");
 	metric_add_samples(m, v, 4);
-	case_res_metric(c, 0)->name = xstrdup("bw");
-	case_res_metric(c, 0)->unit = xstrdup("GB/s");
-	case_res_metric(c, 0)->better = 1;
 	kv_add(&c->info, "k", "v");
 	kev_add(&c->kev, &e);
 	sb_adds(&c->log, "line\n");
