@@ -3,7 +3,8 @@
 #   make run     set up everything, run the main job, print where results are
 #   make test    set up everything and run every test
 #   make bench   harness overhead and database throughput figures
-#   make         just build build/cdmbench
+#   make         build build/cdmbench and the guest initramfs `vm run` boots
+#                (the guest kernel is built and cached by `make kernel`)
 #
 # Optional features (likwid, libcurl) are detected here and reported by
 # `cdmbench --version`; none is needed for the core.
@@ -49,7 +50,7 @@ TEST_SRCS := $(wildcard tests/unit/*.c)
 TEST_BIN := $(BUILD)/unit-tests
 BENCH_BIN := $(BUILD)/bench
 
-all: $(BIN)
+all: $(BIN) $(BUILD)/initramfs.cpio
 
 # quiet by default; make V=1 shows the commands
 Q := $(if $(V),,@)
