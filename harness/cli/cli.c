@@ -46,6 +46,24 @@ const struct cdm_cmd cdm_cmds[] = {
 	  NULL, &cli_db_spec },
 	{ "vm", cmd_vm, "run a job in the emulated device-memory node (QEMU)",
 	  NULL, &cli_vm_spec },
+	{ "merge", cmd_merge, "merge node databases into one (idempotent)",
+	  "usage: cdmbench merge [-q] -o DB SOURCE.db...\n"
+	  "\n"
+	  "Copies every run of each SOURCE into DB with all its cases, samples,\n"
+	  "summaries, expectations and kernel events. A run is known by its\n"
+	  "uuid: merging a file twice adds nothing, and a copy of a run with\n"
+	  "more cases or samples than DB holds replaces the smaller one. Each run\n"
+	  "keeps its provenance (the source file and its node: SLURMD_NODENAME,\n"
+	  "the run's 'node' tag, else the hostname; see 'cdmbench nodes'). A run\n"
+	  "still 'running' in its source is kept and marked interrupted.\n"
+	  "Every source is checked first: one that is not a cdmbench database,\n"
+	  "or has a newer schema, stops the merge before anything is written.\n"
+	  "Each source goes in as one transaction.\n"
+	  "\n"
+	  "  -o, --output DB    the database to merge into (created if missing)\n"
+	  "  -q, --quiet        no summary line\n"
+	  "\n"
+	  "Exit status: 0 merged; 2 bad input (nothing written).\n", NULL },
 	{ "help", cmd_help, "help on a command", "usage: cdmbench help [COMMAND]\n",
 	  NULL },
 	{ "version", cmd_version, "version and optional features compiled in",

@@ -38,5 +38,9 @@ int cmd_compare(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_vm(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
+int cmd_nodes(int argc, char **argv);
+int cmd_push(int argc, char **argv);
 
 #endif

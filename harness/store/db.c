@@ -483,6 +483,32 @@ static int insert_run(struct cdm_db *d, const struct cdm_run_info *r,
 	return 0;
 }
 
+/*
+ * Inside a Slurm step every run records which node it ran on: the node
+ * names of one host differ only there (hostname is shared), and a merged
+ * fleet database is read per node (schema/006_fleet.sql).
+ */
+static int insert_node(struct cdm_db *d, int64_t run_id)
+{
+	const char *node = getenv("SLURMD_NODENAME");
+	const char *job = getenv("SLURM_JOB_ID"), *step = getenv("SLURM_STEP_ID");
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!node || !*node)
+		return 0;
+	st = db_prepare(d, "INSERT INTO run_nodes (run_id, node, slurm_job_id, slurm_step_id) VALUES (?, ?, ?, ?)");
+	if (!st)
+		return -1;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, job ? job : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, step ? step : "", -1, SQLITE_STATIC);
+	rc = db_step(d, st);
+	sqlite3_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
 int db_run_begin(struct cdm_db *d, const struct cdm_run_info *r,
 		 int64_t *run_id)
 {
@@ -494,7 +520,8 @@ int db_run_begin(struct cdm_db *d, const struct cdm_run_info *r,
 	    insert_run(d, r, hid, kid, run_id) ||
 	    insert_kv(d, "INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES (?, ?, ?)",
 		      *run_id, &r->tags) ||
-	    insert_devices(d, *run_id, r) || exec(d, "COMMIT"))
+	    insert_devices(d, *run_id, r) || insert_node(d, *run_id) ||
+	    exec(d, "COMMIT"))
 		return rollback(d);
 	return 0;
 }

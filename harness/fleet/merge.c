@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cdmbench merge: many node databases into one, by SQL alone.
+ *
+ * Each source is ATTACHed and copied with INSERT ... SELECT, table by
+ * table, so a node database of thousands of samples costs a dozen
+ * statements, not a row-by-row walk. Ids are shifted past the largest id
+ * the destination holds (new = old + offset), which keeps every reference
+ * inside the copied rows consistent without a mapping table; only hosts
+ * and kernels, deduplicated by their unique identity, are mapped.
+ *
+ * The tables and columns copied are read from the two schemas (the
+ * columns both have, the foreign keys SQLite declares), so tables other
+ * schema files add travel too, as long as they hang off a run, a case or
+ * a metric. A run is identified by its uuid: merging a file twice adds
+ * nothing, and a later copy of a run that has more cases or samples (the
+ * node was still running at the first merge) replaces the earlier one, so
+ * a merge never keeps the smaller half of a run.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fleet/merge.h"
+
+/* per-database state that is not a result: never merged */
+static const char *const local_tables[] = { "push_spool", "hosts", "kernels" };
+
+struct mtable {
+	char name[64];
+	char *select;		/* the SELECT list, with %OFF% markers */
+	char *cols;		/* the destination column list */
+	char *filter_col;	/* column tying a row to a copied run/case/metric */
+	char *filter_set;	/* temp.keep_r, temp.keep_c or temp.keep_m */
+	bool has_id;
+};
+
+struct mplan {
+	int version;
+	struct mtable *t;
+	int n;
+};
+
+static int xexec(struct cdm_db *d, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(d->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	cdm_err("merge: %s: %s", d->path, msg ? msg : sqlite3_errmsg(d->db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+static long long query_ll(struct cdm_db *d, const char *sql)
+{
+	sqlite3_stmt *st = db_prepare(d, sql);
+	long long v = -1;
+
+	if (st && db_step(d, st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* a cdmbench database whose schema we know, or one line saying why not */
+static int check_source(const char *path)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int app = -1, ver = -1, r = -1;
+	struct stat sb;
+
+	if (stat(path, &sb))
+		return cdm_errno(errno, "merge: %s", path);
+	if (!S_ISREG(sb.st_mode))
+		return cdm_err("merge: %s: not a regular file", path);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version)",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		app = sqlite3_column_int(st, 0);
+		ver = sqlite3_column_int(st, 1);
+	}
+out:
+	if (app < 0)
+		cdm_err("merge: %s: not an SQLite database (%s)", path,
+			db ? sqlite3_errmsg(db) : "cannot open");
+	else if (app != CDM_APPLICATION_ID)
+		cdm_err("merge: %s: not a cdmbench database", path);
+	else if (ver > db_latest_version())
+		cdm_err("merge: %s: schema version %d is newer than this cdmbench supports (%d); merge with a newer cdmbench",
+			path, ver, db_latest_version());
+	else
+		r = ver;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return r;
+}
+
+static bool is_local(const char *t)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(local_tables); i++)
+		if (!strcmp(t, local_tables[i]))
+			return true;
+	return false;
+}
+
+/* the table a column of T points to, "" if none */
+static void fk_target(struct cdm_db *d, const char *t, const char *col,
+		      char *out, size_t len)
+{
+	sqlite3_stmt *st = db_prepare(d, "SELECT \"table\" FROM pragma_foreign_key_list(?1, 'main') WHERE \"from\" = ?2");
+
+	out[0] = 0;
+	if (!st)
+		return;
+	sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
+	if (db_step(d, st) == SQLITE_ROW)
+		snprintf(out, len, "%s", col_text(st, 0));
+	sqlite3_finalize(st);
+}
+
+/*
+ * One column of the SELECT: ids shift by their table's offset (written
+ * as %table% and filled in per source), host and kernel ids map.
+ */
+static void plan_column(struct cdm_db *d, struct mtable *m, const char *col,
+			bool pk, struct sbuf *sel)
+{
+	char target[64];
+
+	if (pk) {
+		sb_addf(sel, "s.\"%s\" + %%%s%%", col, m->name);
+		m->has_id = true;
+		return;
+	}
+	fk_target(d, m->name, col, target, sizeof(target));
+	if (!strcmp(target, "hosts") || !strcmp(target, "kernels")) {
+		sb_addf(sel, "(SELECT new FROM temp.map_%s WHERE old = s.\"%s\")",
+			target, col);
+		return;
+	}
+	if (!*target) {
+		sb_addf(sel, "s.\"%s\"", col);
+		return;
+	}
+	sb_addf(sel, "s.\"%s\" + %%%s%%", col, target);
+	if (m->filter_col)
+		return;
+	if (!strcmp(target, "runs") || !strcmp(target, "cases") ||
+	    !strcmp(target, "metrics")) {
+		m->filter_col = xstrdup(col);
+		m->filter_set = xasprintf("temp.keep_%c", target[0]);
+	}
+}
+
+/* what to copy from a source of this schema version: built once */
+static int plan_table(struct cdm_db *d, const char *t, struct mtable *m)
+{
+	sqlite3_stmt *st;
+	struct sbuf sel, cols;
+	int r;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", t);
+	st = db_prepare(d, "SELECT a.name, a.pk FROM pragma_table_info(?1, 'main') a JOIN pragma_table_info(?1, 'src') b ON a.name = b.name ORDER BY a.cid");
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
+	sb_init(&sel);
+	sb_init(&cols);
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		const char *col = col_text(st, 0);
+		bool pk = sqlite3_column_int(st, 1) == 1 && !strcmp(col, "id");
+
+		if (cols.len) {
+			sb_adds(&cols, ", ");
+			sb_adds(&sel, ", ");
+		}
+		sb_addf(&cols, "\"%s\"", col);
+		plan_column(d, m, col, pk, &sel);
+	}
+	sqlite3_finalize(st);
+	if (!strcmp(t, "runs")) {
+		free(m->filter_col);
+		m->filter_col = xstrdup("id");
+		m->filter_set = xstrdup("temp.keep_r");
+	}
+	m->select = sb_detach(&sel);
+	m->cols = sb_detach(&cols);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static void plan_free(struct mplan *p)
+{
+	int i;
+
+	for (i = 0; i < p->n; i++) {
+		free(p->t[i].select);
+		free(p->t[i].cols);
+		free(p->t[i].filter_col);
+		free(p->t[i].filter_set);
+	}
+	free(p->t);
+	memset(p, 0, sizeof(*p));
+}
+
+/* runs first, then cases and metrics, then the rest (any order) */
+static int plan_build(struct cdm_db *d, struct mplan *p, int version)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	plan_free(p);
+	p->version = version;
+	st = db_prepare(d, "SELECT s.name FROM src.sqlite_schema s JOIN main.sqlite_schema m ON m.name = s.name AND m.type = 'table' WHERE s.type = 'table' AND s.name NOT LIKE 'sqlite_%' ORDER BY s.name <> 'runs', s.name <> 'cases', s.name <> 'metrics', s.name");
+	if (!st)
+		return -1;
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		struct mtable m;
+
+		if (is_local(col_text(st, 0)))
+			continue;
+		if (plan_table(d, col_text(st, 0), &m)) {
+			r = -1;
+			break;
+		}
+		if (!m.filter_col) {
+			cdm_warn("merge: table %s is tied to no run; not merged",
+				 m.name);
+			free(m.select);
+			free(m.cols);
+			continue;
+		}
+		p->t = xrealloc(p->t, (p->n + 1) * sizeof(*p->t));
+		p->t[p->n++] = m;
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+/* %table% -> the offset of that table's ids in this merge */
+static char *fill_offsets(struct cdm_db *d, const char *tmpl)
+{
+	struct sbuf sb;
+	const char *p = tmpl, *q;
+
+	sb_init(&sb);
+	while ((q = strchr(p, '%'))) {
+		const char *e = strchr(q + 1, '%');
+		char sql[128];
+
+		sb_add(&sb, p, q - p);
+		snprintf(sql, sizeof(sql), "SELECT coalesce(max(id), 0) FROM main.\"%.*s\"",
+			 (int)(e - q - 1), q + 1);
+		sb_addf(&sb, "%lld", query_ll(d, sql));
+		p = e + 1;
+	}
+	sb_adds(&sb, p);
+	return sb_detach(&sb);
+}
+
+static const char *const setup_sql =
+	"CREATE TEMP TABLE IF NOT EXISTS keep_r (old INTEGER PRIMARY KEY);"
+	"CREATE TEMP TABLE IF NOT EXISTS keep_c (old INTEGER PRIMARY KEY);"
+	"CREATE TEMP TABLE IF NOT EXISTS keep_m (old INTEGER PRIMARY KEY);"
+	"CREATE TEMP TABLE IF NOT EXISTS map_hosts (old INTEGER PRIMARY KEY, new INTEGER);"
+	"CREATE TEMP TABLE IF NOT EXISTS map_kernels (old INTEGER PRIMARY KEY, new INTEGER);"
+	"DELETE FROM temp.keep_r; DELETE FROM temp.keep_c; DELETE FROM temp.keep_m;"
+	"DELETE FROM temp.map_hosts; DELETE FROM temp.map_kernels;";
+
+/*
+ * Which runs of the source to copy: new uuids, and uuids we hold with
+ * fewer cases or samples than the source has (deleted here first).
+ */
+static int select_runs(struct cdm_db *d, struct merge_stats *ms)
+{
+	static const char *const count =
+		"SELECT r.id, m.id,"
+		" (SELECT count(*) FROM src.cases c WHERE c.run_id = r.id),"
+		" (SELECT count(*) FROM main.cases c WHERE c.run_id = m.id),"
+		" (SELECT count(*) FROM src.samples s JOIN src.metrics x ON x.id = s.metric_id JOIN src.cases c ON c.id = x.case_id WHERE c.run_id = r.id),"
+		" (SELECT count(*) FROM main.samples s JOIN main.metrics x ON x.id = s.metric_id JOIN main.cases c ON c.id = x.case_id WHERE c.run_id = m.id)"
+		" FROM src.runs r JOIN main.runs m ON m.uuid = r.uuid";
+	sqlite3_stmt *st, *del, *keep;
+	int r;
+
+	if (xexec(d, "INSERT INTO temp.keep_r SELECT r.id FROM src.runs r WHERE NOT EXISTS (SELECT 1 FROM main.runs m WHERE m.uuid = r.uuid)"))
+		return -1;
+	ms->runs_added += sqlite3_changes(d->db);
+	st = db_prepare(d, count);
+	del = db_prepare(d, "DELETE FROM main.runs WHERE id = ?");
+	keep = db_prepare(d, "INSERT INTO temp.keep_r VALUES (?)");
+	r = st && del && keep ? SQLITE_ROW : -1;
+	while (r >= 0 && (r = db_step(d, st)) == SQLITE_ROW) {
+		long long sc = sqlite3_column_int64(st, 2);
+		long long mc = sqlite3_column_int64(st, 3);
+		long long ss = sqlite3_column_int64(st, 4);
+		long long msamp = sqlite3_column_int64(st, 5);
+
+		if (sc < mc || (sc == mc && ss <= msamp)) {
+			ms->runs_skipped++;
+			continue;
+		}
+		sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 1));
+		sqlite3_bind_int64(keep, 1, sqlite3_column_int64(st, 0));
+		if (db_step(d, del) < 0 || db_step(d, keep) < 0)
+			r = -1;
+		sqlite3_reset(del);
+		sqlite3_reset(keep);
+		ms->runs_replaced++;
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(del);
+	sqlite3_finalize(keep);
+	if (r < 0)
+		return -1;
+	return xexec(d,
+		"INSERT INTO temp.keep_c SELECT id FROM src.cases WHERE run_id IN (SELECT old FROM temp.keep_r);"
+		"INSERT INTO temp.keep_m SELECT id FROM src.metrics WHERE case_id IN (SELECT old FROM temp.keep_c);");
+}
+
+/* hosts and kernels are shared between runs: find or add, then map */
+static int map_identities(struct cdm_db *d)
+{
+	return xexec(d,
+		"INSERT OR IGNORE INTO main.hosts (hostname, cpu_model, arch, cpus, numa_nodes, mem_bytes)"
+		" SELECT hostname, cpu_model, arch, cpus, numa_nodes, mem_bytes FROM src.hosts"
+		" WHERE id IN (SELECT host_id FROM src.runs WHERE id IN (SELECT old FROM temp.keep_r));"
+		"INSERT INTO temp.map_hosts SELECT s.id, m.id FROM src.hosts s JOIN main.hosts m"
+		" USING (hostname, cpu_model, arch, cpus, numa_nodes, mem_bytes);"
+		"INSERT OR IGNORE INTO main.kernels (release, version, config_digest)"
+		" SELECT release, version, config_digest FROM src.kernels"
+		" WHERE id IN (SELECT kernel_id FROM src.runs WHERE id IN (SELECT old FROM temp.keep_r));"
+		"INSERT INTO temp.map_kernels SELECT s.id, m.id FROM src.kernels s JOIN main.kernels m"
+		" USING (release, version, config_digest);");
+}
+
+/* built before the first insert: the offsets are the maxima before it */
+static char *copy_sql(struct cdm_db *d, const struct mtable *m)
+{
+	char *sel = fill_offsets(d, m->select);
+	char *sql = xasprintf("INSERT INTO main.\"%s\" (%s) SELECT %s FROM src.\"%s\" s WHERE s.\"%s\" IN (SELECT old FROM %s)",
+			      m->name, m->cols, sel, m->name, m->filter_col,
+			      m->filter_set);
+
+	free(sel);
+	return sql;
+}
+
+/*
+ * Provenance: the file each run came from, and a node name for runs that
+ * did not run under Slurm (their 'node' tag, else the hostname). A run
+ * still 'running' in its source was cut off (the node died or the merge
+ * came early): it is kept, marked interrupted, with the reason.
+ */
+static int mark_provenance(struct cdm_db *d, const char *path,
+			   long long roff, struct merge_stats *ms)
+{
+	static const char *const sql[] = {
+		"UPDATE main.run_nodes SET source = ?1, merged_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+		" WHERE run_id IN (SELECT old + ?2 FROM temp.keep_r) AND source = ''",
+		"INSERT OR IGNORE INTO main.run_nodes (run_id, node, source, merged_at)"
+		" SELECT r.id + ?2, coalesce((SELECT value FROM src.run_tags t WHERE t.run_id = r.id AND t.key = 'node'),"
+		" (SELECT hostname FROM src.hosts h WHERE h.id = r.host_id), '?'), ?1, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+		" FROM src.runs r WHERE r.id IN (SELECT old FROM temp.keep_r)",
+		"UPDATE main.runs SET status = 'interrupted', ended_at = coalesce(ended_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),"
+		" status_reason = 'still running in ' || ?1 || ' when merged: the node stopped mid-run or the merge came early'"
+		" WHERE id IN (SELECT old + ?2 FROM temp.keep_r) AND status = 'running'",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sql); i++) {
+		sqlite3_stmt *st = db_prepare(d, sql[i]);
+		int r;
+
+		if (!st)
+			return -1;
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, roff);
+		r = db_step(d, st);
+		if (i == 2)
+			ms->runs_unfinished += sqlite3_changes(d->db);
+		sqlite3_finalize(st);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int merge_one(struct cdm_db *d, const char *path, int version,
+		     struct mplan *plan, struct merge_stats *ms)
+{
+	char *abs = realpath(path, NULL);
+	sqlite3_stmt *st = db_prepare(d, "ATTACH ? AS src");
+	char **sqls = NULL;
+	long long roff;
+	int i, r;
+
+	if (!st) {
+		free(sqls);
+		free(abs);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	r = db_step(d, st) < 0 ? -1 : 0;
+	sqlite3_finalize(st);
+	if (r) {
+		free(sqls);
+		free(abs);
+		return cdm_err("merge: %s: cannot attach", path);
+	}
+	r = -1;
+	if (xexec(d, "BEGIN IMMEDIATE"))
+		goto detach;
+	if (plan->version != version && plan_build(d, plan, version))
+		goto rollback;
+	if (xexec(d, setup_sql) || xexec(d, "PRAGMA defer_foreign_keys = ON") ||
+	    select_runs(d, ms) || map_identities(d))
+		goto rollback;
+	/* offsets are read again after select_runs deleted replaced runs */
+	roff = query_ll(d, "SELECT coalesce(max(id), 0) FROM main.runs");
+	sqls = xcalloc(plan->n + 1, sizeof(char *));
+	for (i = 0; i < plan->n; i++)
+		sqls[i] = copy_sql(d, &plan->t[i]);
+	for (i = 0; i < plan->n; i++) {
+		if (xexec(d, sqls[i]))
+			goto rollback;
+		if (!strcmp(plan->t[i].name, "samples"))
+			ms->samples += sqlite3_changes(d->db);
+	}
+	if (mark_provenance(d, abs ? abs : path, roff, ms) ||
+	    xexec(d, "COMMIT"))
+		goto rollback;
+	r = 0;
+	goto detach;
+rollback:
+	sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+	cdm_err("merge: %s: not merged (the destination is unchanged by it)",
+		path);
+detach:
+	sqlite3_exec(d->db, "DETACH src", NULL, NULL, NULL);
+	for (i = 0; sqls && i < plan->n; i++)
+		free(sqls[i]);
+	free(sqls);
+	free(abs);
+	return r;
+}
+
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+
+	return !stat(a, &sa) && !stat(b, &sb) && sa.st_dev == sb.st_dev &&
+	       sa.st_ino == sb.st_ino;
+}
+
+int fleet_merge(struct cdm_db *dst, char *const *srcs, int n, bool progress,
+		struct merge_stats *ms)
+{
+	struct mplan plan = { .version = -1 };
+	int *ver = xcalloc(n ? n : 1, sizeof(int));
+	int i, bad = 0;
+
+	memset(ms, 0, sizeof(*ms));
+	for (i = 0; i < n; i++) {
+		ver[i] = check_source(srcs[i]);
+		if (ver[i] < 0)
+			bad++;
+		else if (same_file(srcs[i], dst->path))
+			bad += !!cdm_err("merge: %s: is the destination itself",
+					 srcs[i]);
+	}
+	/* each bad source said why in one line; nothing is written */
+	if (bad) {
+		free(ver);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		/* the copy plan depends on the source's schema: rebuild it
+		 * when the version changes (v0 is never a valid plan) */
+		if (merge_one(dst, srcs[i], ver[i], &plan, ms)) {
+			bad++;
+			continue;
+		}
+		ms->files++;
+		if (progress && (i + 1) % 500 == 0)
+			fprintf(stderr, "\rmerge: %d/%d files", i + 1, n);
+	}
+	if (progress && n >= 500)
+		fputc('\n', stderr);
+	plan_free(&plan);
+	free(ver);
+	return bad ? -1 : 0;
+}
