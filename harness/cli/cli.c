@@ -46,6 +46,33 @@ const struct cdm_cmd cdm_cmds[] = {
 	  NULL, &cli_db_spec },
 	{ "vm", cmd_vm, "run a job in the emulated device-memory node (QEMU)",
 	  NULL, &cli_vm_spec },
+	{ "cluster", cmd_cluster, "run a job on every node of a Slurm allocation, merged",
+	  "usage: cdmbench cluster run [OPTIONS] JOBFILE [SRUN-OPTIONS...]\n"
+	  "\n"
+	  "Starts one task per node through srun (--ntasks-per-node=1, plus\n"
+	  "every SRUN-OPTION after JOBFILE, e.g. -N 64 -p batch --time=30). Each\n"
+	  "node runs 'cdmbench run JOBFILE' into its own database,\n"
+	  "OUT/nodes/NODE.db, and every run records the node (SLURMD_NODENAME)\n"
+	  "and the Slurm job and step ids. When srun returns, the node databases\n"
+	  "are merged into one (see 'cdmbench merge'; it can be rerun by hand).\n"
+	  "A node that fails or passes --timeout keeps the cases it finished; its\n"
+	  "run is marked interrupted with the reason. Then 'cdmbench nodes' finds\n"
+	  "the slow and failing nodes.\n"
+	  "\n"
+	  "OUT must be reachable from the nodes and from here (a shared file\n"
+	  "system; every file has one writer, so no locking crosses nodes).\n"
+	  "\n"
+	  "      --out DIR       folder for the node databases (default\n"
+	  "                      results/cluster-TIME)\n"
+	  "  -o, --output DB     merged database (default OUT/merged.db)\n"
+	  "      --timeout T     per node: stop the run after T (e.g. 20m); the\n"
+	  "                      finished cases are kept\n"
+	  "  -s, --set KEY=VAL   as for 'cdmbench run', on every node\n"
+	  "      --srun PATH     srun to use (default: srun from PATH)\n"
+	  "  -q, --quiet         no progress\n"
+	  "\n"
+	  "Exit status: 0 every node ran every case to a pass or skip; 1 a case\n"
+	  "or a node failed; 2 bad input, or no node wrote a database.\n", NULL },
 	{ "merge", cmd_merge, "merge node databases into one (idempotent)",
 	  "usage: cdmbench merge [-q] -o DB SOURCE.db...\n"
 	  "\n"
@@ -64,6 +91,29 @@ const struct cdm_cmd cdm_cmds[] = {
 	  "  -q, --quiet        no summary line\n"
 	  "\n"
 	  "Exit status: 0 merged; 2 bad input (nothing written).\n", NULL },
+	{ "nodes", cmd_nodes, "the slow and the failing nodes of a fleet",
+	  "usage: cdmbench nodes [OPTIONS]\n"
+	  "\n"
+	  "For every case and metric of the runs that carry a node identity (a\n"
+	  "merged 'cdmbench cluster run', or runs under Slurm), compares each\n"
+	  "node's median with the fleet: a robust z-score, 0.6745 (x - median) /\n"
+	  "MAD across nodes (the mean absolute deviation where the MAD is 0),\n"
+	  "signed so that positive is worse for the metric. An outlier has z above\n"
+	  "--z and differs from the fleet median by at least --min-change; a\n"
+	  "node faster than the fleet is not one. A failing node has a case that\n"
+	  "did not pass or skip, a failed expectation, or a run that did not\n"
+	  "complete (interrupted, crashed, timed out). Needs 3 nodes per metric.\n"
+	  "'cdmbench report' of such a run adds the node x metric view.\n"
+	  "\n"
+	  "      --z Z              outlier bound (default 3.5)\n"
+	  "      --min-change PCT   smallest difference that counts (default 5)\n"
+	  "      --job NAME         only runs of this job\n"
+	  "      --slurm-job ID     only runs of this Slurm job\n"
+	  "      --limit N          list at most N outliers (text)\n"
+	  "  -o, --output-format F  text (default) or json\n"
+	  "      --db PATH          database\n"
+	  "\n"
+	  "Exit status: 0 no outlier and no failing node; 1 any; 2 bad input.\n", NULL },
 	{ "help", cmd_help, "help on a command", "usage: cdmbench help [COMMAND]\n",
 	  NULL },
 	{ "version", cmd_version, "version and optional features compiled in",

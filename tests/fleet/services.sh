@@ -1,0 +1,197 @@
+# shellcheck shell=bash
+# Services the fleet tests start on loopback and always stop: munged,
+# slurmctld and one slurmd per node name (several node names on one host,
+# told apart by SLURMD_NODENAME), influxd (v1) and victoria-metrics.
+# Every daemon runs in the foreground as our child; svc_stop_all (set as
+# an EXIT trap by svc_init) stops each by its pid, whatever happened.
+# Ports are asked of the kernel on 127.0.0.1 only.
+
+SVC_PIDS=()
+SVC_CGROUP=""
+
+svc_init() {	# DIR: private folder for keys, state, logs
+	SVC_DIR=$1
+	mkdir -p "$SVC_DIR"
+	chmod 700 "$SVC_DIR"
+	trap 'svc_stop_all; [ -n "${KEEP_TMP:-}" ] || rm -rf "$T_TMP"' EXIT
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
+}
+
+svc_stop_all() {
+	local p i
+	for p in "${SVC_PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${SVC_PIDS[@]}"; do
+		for i in $(seq 50); do
+			kill -0 "$p" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	SVC_PIDS=()
+	if [ -n "$SVC_CGROUP" ] && [ -d "$SVC_CGROUP" ]; then
+		rmdir "$SVC_CGROUP" 2>/dev/null
+	fi
+	return 0
+}
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_for SECONDS CMD...: until CMD succeeds
+wait_for() {
+	local t=$1 i
+	shift
+	for i in $(seq $((t * 10))); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+svc_missing() {	# prints what is not installed
+	local b m=""
+	for b in "$@"; do
+		command -v "$b" >/dev/null 2>&1 || [ -x "/usr/sbin/$b" ] || m="$m $b"
+	done
+	printf '%s' "$m"
+}
+
+# slurm_start N [SLOW_NODE]: munged, slurmctld, slurmd n1..nN; the slow
+# node's slurmd (and so every task it starts) gets 10% of one CPU through
+# a cgroup CPU quota, or nice 19 where cgroups cannot be written.
+slurm_start() {
+	local n=$1 slow=${2:-} d=$SVC_DIR/slurm i port
+	mkdir -p "$d/state" "$d/log"
+	chmod 700 "$d"
+	head -c 1024 /dev/urandom >"$d/munge.key"
+	chmod 600 "$d/munge.key"
+	/usr/sbin/munged -F --force -S "$d/munge.sock" --key-file="$d/munge.key" \
+		--pid-file="$d/munged.pid" --log-file="$d/log/munged.log" \
+		--seed-file="$d/munge.seed" >"$d/log/munged.out" 2>&1 &
+	SVC_PIDS+=($!)
+	wait_for 10 test -S "$d/munge.sock" || { echo "# munged did not start" >&2; return 1; }
+	SLURM_CTLD_PORT=$(free_port)
+	cat >"$d/slurm.conf" <<CONF
+ClusterName=cdmtest
+SlurmctldHost=localhost(127.0.0.1)
+SlurmctldPort=$SLURM_CTLD_PORT
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+AuthInfo=socket=$d/munge.sock
+CredType=cred/munge
+StateSaveLocation=$d/state
+SlurmdSpoolDir=$d/spool/%n
+SlurmctldPidFile=$d/slurmctld.pid
+SlurmdPidFile=$d/slurmd-%n.pid
+SlurmctldLogFile=$d/log/slurmctld.log
+SlurmdLogFile=$d/log/slurmd-%n.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+MpiDefault=none
+MailProg=/bin/true
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+ReturnToService=2
+KillWait=5
+CONF
+	for i in $(seq "$n"); do
+		port=$(free_port)
+		echo "NodeName=n$i NodeHostname=localhost NodeAddr=127.0.0.1 Port=$port CPUs=1 RealMemory=1000" >>"$d/slurm.conf"
+	done
+	echo "PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=YES" >>"$d/slurm.conf"
+	echo "CgroupPlugin=cgroup/v1" >"$d/cgroup.conf"
+	export SLURM_CONF=$d/slurm.conf
+	/usr/sbin/slurmctld -D -c -f "$d/slurm.conf" >"$d/log/slurmctld.out" 2>&1 &
+	SVC_PIDS+=($!)
+	wait_for 20 scontrol ping || { echo "# slurmctld did not answer" >&2; return 1; }
+	for i in $(seq "$n"); do
+		mkdir -p "$d/spool/n$i"
+		if [ "n$i" = "$slow" ]; then
+			slow_start /usr/sbin/slurmd -D -N "n$i" -f "$d/slurm.conf"
+		else
+			/usr/sbin/slurmd -D -N "n$i" -f "$d/slurm.conf" >"$d/log/slurmd-n$i.out" 2>&1 &
+			SVC_PIDS+=($!)
+		fi
+	done
+	wait_for 30 sh -c "[ \"\$(sinfo -h -t idle -o %D)\" = $n ]" ||
+		{ echo "# $n nodes not idle: $(sinfo -h 2>&1)" >&2; return 1; }
+}
+
+# a real slowdown: the cgroup quota (or nice) applies to the daemon and
+# every process it forks, so only that node's measurements suffer
+slow_start() {
+	local cg=/sys/fs/cgroup/cpu/cdmbench-fleet-$$
+	# a short period: every sample longer than 1 ms is stretched, not
+	# just the few that straddle a long throttle
+	if mkdir "$cg" 2>/dev/null && echo 20000 >"$cg/cpu.cfs_period_us" &&
+	   echo 1000 >"$cg/cpu.cfs_quota_us"; then
+		SVC_CGROUP=$cg
+		sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" "$@" \
+			>"$SVC_DIR/slow.out" 2>&1 &
+		SLOW_HOW="cgroup CPU quota: 1 ms per 20 ms"
+	else
+		rmdir "$cg" 2>/dev/null
+		nice -n 19 "$@" >"$SVC_DIR/slow.out" 2>&1 &
+		SVC_PIDS+=($!)
+		# nice alone slows nothing on an idle CPU: keep every CPU busy
+		# at normal priority, so the niced node gets a sliver
+		local c
+		for c in $(seq "$(nproc)"); do
+			sh -c 'while :; do :; done' &
+			SVC_PIDS+=($!)
+		done
+		SLOW_HOW="nice 19 against $(nproc) CPU hogs"
+		return 0
+	fi
+	SVC_PIDS+=($!)
+}
+
+# influxd v1 on a free loopback port: prints the port
+influx_start() {
+	local d=$SVC_DIR/influx port rpc
+	mkdir -p "$d"
+	port=$(free_port)
+	rpc=$(free_port)
+	cat >"$d/influxd.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:$rpc"
+[meta]
+  dir = "$d/meta"
+[data]
+  dir = "$d/data"
+  wal-dir = "$d/wal"
+  query-log-enabled = false
+[monitor]
+  store-enabled = false
+[http]
+  bind-address = "127.0.0.1:$port"
+  log-enabled = false
+  max-body-size = 0
+[continuous_queries]
+  enabled = false
+CONF
+	influxd run -config "$d/influxd.conf" >"$d/influxd.log" 2>&1 &
+	SVC_PIDS+=($!)
+	wait_for 20 curl -sf "http://127.0.0.1:$port/ping" || { echo "# influxd did not start" >&2; return 1; }
+	INFLUX_PORT=$port
+}
+
+vm_start() {
+	local d=$SVC_DIR/vm port
+	mkdir -p "$d"
+	port=$(free_port)
+	victoria-metrics -storageDataPath="$d/data" -httpListenAddr="127.0.0.1:$port" \
+		-retentionPeriod=100y >"$d/vm.log" 2>&1 &
+	SVC_PIDS+=($!)
+	wait_for 20 curl -sf "http://127.0.0.1:$port/health" || { echo "# victoria-metrics did not start" >&2; return 1; }
+	VM_PORT=$port
+}
