@@ -365,7 +365,8 @@ int report_load(struct cdm_db *d, int64_t run_id,
 	    load_kv(d, "SELECT key, value FROM run_tags WHERE run_id = ? ORDER BY key", run_id, &r->tags) ||
 	    load_kv(d, "SELECT path, backend || ' ' || memory_type || CASE detail WHEN '' THEN '' ELSE ': ' || detail END FROM devices WHERE run_id = ? ORDER BY path", run_id, &r->devices) ||
 	    cdm_acceptance(d, run_id, &r->acc) || load_cases(d, o, r) ||
-	    load_kevents(d, r) || load_compare(d, o, r))
+	    load_kevents(d, r) || load_compare(d, o, r) ||
+	    report_load_nodes(d, r))
 		return -1;
 	return 0;
 }
@@ -374,6 +375,7 @@ void report_free(struct rrun *r)
 {
 	size_t i, k;
 
+	report_free_nodes(r);
 	for (i = 0; i < r->nc; i++) {
 		struct rcase *c = &r->c[i];
 

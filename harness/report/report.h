@@ -16,6 +16,7 @@
 #include "store/db.h"
 #include "store/accept.h"
 #include "analysis/history.h"
+#include "analysis/nodes.h"
 #include "core/result.h"
 
 /* --- charts (report_svg.c) --- */
@@ -111,6 +112,10 @@ struct rrun {
 	bool have_cmp;
 	struct cmp_result cmp;
 	char *baseline;
+	/* the fleet this run is one node of (report_nodes.c), or NULL */
+	struct nodes_result *nodes;
+	struct nodes_opts nodes_opts;
+	char *nodes_slurm, *nodes_job;
 };
 
 struct report_opts {
@@ -124,6 +129,11 @@ void report_free(struct rrun *r);
 
 void report_html(const struct rrun *r, struct sbuf *out);
 void report_md(const struct rrun *r, struct sbuf *out);
+
+/* the node view (report_nodes.c) */
+int report_load_nodes(struct cdm_db *d, struct rrun *r) __must_check;
+void report_free_nodes(struct rrun *r);
+void report_html_nodes(const struct rrun *r, struct sbuf *sb);
 
 /* shared by both writers */
 const char *report_param(const struct rcase *c, const char *key);

@@ -112,6 +112,8 @@ static void head(const struct rrun *r, struct sbuf *sb)
 	if (!strcmp(r->status, "running"))
 		sb_adds(sb, "<p><strong>This run is still in progress:</strong> the report shows the cases finished so far.</p>\n");
 	sb_adds(sb, "<nav><a href=\"#env\">Environment</a><a href=\"#verdicts\">Verdicts</a>");
+	if (r->nodes)
+		sb_adds(sb, "<a href=\"#nodes\">Nodes</a>");
 	if (r->have_cmp)
 		sb_adds(sb, "<a href=\"#compare\">Comparison</a>");
 	sb_adds(sb, "<a href=\"#charts\">Charts</a><a href=\"#cases\">Cases</a><a href=\"#kernel\">Kernel events</a></nav>\n");
@@ -878,6 +880,7 @@ void report_html(const struct rrun *r, struct sbuf *sb)
 	head(r, sb);
 	environment(r, sb);
 	verdicts(r, sb);
+	report_html_nodes(r, sb);
 	comparison(r, sb);
 	charts(r, sb);
 	cases(r, sb);
