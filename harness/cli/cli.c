@@ -114,6 +114,44 @@ const struct cdm_cmd cdm_cmds[] = {
 	  "      --db PATH          database\n"
 	  "\n"
 	  "Exit status: 0 no outlier and no failing node; 1 any; 2 bad input.\n", NULL },
+	{ "push", cmd_push, "send samples to InfluxDB (line protocol), resumable",
+	  "usage: cdmbench push [OPTIONS] --url URL (--database DB | --org O --bucket B) [RUN...]\n"
+	  "\n"
+	  "Sends every sample of the RUNs (default: every finished run) as one\n"
+	  "point each: measurement 'cdmbench', tags backend, case, device_type,\n"
+	  "host, job, kernel, metric, node, run (uuid) and unit, fields value and\n"
+	  "seq, timestamp = the case's start + the sample's index (ns). Pushing a\n"
+	  "run again overwrites its points, never duplicates them. NaN samples\n"
+	  "cannot be written in line protocol and are counted, not sent.\n"
+	  "\n"
+	  "What is still to be sent is kept in the database (push_spool, per run\n"
+	  "and target) and advanced only after the server acknowledged a batch:\n"
+	  "after a crash, a kill or an outage, the next push resumes there.\n"
+	  "Connection errors, timeouts, HTTP 5xx and 429 are retried with a\n"
+	  "doubling back-off; HTTP 413 splits the batch; points the server\n"
+	  "refuses (HTTP 400, a 'partial write') are counted and not resent;\n"
+	  "HTTP 401/403 stop at once.\n"
+	  "\n"
+	  "      --url URL          http(s)://host:port of the server\n"
+	  "      --database DB      InfluxDB 1.x: POST /write?db=DB\n"
+	  "      --user NAME        1.x basic auth; the password from\n"
+	  "                         $CDMBENCH_INFLUX_PASSWORD or --password-file\n"
+	  "      --org O --bucket B InfluxDB 2.x API: POST /api/v2/write; the\n"
+	  "                         token from $CDMBENCH_INFLUX_TOKEN or\n"
+	  "                         --token-file (never printed or stored)\n"
+	  "      --cacert FILE      CA bundle for https (verification is always on)\n"
+	  "      --batch N          points per request (default 5000)\n"
+	  "      --retries N        per request (default 5)\n"
+	  "      --backoff S        first wait before a retry, doubling (0.5)\n"
+	  "      --timeout S        per request (default 30)\n"
+	  "      --no-gzip          send plain text\n"
+	  "      --measurement M    measurement name (default cdmbench)\n"
+	  "      --force            send runs already pushed to this target again\n"
+	  "      --db PATH          database\n"
+	  "  -q, --quiet            no summary line\n"
+	  "\n"
+	  "Exit status: 0 all sent; 1 stopped by a fault (the rest is spooled) or\n"
+	  "points refused; 2 bad input.\n", NULL },
 	{ "help", cmd_help, "help on a command", "usage: cdmbench help [COMMAND]\n",
 	  NULL },
 	{ "version", cmd_version, "version and optional features compiled in",
@@ -229,7 +267,7 @@ static int cmd_version(int argc __unused, char **argv __unused)
 	printf("  likwid      no\n");
 #endif
 #ifdef CDM_HAVE_CURL
-	printf("  libcurl     %s (upload: not yet)\n", curl_version_info(CURLVERSION_NOW)->version);
+	printf("  libcurl     %s (push)\n", curl_version_info(CURLVERSION_NOW)->version);
 #else
 	printf("  libcurl     no\n");
 #endif
