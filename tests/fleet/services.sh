@@ -195,3 +195,26 @@ vm_start() {
 	wait_for 20 curl -sf "http://127.0.0.1:$port/health" || { echo "# victoria-metrics did not start" >&2; return 1; }
 	VM_PORT=$port
 }
+
+# fake_start NAME ARGS...: the misbehaving server (fakeinflux.py); sets
+# FAKE_PORT, FAKE_STORE (lines kept) and FAKE_LOG (one line per request)
+fake_start() {
+	local name=$1 d=$SVC_DIR/fake-$1
+	shift
+	mkdir -p "$d"
+	FAKE_STORE=$d/store FAKE_LOG=$d/log
+	: >"$FAKE_STORE"
+	: >"$FAKE_LOG"
+	python3 "$TOP/tests/fleet/fakeinflux.py" --port-file "$d/port" \
+		--store "$FAKE_STORE" --log "$FAKE_LOG" "$@" 2>"$d/err" &
+	FAKE_PID=$!
+	SVC_PIDS+=($FAKE_PID)
+	wait_for 10 test -s "$d/port" || { echo "# fake server did not start" >&2; return 1; }
+	FAKE_PORT=$(cat "$d/port")
+}
+
+fake_stop() {
+	kill -TERM "$FAKE_PID" 2>/dev/null
+	wait "$FAKE_PID" 2>/dev/null
+	return 0
+}
