@@ -120,7 +120,7 @@ const struct cdm_cmd cdm_cmds[] = {
 	  "Sends every sample of the RUNs (default: every finished run) as one\n"
 	  "point each: measurement 'cdmbench', tags backend, case, device_type,\n"
 	  "host, job, kernel, metric, node, run (uuid) and unit, fields value and\n"
-	  "seq, timestamp = the case's start + the sample's index (ns). Pushing a\n"
+	  "seq, timestamp = the case's start + the sample's index in ms. Pushing a\n"
 	  "run again overwrites its points, never duplicates them. NaN samples\n"
 	  "cannot be written in line protocol and are counted, not sent.\n"
 	  "\n"

@@ -9,8 +9,11 @@
  * only after the server said 2xx, so a push killed, or stopped by an
  * outage, resumes at the batch it was sending. Sending a batch twice is
  * harmless: a point is keyed by its tags (run uuid, node, case, metric,
- * ...) and its timestamp (the case's start plus the sample's index, in
- * ns), so the server overwrites it with itself.
+ * ...) and its timestamp, so the server overwrites it with itself. The
+ * timestamp is the case's start plus the sample's index in milliseconds:
+ * samples have no time of their own in the database, and a millisecond
+ * apart keeps them distinct in stores that keep milliseconds only
+ * (VictoriaMetrics, InfluxDB with precision=ms).
  *
  * Faults: connection errors, timeouts, 5xx and 429 are retried with a
  * doubling back-off; 413 splits the batch in two and sends the halves;
@@ -377,19 +380,21 @@ static void run_tags_free(struct run_tags *t)
 static void series_key(struct pusher *p, const struct run_tags *t,
 		       sqlite3_stmt *st, struct sbuf *key)
 {
+	bool v2 = p->o->bucket;
+
 	sb_reset(key);
-	lp_measurement(key, p->o->measurement);
+	lp_measurement(key, p->o->measurement, v2);
 	/* sorted by key: the order InfluxDB stores them in */
-	lp_tag(key, "backend", col_text(st, 7));
-	lp_tag(key, "case", col_text(st, 3));
-	lp_tag(key, "device_type", col_text(st, 8));
-	lp_tag(key, "host", t->host);
-	lp_tag(key, "job", t->job);
-	lp_tag(key, "kernel", t->kernel);
-	lp_tag(key, "metric", col_text(st, 4));
-	lp_tag(key, "node", t->node);
-	lp_tag(key, "run", t->uuid);
-	lp_tag(key, "unit", col_text(st, 5));
+	lp_tag(key, "backend", col_text(st, 7), v2);
+	lp_tag(key, "case", col_text(st, 3), v2);
+	lp_tag(key, "device_type", col_text(st, 8), v2);
+	lp_tag(key, "host", t->host, v2);
+	lp_tag(key, "job", t->job, v2);
+	lp_tag(key, "kernel", t->kernel, v2);
+	lp_tag(key, "metric", col_text(st, 4), v2);
+	lp_tag(key, "node", t->node, v2);
+	lp_tag(key, "run", t->uuid, v2);
+	lp_tag(key, "unit", col_text(st, 5), v2);
 }
 
 static int push_run(struct pusher *p, int64_t sid, int64_t run_id,
@@ -398,7 +403,7 @@ static int push_run(struct pusher *p, int64_t sid, int64_t run_id,
 	sqlite3_stmt *st;
 	struct run_tags t = { 0 };
 	struct sbuf body, key;
-	int64_t cur_metric = -1, base_ns = 0;
+	int64_t cur_metric = -1, base_ms = 0;
 	int r = -1;
 
 	if (load_run_tags(p->d, run_id, &t))
@@ -428,7 +433,7 @@ static int push_run(struct pusher *p, int64_t sid, int64_t run_id,
 			n++;
 			if (mid != cur_metric) {
 				series_key(p, &t, st, &key);
-				base_ns = lp_iso_ns(col_text(st, 6));
+				base_ms = lp_iso_ns(col_text(st, 6)) / 1000000;
 				cur_metric = mid;
 			}
 			if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
@@ -438,7 +443,7 @@ static int push_run(struct pusher *p, int64_t sid, int64_t run_id,
 			sb_add(&body, key.buf, key.len);
 			lp_fields(&body, sqlite3_column_double(st, 2),
 				  sqlite3_column_int64(st, 1),
-				  base_ns + sqlite3_column_int64(st, 1));
+				  base_ms + sqlite3_column_int64(st, 1));
 		}
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
@@ -533,7 +538,7 @@ static int setup_curl(struct pusher *p)
 	if (o->bucket) {
 		e1 = curl_easy_escape(p->curl, o->org, 0);
 		e2 = curl_easy_escape(p->curl, o->bucket, 0);
-		p->write_url = xasprintf("%s/api/v2/write?org=%s&bucket=%s&precision=ns",
+		p->write_url = xasprintf("%s/api/v2/write?org=%s&bucket=%s&precision=ms",
 					 base, e1, e2);
 		p->target = xasprintf("v2 %s org=%s bucket=%s", base, o->org, o->bucket);
 		curl_free(e1);
@@ -549,7 +554,7 @@ static int setup_curl(struct pusher *p)
 		}
 	} else {
 		e1 = curl_easy_escape(p->curl, o->database, 0);
-		p->write_url = xasprintf("%s/write?db=%s&precision=ns", base, e1);
+		p->write_url = xasprintf("%s/write?db=%s&precision=ms", base, e1);
 		p->target = xasprintf("v1 %s db=%s", base, o->database);
 		curl_free(e1);
 		if (o->user) {

@@ -107,7 +107,7 @@ rc=$?
 [ $rc = 1 ] && [ "$(wc -l <"$FAKE_LOG")" = 1 ] && grep -q "refused the credentials.*CDMBENCH_INFLUX_TOKEN.*not retried" "$T_TMP/e401"
 check "wrong token: exit 1 after one request (no retry storm), says which credential" $? \
 	"rc=$rc $(wc -l <"$FAKE_LOG") requests: $(cat "$T_TMP/e401")"
-grep -q "POST /api/v2/write?org=o&bucket=b&precision=ns 401 100 Token" "$FAKE_LOG"
+grep -q "POST /api/v2/write?org=o&bucket=b&precision=ms 401 100 Token" "$FAKE_LOG"
 check "v2: /api/v2/write with org, bucket and an Authorization: Token header" $? "$(cat "$FAKE_LOG")"
 ! grep -q "$TOKEN" "$T_TMP/o401" "$T_TMP/e401" && ! sqlite3 "$DB" .dump | grep -q "$TOKEN"
 check "the token is neither printed nor stored" $? "token found"

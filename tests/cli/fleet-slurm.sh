@@ -56,6 +56,26 @@ grep -q '<h2 id="nodes">Nodes</h2>' "$T_TMP/r.html" && grep -q 'aria-label="node
 	grep -q '<title>n4 stream' "$T_TMP/r.html" && grep -q '1 outlier node' "$T_TMP/r.html"
 check "the report has the node view: heatmap, strips, the outlier n4" $? "$(grep -c svg "$T_TMP/r.html") svg lines"
 
+# the fleet's samples where the dashboards read them: influxd on loopback
+if [ -z "$(svc_missing influxd)" ] && "$CDM" --version | grep -q 'libcurl .*push' &&
+   influx_start 2>"$T_TMP/influx.err"; then
+	IURL=http://127.0.0.1:$INFLUX_PORT
+	curl -sf -XPOST "$IURL/query" --data-urlencode "q=CREATE DATABASE fleet" >/dev/null
+	"$CDM" push -q --db "$M" --url "$IURL" --database fleet
+	rc=$?
+	per_node=$(curl -sf -G "$IURL/query" --data-urlencode db=fleet \
+		--data-urlencode 'q=SELECT count(value) FROM cdmbench GROUP BY node' | python3 -c '
+import json, sys
+for s in sorted(json.load(sys.stdin)["results"][0]["series"], key=lambda s: s["tags"]["node"]):
+    print("%s %d" % (s["tags"]["node"], s["values"][0][1]))')
+	want=$(q "$M" "select n.node || ' ' || count(*) from samples s join metrics m on m.id = s.metric_id join cases c on c.id = m.case_id join run_nodes n on n.run_id = c.run_id where s.value is not null group by n.node order by n.node")
+	[ $rc = 0 ] && [ "$per_node" = "$want" ]
+	check "every point readable back from InfluxDB, per node counts equal the database's" $? \
+		"rc=$rc influx: $per_node; db: $want"
+else
+	skip "push the fleet to InfluxDB" "influxd or libcurl missing: $(cat "$T_TMP/influx.err" 2>/dev/null)"
+fi
+
 # a node whose run dies mid-run (kill -9 of its cdmbench on n3)
 cat >"$T_TMP/slow.ini" <<'INI'
 [global]

@@ -190,7 +190,7 @@ vm_start() {
 	mkdir -p "$d"
 	port=$(free_port)
 	victoria-metrics -storageDataPath="$d/data" -httpListenAddr="127.0.0.1:$port" \
-		-retentionPeriod=100y >"$d/vm.log" 2>&1 &
+		-retentionPeriod=100y -dedup.minScrapeInterval=1ms >"$d/vm.log" 2>&1 &
 	SVC_PIDS+=($!)
 	wait_for 20 curl -sf "http://127.0.0.1:$port/health" || { echo "# victoria-metrics did not start" >&2; return 1; }
 	VM_PORT=$port
