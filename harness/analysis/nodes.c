@@ -9,7 +9,11 @@
  * agree exactly (MAD 0) the mean absolute deviation scales instead
  * (x - median) / (1.2533 MeanAD). The sign is turned so that positive is
  * worse (slower, lower bandwidth): a node faster than the fleet is not a
- * failing node. A z-score alone flags differences too small to matter on
+ * failing node. Where every node's value is positive the scores are taken
+ * on the logarithms: times and bandwidths vary by factors, not by
+ * amounts, so a node 10x slower is as far out as one 10x faster, and a
+ * few noisy nodes at +30% do not hide it (with 4 nodes, the MAD on the
+ * raw values is half made of the outlier itself). A z-score alone flags differences too small to matter on
  * very quiet metrics, so an outlier must also differ from the median by
  * min_change (5%).
  */
@@ -102,7 +106,7 @@ static void score_metric(struct nodes_result *r, const struct nodes_opts *o,
 			 size_t mi, double *val, double *scratch)
 {
 	struct nodes_metric *m = &r->m[mi];
-	double meanad = 0;
+	double meanad = 0, lmed = 0;
 	size_t i, n = 0;
 
 	for (i = 0; i < r->nn; i++)
@@ -117,8 +121,14 @@ static void score_metric(struct nodes_result *r, const struct nodes_opts *o,
 	if (!n)
 		return;
 	m->median = median_of(scratch, n);
+	/* scratch is sorted: all positive if the smallest is */
+	m->logscale = scratch[0] > 0;
+	for (i = 0; m->logscale && i < n; i++)
+		scratch[i] = log(scratch[i]);
+	/* the logarithm keeps the order: the median of the logs */
+	lmed = scratch[(n - 1) / 2] / 2 + scratch[n / 2] / 2;
 	for (i = 0; i < n; i++) {
-		scratch[i] = fabs(scratch[i] - m->median);
+		scratch[i] = fabs(scratch[i] - lmed);
 		meanad += scratch[i];
 	}
 	meanad /= n;
@@ -130,7 +140,8 @@ static void score_metric(struct nodes_result *r, const struct nodes_opts *o,
 
 		if (isnan(val[i]))
 			continue;
-		z = nodes_robust_z(val[i], m->median, m->mad, meanad);
+		z = nodes_robust_z(m->logscale ? log(val[i]) : val[i], lmed,
+				   m->mad, meanad);
 		r->z[i * r->nm + mi] = m->higher ? -z : z;
 		if (nodes_is_outlier(r, o, i, mi))
 			m->noutliers++;

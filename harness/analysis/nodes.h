@@ -26,7 +26,9 @@ struct nodes_metric {		/* one case and metric across nodes */
 	char *metric;
 	char *unit;
 	bool higher;		/* higher is better */
-	double median, mad;	/* across nodes */
+	double median;		/* across nodes */
+	double mad;		/* of the logarithms if logscale */
+	bool logscale;		/* every value positive: z on log(value) */
 	size_t nnodes;		/* nodes that have it */
 	size_t noutliers;
 };

@@ -132,12 +132,12 @@ slow_start() {
 	local cg=/sys/fs/cgroup/cpu/cdmbench-fleet-$$
 	# a short period: every sample longer than 1 ms is stretched, not
 	# just the few that straddle a long throttle
-	if mkdir "$cg" 2>/dev/null && echo 20000 >"$cg/cpu.cfs_period_us" &&
+	if mkdir "$cg" 2>/dev/null && echo 100000 >"$cg/cpu.cfs_period_us" &&
 	   echo 1000 >"$cg/cpu.cfs_quota_us"; then
 		SVC_CGROUP=$cg
 		sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$cg" "$@" \
 			>"$SVC_DIR/slow.out" 2>&1 &
-		SLOW_HOW="cgroup CPU quota: 1 ms per 20 ms"
+		SLOW_HOW="cgroup CPU quota: 1 ms per 100 ms"
 	else
 		rmdir "$cg" 2>/dev/null
 		nice -n 19 "$@" >"$SVC_DIR/slow.out" 2>&1 &
