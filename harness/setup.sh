@@ -12,6 +12,9 @@ CORE="gcc make pkg-config libsqlite3-dev sqlite3 libinih-dev liburing-dev libnum
 OPTIONAL="likwid libcurl4-openssl-dev clang"
 # the emulated node: kernel build and QEMU
 VM="qemu-system-x86 flex bison bc libelf-dev cpio xz-utils dpkg-dev"
+# the fleet tests start their own Slurm cluster (munged, slurmctld,
+# slurmd), InfluxDB 1.x and VictoriaMetrics on loopback (tests/fleet/)
+FLEET="slurmctld slurmd slurm-client munge influxdb victoria-metrics curl"
 # the report test opens the HTML in a headless browser
 # tests read JSON and images with python3
 TEST="chromium python3"
@@ -20,7 +23,7 @@ check_only=no
 [ "${1:-}" = "--check" ] && check_only=yes
 
 missing=""
-for p in $CORE $OPTIONAL $VM $TEST; do
+for p in $CORE $OPTIONAL $VM $FLEET $TEST; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
 	fi
