@@ -248,8 +248,33 @@ static int plan_build(struct cdm_db *d, struct mplan *p, int version)
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
+/* the largest id of each table, read once per source */
+struct offsets {
+	char name[16][64];
+	long long v[16];
+	int n;
+};
+
+static long long offset_of(struct cdm_db *d, struct offsets *o,
+			   const char *t, int len)
+{
+	char sql[128];
+	int i;
+
+	for (i = 0; i < o->n; i++)
+		if ((int)strlen(o->name[i]) == len && !strncmp(o->name[i], t, len))
+			return o->v[i];
+	snprintf(sql, sizeof(sql), "SELECT coalesce(max(id), 0) FROM main.\"%.*s\"",
+		 len, t);
+	if (o->n == 16)
+		return query_ll(d, sql);
+	snprintf(o->name[o->n], sizeof(o->name[0]), "%.*s", len, t);
+	o->v[o->n] = query_ll(d, sql);
+	return o->v[o->n++];
+}
+
 /* %table% -> the offset of that table's ids in this merge */
-static char *fill_offsets(struct cdm_db *d, const char *tmpl)
+static char *fill_offsets(struct cdm_db *d, struct offsets *o, const char *tmpl)
 {
 	struct sbuf sb;
 	const char *p = tmpl, *q;
@@ -257,24 +282,22 @@ static char *fill_offsets(struct cdm_db *d, const char *tmpl)
 	sb_init(&sb);
 	while ((q = strchr(p, '%'))) {
 		const char *e = strchr(q + 1, '%');
-		char sql[128];
 
 		sb_add(&sb, p, q - p);
-		snprintf(sql, sizeof(sql), "SELECT coalesce(max(id), 0) FROM main.\"%.*s\"",
-			 (int)(e - q - 1), q + 1);
-		sb_addf(&sb, "%lld", query_ll(d, sql));
+		sb_addf(&sb, "%lld", offset_of(d, o, q + 1, (int)(e - q - 1)));
 		p = e + 1;
 	}
 	sb_adds(&sb, p);
 	return sb_detach(&sb);
 }
 
-static const char *const setup_sql =
+static const char *const create_sql =
 	"CREATE TEMP TABLE IF NOT EXISTS keep_r (old INTEGER PRIMARY KEY);"
 	"CREATE TEMP TABLE IF NOT EXISTS keep_c (old INTEGER PRIMARY KEY);"
 	"CREATE TEMP TABLE IF NOT EXISTS keep_m (old INTEGER PRIMARY KEY);"
 	"CREATE TEMP TABLE IF NOT EXISTS map_hosts (old INTEGER PRIMARY KEY, new INTEGER);"
-	"CREATE TEMP TABLE IF NOT EXISTS map_kernels (old INTEGER PRIMARY KEY, new INTEGER);"
+	"CREATE TEMP TABLE IF NOT EXISTS map_kernels (old INTEGER PRIMARY KEY, new INTEGER);";
+static const char *const setup_sql =
 	"DELETE FROM temp.keep_r; DELETE FROM temp.keep_c; DELETE FROM temp.keep_m;"
 	"DELETE FROM temp.map_hosts; DELETE FROM temp.map_kernels;";
 
@@ -346,9 +369,10 @@ static int map_identities(struct cdm_db *d)
 }
 
 /* built before the first insert: the offsets are the maxima before it */
-static char *copy_sql(struct cdm_db *d, const struct mtable *m)
+static char *copy_sql(struct cdm_db *d, struct offsets *o,
+		      const struct mtable *m)
 {
-	char *sel = fill_offsets(d, m->select);
+	char *sel = fill_offsets(d, o, m->select);
 	char *sql = xasprintf("INSERT INTO main.\"%s\" (%s) SELECT %s FROM src.\"%s\" s WHERE s.\"%s\" IN (SELECT old FROM %s)",
 			      m->name, m->cols, sel, m->name, m->filter_col,
 			      m->filter_set);
@@ -403,6 +427,7 @@ static int merge_one(struct cdm_db *d, const char *path, int version,
 	char *abs = realpath(path, NULL);
 	sqlite3_stmt *st = db_prepare(d, "ATTACH ? AS src");
 	char **sqls = NULL;
+	struct offsets offs;
 	long long roff;
 	int i, r;
 
@@ -430,8 +455,9 @@ static int merge_one(struct cdm_db *d, const char *path, int version,
 	/* offsets are read again after select_runs deleted replaced runs */
 	roff = query_ll(d, "SELECT coalesce(max(id), 0) FROM main.runs");
 	sqls = xcalloc(plan->n + 1, sizeof(char *));
+	offs.n = 0;
 	for (i = 0; i < plan->n; i++)
-		sqls[i] = copy_sql(d, &plan->t[i]);
+		sqls[i] = copy_sql(d, &offs, &plan->t[i]);
 	for (i = 0; i < plan->n; i++) {
 		if (xexec(d, sqls[i]))
 			goto rollback;
@@ -485,9 +511,18 @@ int fleet_merge(struct cdm_db *dst, char *const *srcs, int n, bool progress,
 		free(ver);
 		return -1;
 	}
+	/*
+	 * No fsync per source: the sources stay where they are, so a merge
+	 * cut short by a power loss is simply run again (it is idempotent);
+	 * one checkpoint at the end makes the whole merge durable.
+	 */
+	if (xexec(dst, "PRAGMA synchronous = OFF") || xexec(dst, create_sql)) {
+		free(ver);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
 		/* the copy plan depends on the source's schema: rebuild it
-		 * when the version changes (v0 is never a valid plan) */
+		 * when the version changes */
 		if (merge_one(dst, srcs[i], ver[i], &plan, ms)) {
 			bad++;
 			continue;
@@ -498,6 +533,10 @@ int fleet_merge(struct cdm_db *dst, char *const *srcs, int n, bool progress,
 	}
 	if (progress && n >= 500)
 		fputc('\n', stderr);
+	if (xexec(dst, "PRAGMA synchronous = FULL") ||
+	    xexec(dst, "PRAGMA wal_checkpoint(TRUNCATE)") ||
+	    xexec(dst, "PRAGMA synchronous = NORMAL"))
+		bad++;
 	plan_free(&plan);
 	free(ver);
 	return bad ? -1 : 0;

@@ -385,90 +385,129 @@ static void series_key(struct pusher *p, const struct run_tags *t,
 	sb_reset(key);
 	lp_measurement(key, p->o->measurement, v2);
 	/* sorted by key: the order InfluxDB stores them in */
-	lp_tag(key, "backend", col_text(st, 7), v2);
-	lp_tag(key, "case", col_text(st, 3), v2);
-	lp_tag(key, "device_type", col_text(st, 8), v2);
+	lp_tag(key, "backend", col_text(st, 5), v2);
+	lp_tag(key, "case", col_text(st, 1), v2);
+	lp_tag(key, "device_type", col_text(st, 6), v2);
 	lp_tag(key, "host", t->host, v2);
 	lp_tag(key, "job", t->job, v2);
 	lp_tag(key, "kernel", t->kernel, v2);
-	lp_tag(key, "metric", col_text(st, 4), v2);
+	lp_tag(key, "metric", col_text(st, 2), v2);
 	lp_tag(key, "node", t->node, v2);
 	lp_tag(key, "run", t->uuid, v2);
-	lp_tag(key, "unit", col_text(st, 5), v2);
+	lp_tag(key, "unit", col_text(st, 3), v2);
+}
+
+struct batch {
+	struct sbuf body;
+	long n, skipped;	/* samples taken, NaN among them */
+	int64_t metric, seq;	/* the cursor after this batch */
+};
+
+/* send what the batch holds and move the spool's cursor past it */
+static int flush(struct pusher *p, int64_t sid, struct batch *b)
+{
+	long long rejected = 0;
+	long sent;
+
+	if (!b->n)
+		return 0;
+	if (b->body.len && send_lines(p, b->body.buf, b->body.len, &rejected)) {
+		spool_update(p, sid, b->metric, b->seq, 0, 0, "pending", p->fatal);
+		return -1;
+	}
+	sent = b->n - b->skipped - rejected;
+	if (spool_update(p, sid, b->metric, b->seq, sent, rejected, "pending", ""))
+		return -1;
+	p->st->sent += sent;
+	p->st->rejected += rejected;
+	p->st->skipped += b->skipped;
+	if (!p->o->quiet && isatty(2))
+		fprintf(stderr, "\rpush: %lld points", p->st->sent);
+	sb_reset(&b->body);
+	b->n = b->skipped = 0;
+	return 0;
+}
+
+/*
+ * Metric by metric, each read along its primary key (metric_id, seq) from
+ * the cursor on: no sort, however many samples the run has.
+ */
+static int push_metric(struct pusher *p, int64_t sid, sqlite3_stmt *ms,
+		       sqlite3_stmt *ss, const struct sbuf *key,
+		       struct batch *b)
+{
+	int64_t mid = sqlite3_column_int64(ms, 0);
+	int64_t base_ms = lp_iso_ns(col_text(ms, 4)) / 1000000;
+	int rc;
+
+	for (;;) {
+		long got = 0;
+
+		sqlite3_bind_int64(ss, 1, mid);
+		sqlite3_bind_int64(ss, 2, b->seq);
+		sqlite3_bind_int64(ss, 3, p->o->batch - b->n);
+		while ((rc = db_step(p->d, ss)) == SQLITE_ROW) {
+			int64_t seq = sqlite3_column_int64(ss, 0);
+
+			got++;
+			b->n++;
+			b->seq = seq + 1;
+			if (sqlite3_column_type(ss, 1) == SQLITE_NULL) {
+				b->skipped++;
+				continue;
+			}
+			sb_add(&b->body, key->buf, key->len);
+			lp_fields(&b->body, sqlite3_column_double(ss, 1), seq,
+				  base_ms + seq);
+		}
+		sqlite3_reset(ss);
+		if (rc != SQLITE_DONE)
+			return -1;
+		if (b->n < p->o->batch)
+			return 0;	/* this metric is done, the batch is not */
+		if (flush(p, sid, b))
+			return -1;
+		if (!got)
+			return 0;
+	}
 }
 
 static int push_run(struct pusher *p, int64_t sid, int64_t run_id,
 		    int64_t metric, int64_t seq)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *ms, *ss;
 	struct run_tags t = { 0 };
-	struct sbuf body, key;
-	int64_t cur_metric = -1, base_ms = 0;
-	int r = -1;
+	struct batch b = { .metric = metric, .seq = seq };
+	struct sbuf key;
+	int r = -1, rc;
 
 	if (load_run_tags(p->d, run_id, &t))
 		return -1;
-	st = db_prepare(p->d, "SELECT s.metric_id, s.seq, s.value, c.name, m.name, m.unit, c.started_at, c.backend, c.device_type FROM cases c JOIN metrics m ON m.case_id = c.id JOIN samples s ON s.metric_id = m.id WHERE c.run_id = ?1 AND (s.metric_id > ?2 OR (s.metric_id = ?2 AND s.seq >= ?3)) ORDER BY s.metric_id, s.seq LIMIT ?4");
-	if (!st) {
-		run_tags_free(&t);
-		return -1;
-	}
-	sb_init(&body);
+	ms = db_prepare(p->d, "SELECT m.id, c.name, m.name, m.unit, c.started_at, c.backend, c.device_type FROM metrics m JOIN cases c ON c.id = m.case_id WHERE c.run_id = ?1 AND m.id >= ?2 ORDER BY m.id");
+	ss = db_prepare(p->d, "SELECT seq, value FROM samples WHERE metric_id = ?1 AND seq >= ?2 ORDER BY seq LIMIT ?3");
+	sb_init(&b.body);
 	sb_init(&key);
-	for (;;) {
-		long n = 0, skipped = 0;
-		long long rejected = 0;
-		int rc;
-
-		sb_reset(&body);
-		sqlite3_bind_int64(st, 1, run_id);
-		sqlite3_bind_int64(st, 2, metric);
-		sqlite3_bind_int64(st, 3, seq);
-		sqlite3_bind_int64(st, 4, p->o->batch);
-		while ((rc = db_step(p->d, st)) == SQLITE_ROW) {
-			int64_t mid = sqlite3_column_int64(st, 0);
-
-			metric = mid;
-			seq = sqlite3_column_int64(st, 1) + 1;
-			n++;
-			if (mid != cur_metric) {
-				series_key(p, &t, st, &key);
-				base_ms = lp_iso_ns(col_text(st, 6)) / 1000000;
-				cur_metric = mid;
-			}
-			if (sqlite3_column_type(st, 2) == SQLITE_NULL) {
-				skipped++;
-				continue;
-			}
-			sb_add(&body, key.buf, key.len);
-			lp_fields(&body, sqlite3_column_double(st, 2),
-				  sqlite3_column_int64(st, 1),
-				  base_ms + sqlite3_column_int64(st, 1));
+	if (!ms || !ss)
+		goto out;
+	sqlite3_bind_int64(ms, 1, run_id);
+	sqlite3_bind_int64(ms, 2, metric);
+	while ((rc = db_step(p->d, ms)) == SQLITE_ROW) {
+		if (sqlite3_column_int64(ms, 0) != b.metric) {
+			/* a new metric starts at its first sample */
+			b.metric = sqlite3_column_int64(ms, 0);
+			b.seq = 0;
 		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
+		series_key(p, &t, ms, &key);
+		if (push_metric(p, sid, ms, ss, &key, &b))
 			goto out;
-		if (!n) {
-			r = spool_update(p, sid, metric, seq, 0, 0, "done", "");
-			goto out;
-		}
-		if (body.len && send_lines(p, body.buf, body.len, &rejected)) {
-			spool_update(p, sid, metric, seq, 0, 0, "pending", p->fatal);
-			goto out;
-		}
-		/* acknowledged: move the cursor past this batch */
-		if (spool_update(p, sid, metric, seq, n - skipped - rejected,
-				 rejected, "pending", ""))
-			goto out;
-		p->st->sent += n - skipped - rejected;
-		p->st->rejected += rejected;
-		p->st->skipped += skipped;
-		if (!p->o->quiet && isatty(2))
-			fprintf(stderr, "\rpush: %lld points", p->st->sent);
 	}
+	if (rc != SQLITE_DONE || flush(p, sid, &b))
+		goto out;
+	r = spool_update(p, sid, b.metric, b.seq, 0, 0, "done", "");
 out:
-	sqlite3_finalize(st);
-	sb_free(&body);
+	sqlite3_finalize(ms);
+	sqlite3_finalize(ss);
+	sb_free(&b.body);
 	sb_free(&key);
 	run_tags_free(&t);
 	return r;
