@@ -123,6 +123,7 @@ bench: deps
 	@kernel/build.sh >/dev/null
 	@tests/bench/run.sh
 	@tests/bench/devices.sh
+	@tests/bench/fleet.sh
 
 # the tree must stay warning-free under clang too
 check-clang:
