@@ -44,12 +44,51 @@ struct mplan {
 	int n;
 };
 
+/*
+ * Up to MERGE_BATCH sources are attached at once (s0, s1, ...) and merged
+ * in one transaction, each inside its own savepoint: one commit (and its
+ * WAL writes) per batch instead of per file, while a bad file still rolls
+ * back alone. The SQL below says "src"; it is rewritten to the source's
+ * schema name on the way to SQLite.
+ */
+#define MERGE_BATCH 8
+static char cur_src[8] = "src";
+
+static char *subst(const char *sql)
+{
+	struct sbuf sb;
+	const char *p = sql, *q;
+
+	sb_init(&sb);
+	while ((q = strstr(p, "src"))) {
+		bool dot = q[3] == '.', quoted = q > sql && q[-1] == '\'' && q[3] == '\'';
+
+		sb_add(&sb, p, q - p);
+		sb_adds(&sb, dot || quoted ? cur_src : "src");
+		p = q + 3;
+	}
+	sb_adds(&sb, p);
+	return sb_detach(&sb);
+}
+
+static sqlite3_stmt *sprep(struct cdm_db *d, const char *sql)
+{
+	char *s = subst(sql);
+	sqlite3_stmt *st = db_prepare(d, s);
+
+	free(s);
+	return st;
+}
+
 static int xexec(struct cdm_db *d, const char *sql)
 {
-	char *msg = NULL;
+	char *msg = NULL, *s = subst(sql);
 
-	if (sqlite3_exec(d->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+	if (sqlite3_exec(d->db, s, NULL, NULL, &msg) == SQLITE_OK) {
+		free(s);
 		return 0;
+	}
+	free(s);
 	cdm_err("merge: %s: %s", d->path, msg ? msg : sqlite3_errmsg(d->db));
 	sqlite3_free(msg);
 	return -1;
@@ -172,7 +211,7 @@ static int plan_table(struct cdm_db *d, const char *t, struct mtable *m)
 
 	memset(m, 0, sizeof(*m));
 	snprintf(m->name, sizeof(m->name), "%s", t);
-	st = db_prepare(d, "SELECT a.name, a.pk FROM pragma_table_info(?1, 'main') a JOIN pragma_table_info(?1, 'src') b ON a.name = b.name ORDER BY a.cid");
+	st = sprep(d, "SELECT a.name, a.pk FROM pragma_table_info(?1, 'main') a JOIN pragma_table_info(?1, 'src') b ON a.name = b.name ORDER BY a.cid");
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
@@ -222,7 +261,7 @@ static int plan_build(struct cdm_db *d, struct mplan *p, int version)
 
 	plan_free(p);
 	p->version = version;
-	st = db_prepare(d, "SELECT s.name FROM src.sqlite_schema s JOIN main.sqlite_schema m ON m.name = s.name AND m.type = 'table' WHERE s.type = 'table' AND s.name NOT LIKE 'sqlite_%' ORDER BY s.name <> 'runs', s.name <> 'cases', s.name <> 'metrics', s.name");
+	st = sprep(d, "SELECT s.name FROM src.sqlite_schema s JOIN main.sqlite_schema m ON m.name = s.name AND m.type = 'table' WHERE s.type = 'table' AND s.name NOT LIKE 'sqlite_%' ORDER BY s.name <> 'runs', s.name <> 'cases', s.name <> 'metrics', s.name");
 	if (!st)
 		return -1;
 	while ((r = db_step(d, st)) == SQLITE_ROW) {
@@ -320,7 +359,7 @@ static int select_runs(struct cdm_db *d, struct merge_stats *ms)
 	if (xexec(d, "INSERT INTO temp.keep_r SELECT r.id FROM src.runs r WHERE NOT EXISTS (SELECT 1 FROM main.runs m WHERE m.uuid = r.uuid)"))
 		return -1;
 	ms->runs_added += sqlite3_changes(d->db);
-	st = db_prepare(d, count);
+	st = sprep(d, count);
 	del = db_prepare(d, "DELETE FROM main.runs WHERE id = ?");
 	keep = db_prepare(d, "INSERT INTO temp.keep_r VALUES (?)");
 	r = st && del && keep ? SQLITE_ROW : -1;
@@ -404,7 +443,7 @@ static int mark_provenance(struct cdm_db *d, const char *path,
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(sql); i++) {
-		sqlite3_stmt *st = db_prepare(d, sql[i]);
+		sqlite3_stmt *st = sprep(d, sql[i]);
 		int r;
 
 		if (!st)
@@ -421,38 +460,24 @@ static int mark_provenance(struct cdm_db *d, const char *path,
 	return 0;
 }
 
+/* one attached source, inside the batch's transaction */
 static int merge_one(struct cdm_db *d, const char *path, int version,
 		     struct mplan *plan, struct merge_stats *ms)
 {
 	char *abs = realpath(path, NULL);
-	sqlite3_stmt *st = db_prepare(d, "ATTACH ? AS src");
 	char **sqls = NULL;
 	struct offsets offs;
+	struct merge_stats before = *ms;
 	long long roff;
-	int i, r;
+	int i, r = -1;
 
-	if (!st) {
-		free(sqls);
-		free(abs);
-		return -1;
-	}
-	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-	r = db_step(d, st) < 0 ? -1 : 0;
-	sqlite3_finalize(st);
-	if (r) {
-		free(sqls);
-		free(abs);
-		return cdm_err("merge: %s: cannot attach", path);
-	}
-	r = -1;
-	if (xexec(d, "BEGIN IMMEDIATE"))
-		goto detach;
+	if (xexec(d, "SAVEPOINT one"))
+		goto out;
 	if (plan->version != version && plan_build(d, plan, version))
 		goto rollback;
-	if (xexec(d, setup_sql) || xexec(d, "PRAGMA defer_foreign_keys = ON") ||
-	    select_runs(d, ms) || map_identities(d))
+	if (xexec(d, setup_sql) || select_runs(d, ms) || map_identities(d))
 		goto rollback;
-	/* offsets are read again after select_runs deleted replaced runs */
+	/* offsets are read after select_runs deleted replaced runs */
 	roff = query_ll(d, "SELECT coalesce(max(id), 0) FROM main.runs");
 	sqls = xcalloc(plan->n + 1, sizeof(char *));
 	offs.n = 0;
@@ -465,21 +490,122 @@ static int merge_one(struct cdm_db *d, const char *path, int version,
 			ms->samples += sqlite3_changes(d->db);
 	}
 	if (mark_provenance(d, abs ? abs : path, roff, ms) ||
-	    xexec(d, "COMMIT"))
+	    xexec(d, "RELEASE one"))
 		goto rollback;
 	r = 0;
-	goto detach;
+	goto out;
 rollback:
-	sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_exec(d->db, "ROLLBACK TO one; RELEASE one", NULL, NULL, NULL);
+	*ms = before;
+	/* a plan half built from this source is not trusted for the next */
+	plan->version = -1;
 	cdm_err("merge: %s: not merged (the destination is unchanged by it)",
 		path);
-detach:
-	sqlite3_exec(d->db, "DETACH src", NULL, NULL, NULL);
+out:
 	for (i = 0; sqls && i < plan->n; i++)
 		free(sqls[i]);
 	free(sqls);
 	free(abs);
 	return r;
+}
+
+/* attach up to MERGE_BATCH sources, merge them in one transaction */
+static int merge_batch(struct cdm_db *d, char *const *paths, const int *ver,
+		       int k, struct mplan *plan, struct merge_stats *ms)
+{
+	bool attached[MERGE_BATCH] = { false };
+	int j, bad = 0;
+
+	for (j = 0; j < k; j++) {
+		char *sql;
+
+		if (ver[j] == -2)	/* named before: merged already */
+			continue;
+		sql = xasprintf("ATTACH ? AS s%d", j);
+		sqlite3_stmt *st = db_prepare(d, sql);
+
+		free(sql);
+		if (st) {
+			sqlite3_bind_text(st, 1, paths[j], -1, SQLITE_STATIC);
+			attached[j] = db_step(d, st) >= 0;
+		}
+		sqlite3_finalize(st);
+		if (!attached[j])
+			bad += !!cdm_err("merge: %s: cannot attach: %s", paths[j],
+					 sqlite3_errmsg(d->db));
+	}
+	snprintf(cur_src, sizeof(cur_src), "main");
+	if (xexec(d, "BEGIN IMMEDIATE; PRAGMA defer_foreign_keys = ON")) {
+		bad = k;
+		goto detach;
+	}
+	for (j = 0; j < k; j++) {
+		if (ver[j] == -2)
+			ms->files++;
+		if (!attached[j])
+			continue;
+		snprintf(cur_src, sizeof(cur_src), "s%d", j);
+		if (merge_one(d, paths[j], ver[j], plan, ms))
+			bad++;
+		else
+			ms->files++;
+	}
+	snprintf(cur_src, sizeof(cur_src), "main");
+	if (xexec(d, "COMMIT")) {
+		sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+		bad = k;
+	}
+detach:
+	for (j = 0; j < k; j++) {
+		char sql[32];
+
+		snprintf(sql, sizeof(sql), "DETACH s%d", j);
+		if (attached[j])
+			sqlite3_exec(d->db, sql, NULL, NULL, NULL);
+	}
+	return bad;
+}
+
+struct fid {
+	dev_t dev;
+	ino_t ino;
+	int idx;
+};
+
+static int by_fid(const void *a, const void *b)
+{
+	const struct fid *x = a, *y = b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->idx - y->idx;
+}
+
+/*
+ * A file named twice is merged once (the second time would add nothing,
+ * and SQLite cannot attach one file under two names reliably): the later
+ * names get version -2, skipped.
+ */
+static void mark_repeats(char *const *srcs, int n, int *ver)
+{
+	struct fid *f = xcalloc(n + 1, sizeof(*f));
+	struct stat sb;
+	int i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (stat(srcs[i], &sb))
+			continue;
+		f[k].dev = sb.st_dev;
+		f[k].ino = sb.st_ino;
+		f[k++].idx = i;
+	}
+	qsort(f, k, sizeof(*f), by_fid);
+	for (i = 1; i < k; i++)
+		if (f[i].dev == f[i - 1].dev && f[i].ino == f[i - 1].ino)
+			ver[f[i].idx] = -2;
+	free(f);
 }
 
 static bool same_file(const char *a, const char *b)
@@ -511,6 +637,7 @@ int fleet_merge(struct cdm_db *dst, char *const *srcs, int n, bool progress,
 		free(ver);
 		return -1;
 	}
+	mark_repeats(srcs, n, ver);
 	/*
 	 * No fsync per source: the sources stay where they are, so a merge
 	 * cut short by a power loss is simply run again (it is idempotent);
@@ -520,16 +647,14 @@ int fleet_merge(struct cdm_db *dst, char *const *srcs, int n, bool progress,
 		free(ver);
 		return -1;
 	}
-	for (i = 0; i < n; i++) {
-		/* the copy plan depends on the source's schema: rebuild it
-		 * when the version changes */
-		if (merge_one(dst, srcs[i], ver[i], &plan, ms)) {
-			bad++;
-			continue;
-		}
-		ms->files++;
-		if (progress && (i + 1) % 500 == 0)
-			fprintf(stderr, "\rmerge: %d/%d files", i + 1, n);
+	/* the copy plan depends on the source's schema: merge_one
+	 * rebuilds it when the version changes */
+	for (i = 0; i < n; i += MERGE_BATCH) {
+		int k = n - i < MERGE_BATCH ? n - i : MERGE_BATCH;
+
+		bad += merge_batch(dst, srcs + i, ver + i, k, &plan, ms);
+		if (progress && (i / MERGE_BATCH) % 64 == 63)
+			fprintf(stderr, "\rmerge: %d/%d files", i + k, n);
 	}
 	if (progress && n >= 500)
 		fputc('\n', stderr);
