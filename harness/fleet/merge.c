@@ -643,7 +643,11 @@ int fleet_merge(struct cdm_db *dst, char *const *srcs, int n, bool progress,
 	 * cut short by a power loss is simply run again (it is idempotent);
 	 * one checkpoint at the end makes the whole merge durable.
 	 */
-	if (xexec(dst, "PRAGMA synchronous = OFF") || xexec(dst, create_sql)) {
+	/* and fewer checkpoints: each copies pages the next batch dirties
+	 * again (25,000 pages: a WAL of up to 100 MB during the merge) */
+	if (xexec(dst, "PRAGMA synchronous = OFF") ||
+	    xexec(dst, "PRAGMA wal_autocheckpoint = 25000") ||
+	    xexec(dst, create_sql)) {
 		free(ver);
 		return -1;
 	}
@@ -660,7 +664,8 @@ int fleet_merge(struct cdm_db *dst, char *const *srcs, int n, bool progress,
 		fputc('\n', stderr);
 	if (xexec(dst, "PRAGMA synchronous = FULL") ||
 	    xexec(dst, "PRAGMA wal_checkpoint(TRUNCATE)") ||
-	    xexec(dst, "PRAGMA synchronous = NORMAL"))
+	    xexec(dst, "PRAGMA synchronous = NORMAL") ||
+	    xexec(dst, "PRAGMA wal_autocheckpoint = 1000"))
 		bad++;
 	plan_free(&plan);
 	free(ver);

@@ -113,6 +113,16 @@ check "v2: /api/v2/write with org, bucket and an Authorization: Token header" $?
 check "the token is neither printed nor stored" $? "token found"
 fake_stop
 
+# v1 basic auth: the password from the environment, sent as a header only
+fake_start basic --script ok
+PW="pw-$$-secret"
+CDMBENCH_INFLUX_PASSWORD=$PW "$CDM" push --db "$DB" --url "http://127.0.0.1:$FAKE_PORT" --database d8 --user alice $FAST >"$T_TMP/ob" 2>"$T_TMP/eb"
+rc=$?
+[ $rc = 0 ] && grep -q "^POST /write?db=d8&precision=ms 204 100 Basic$" "$FAKE_LOG" &&
+	! grep -q "$PW" "$T_TMP/ob" "$T_TMP/eb" && ! sqlite3 "$DB" .dump | grep -q "$PW"
+check "v1: /write with db and basic auth; the password neither printed nor stored" $? "rc=$rc $(head -n 2 "$FAKE_LOG")"
+fake_stop
+
 # 8. a push killed mid-way resumes where the server last acknowledged
 fake_start slow --script ok --delay 0.2
 "$CDM" push -q --db "$DB" --url "http://127.0.0.1:$FAKE_PORT" --database d7 --batch 50 &
