@@ -87,7 +87,7 @@ repeat = 2
 workload = selftest
 mode = slow
 sleep = 200ms
-repeat = 20
+repeat = 40
 INI
 C2=$T_TMP/c2
 "$CDM" cluster run -q --out "$C2" "$T_TMP/slow.ini" -N4 >"$T_TMP/c2.out" 2>&1 &
@@ -98,7 +98,7 @@ for i in $(seq 100); do
 	sleep 0.1
 done
 # the runner itself (its parent is the cluster task), not a case's child
-for p in /proc/[0-9]*; do
+for p in $(pgrep -f "cdmbench run " | sed 's#^#/proc/#'); do
 	{
 		tr '\0' '\n' <"$p/environ" | grep -qx SLURMD_NODENAME=n3 &&
 		tr '\0' ' ' <"$p/cmdline" | grep -q "cdmbench run " &&
