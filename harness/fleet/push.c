@@ -401,6 +401,7 @@ struct batch {
 	struct sbuf body;
 	long n, skipped;	/* samples taken, NaN among them */
 	int64_t metric, seq;	/* the cursor after this batch */
+	int64_t metric0, seq0;	/* before it: kept if it is not acknowledged */
 };
 
 /* send what the batch holds and move the spool's cursor past it */
@@ -412,7 +413,8 @@ static int flush(struct pusher *p, int64_t sid, struct batch *b)
 	if (!b->n)
 		return 0;
 	if (b->body.len && send_lines(p, b->body.buf, b->body.len, &rejected)) {
-		spool_update(p, sid, b->metric, b->seq, 0, 0, "pending", p->fatal);
+		/* not acknowledged: the cursor stays where this batch began */
+		spool_update(p, sid, b->metric0, b->seq0, 0, 0, "pending", p->fatal);
 		return -1;
 	}
 	sent = b->n - b->skipped - rejected;
@@ -425,6 +427,8 @@ static int flush(struct pusher *p, int64_t sid, struct batch *b)
 		fprintf(stderr, "\rpush: %lld points", p->st->sent);
 	sb_reset(&b->body);
 	b->n = b->skipped = 0;
+	b->metric0 = b->metric;
+	b->seq0 = b->seq;
 	return 0;
 }
 
@@ -477,7 +481,8 @@ static int push_run(struct pusher *p, int64_t sid, int64_t run_id,
 {
 	sqlite3_stmt *ms, *ss;
 	struct run_tags t = { 0 };
-	struct batch b = { .metric = metric, .seq = seq };
+	struct batch b = { .metric = metric, .seq = seq, .metric0 = metric,
+			   .seq0 = seq };
 	struct sbuf key;
 	int r = -1, rc;
 

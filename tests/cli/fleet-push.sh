@@ -34,11 +34,11 @@ expect_err "server down: exit 1, one line saying why" 1 "stopped: .*(onnect|refu
 	"$CDM" push -q --db "$DB" --url "http://127.0.0.1:$port" --database d $FAST
 [ "$(pending)" = 3 ]
 check "server down: every run stays in the spool" $? "pending $(pending)"
-fake_start up --script ok
+fake_start up --script ok --port "$port"
 "$CDM" push -q --db "$DB" --url "http://127.0.0.1:$FAKE_PORT" --database d $FAST
 rc=$?
 [ $rc = 0 ] && [ "$(kept)" = "$N" ]
-check "server up again: the later push completes ($N points)" $? "rc=$rc kept $(kept)/$N"
+check "server up again (same URL): the later push resumes and completes ($N points)" $? "rc=$rc kept $(kept)/$N"
 before=$(wc -l <"$FAKE_LOG")
 "$CDM" push -q --db "$DB" --url "http://127.0.0.1:$FAKE_PORT" --database d $FAST
 [ "$(wc -l <"$FAKE_LOG")" = "$before" ]
@@ -145,6 +145,25 @@ sent2=$(wc -l <"$SVC_DIR/fake-slow2/log")
 check "kill -9 mid-push ($part of $N points sent): the next push resumes, nothing lost" $? \
 	"rc=$rc kept $(kept)/$N, $sent2 requests after resume"
 fake_stop
+
+# TLS: a private CA is trusted only when named with --cacert
+if command -v openssl >/dev/null; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 -keyout "$T_TMP/key.pem" \
+		-out "$T_TMP/cert.pem" >/dev/null 2>&1
+	fake_start tls --script ok --tls "$T_TMP/cert.pem" "$T_TMP/key.pem"
+	expect_err "https with an unknown CA: refused (verification on), not retried, one line" 1 "stopped: .*--cacert" \
+		"$CDM" push -q --db "$DB" --url "https://127.0.0.1:$FAKE_PORT" --database d9 $FAST
+	[ ! -s "$FAKE_STORE" ]
+	check "nothing was sent to the unverified server" $? "$(wc -l <"$FAKE_STORE") lines"
+	"$CDM" push -q --db "$DB" --url "https://127.0.0.1:$FAKE_PORT" --database d9 --cacert "$T_TMP/cert.pem" $FAST
+	rc=$?
+	[ $rc = 0 ] && [ "$(kept)" = "$N" ]
+	check "https with --cacert naming the CA: everything sent" $? "rc=$rc kept $(kept)"
+	fake_stop
+else
+	skip "https with --cacert" "openssl not installed"
+fi
 
 # bad input: one line, exit 2
 expect_err "credentials in the URL are refused" 2 "credentials do not belong in the URL" \

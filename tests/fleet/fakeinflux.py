@@ -7,6 +7,7 @@ Each request gets the next behaviour of --script (the last one repeats):
   400partial  the first 3 lines refused, the rest kept: 400 "partial write"
   401         401 unauthorized
   hang        no answer for an hour
+--tls CERT KEY serves https.
 Bodies of more than --max-lines lines get 413. Kept lines are appended to
 --store; every request adds a line to --log ("METHOD PATH STATUS LINES AUTH").
 """
@@ -25,6 +26,7 @@ ap.add_argument("--store", required=True)
 ap.add_argument("--log", required=True)
 ap.add_argument("--delay", type=float, default=0)
 ap.add_argument("--port", type=int, default=0)
+ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
 args = ap.parse_args()
 script = args.script.split(",")
 lock = threading.Lock()
@@ -85,6 +87,11 @@ class S(socketserver.ThreadingMixIn, http.server.HTTPServer):
 
 
 srv = S(("127.0.0.1", args.port), H)
+if args.tls:
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.tls[0], args.tls[1])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 with open(args.port_file + ".tmp", "w") as f:
     f.write(str(srv.server_address[1]))
 import os
