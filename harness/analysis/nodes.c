@@ -27,7 +27,7 @@
 void nodes_opts_default(struct nodes_opts *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->z = 3.5;
+	o->z = 0;		/* auto */
 	o->min_change = 0.05;
 	o->min_nodes = 3;
 }
@@ -148,13 +148,37 @@ static void score_metric(struct nodes_result *r, const struct nodes_opts *o,
 	}
 }
 
+/*
+ * The bound for "auto": 3.5, raised so that pure noise (normal scores)
+ * puts an outlier anywhere among all node-metric cells with probability
+ * 1% at most (Bonferroni): at 10,000 nodes x 100 metrics a fixed 3.5
+ * would flag some 2,000 healthy cells, and the command's exit status
+ * would say nothing.
+ */
+static double auto_bound(size_t cells)
+{
+	double p = 0.01 / (cells ? cells : 1), lo = 0, hi = 40;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		double mid = (lo + hi) / 2;
+
+		if (0.5 * erfc(mid / M_SQRT2) > p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo > 3.5 ? lo : 3.5;
+}
+
 bool nodes_is_outlier(const struct nodes_result *r, const struct nodes_opts *o,
 		      size_t node, size_t mi)
 {
 	double z = r->z[node * r->nm + mi];
 	double x = r->value[node * r->nm + mi], med = r->m[mi].median;
 
-	if (isnan(z) || z <= o->z)
+	(void)o;
+	if (isnan(z) || z <= r->zbound)
 		return false;
 	return med == 0 ? x != 0 : fabs(x - med) / fabs(med) >= o->min_change;
 }
@@ -194,6 +218,7 @@ static int load_metrics(struct cdm_db *d, const struct nodes_opts *o,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return -1;
+	r->zbound = o->z > 0 ? o->z : auto_bound(r->nn * r->nm);
 	r->z = xcalloc(r->nn * r->nm + 1, sizeof(double));
 	r->value = xcalloc(r->nn * r->nm + 1, sizeof(double));
 	val = xmalloc((r->nn + 1) * sizeof(double));

@@ -14,7 +14,7 @@
 #include "store/db.h"
 
 struct nodes_opts {
-	double z;		/* |z| beyond this is an outlier (3.5) */
+	double z;		/* z beyond this is an outlier; 0: auto */
 	double min_change;	/* and at least this far from the median (0.05) */
 	int min_nodes;		/* fewer nodes: no z-scores for that metric (3) */
 	const char *job;	/* only runs of this job name (NULL: all) */
@@ -53,6 +53,7 @@ struct nodes_result {
 	double *worst_z;	/* each node's largest z */
 	size_t noutlier_nodes;	/* nodes with at least one outlier */
 	size_t nfailing_nodes;
+	double zbound;		/* the bound used: opts.z, or the auto one */
 	double seconds;		/* analysis time */
 };
 

@@ -89,9 +89,10 @@ static void print_text(const struct nodes_result *r, const struct nodes_args *a)
 	long shown = 0;
 	size_t i, k, n;
 
-	printf("%zu node%s, %zu case metric%s; outlier: robust z > %.1f and >= %.0f%% from the fleet median, on the worse side\n",
+	printf("%zu node%s, %zu case metric%s; outlier: robust z > %.2f%s and >= %.0f%% from the fleet median, on the worse side\n",
 	       r->nn, r->nn == 1 ? "" : "s", r->nm, r->nm == 1 ? "" : "s",
-	       a->o.z, a->o.min_change * 100);
+	       r->zbound, a->o.z > 0 ? "" : " (auto: 1% false alarms over all node-metrics)",
+	       a->o.min_change * 100);
 	printf("\noutliers (worst nodes first):\n");
 	for (n = 0; n < r->nn; n++) {
 		i = r->worst[n];
@@ -141,7 +142,7 @@ static void print_json(const struct nodes_result *r, const struct nodes_args *a)
 	json_obj_open(&j, NULL);
 	json_int(&j, "nodes", r->nn);
 	json_int(&j, "metrics", r->nm);
-	json_dbl(&j, "z", a->o.z);
+	json_dbl(&j, "z", r->zbound);
 	json_dbl(&j, "min_change", a->o.min_change);
 	json_arr_open(&j, "outliers");
 	for (i = 0; i < r->nn; i++) {

@@ -197,8 +197,8 @@ static void strip(const struct rrun *r, size_t m, struct sbuf *sb)
 	sb_addf(sb, "<line x1=\"%d\" y1=\"20\" x2=\"%d\" y2=\"%d\" stroke=\"#000\" stroke-dasharray=\"2,2\"/>\n",
 		L + W / 2, L + W / 2, 20 + H);
 	sb_addf(sb, "<line x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"%d\" stroke=\"#D55E00\"/>\n",
-		L + (r->nodes_opts.z + ZMAX) / (2 * ZMAX) * W,
-		L + (r->nodes_opts.z + ZMAX) / (2 * ZMAX) * W, 20 + H);
+		L + (r->nodes->zbound + ZMAX) / (2 * ZMAX) * W,
+		L + (r->nodes->zbound + ZMAX) / (2 * ZMAX) * W, 20 + H);
 	for (i = 0; i < n->nn; i++) {
 		size_t node = n->worst[i];
 		double z = n->z[node * n->nm + m], x;
@@ -240,7 +240,7 @@ void report_html_nodes(const struct rrun *r, struct sbuf *sb)
 	}
 	sb_addf(sb, ". Robust z-score per case and metric: 0.6745 (x &minus; median) / MAD across nodes, positive = worse. <b>%zu outlier node%s</b> (z &gt; %.1f and &ge; %.0f%% from the median), <b>%zu failing node%s</b>; 'cdmbench nodes' lists them.</p>\n",
 		n->noutlier_nodes, n->noutlier_nodes == 1 ? "" : "s",
-		r->nodes_opts.z, r->nodes_opts.min_change * 100,
+		n->zbound, r->nodes_opts.min_change * 100,
 		n->nfailing_nodes, n->nfailing_nodes == 1 ? "" : "s");
 	cols = column_order(n);
 	heatmap(r, cols, sb);
