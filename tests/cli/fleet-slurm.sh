@@ -26,7 +26,7 @@ name = fleet-test
 repeat = 15
 warmup = 1
 [stream]
-size = 8M
+size = 8M, 12M
 threads = 1
 INI
 C=$T_TMP/c
