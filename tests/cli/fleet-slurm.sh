@@ -128,3 +128,11 @@ rc=$?
 r=$(q "$C3/merged.db" "select count(*) from runs r where r.status = 'interrupted' and r.status_reason like '%timeout%expired%' and (select count(*) from cases c where c.run_id = r.id) >= 1")
 [ $rc = 1 ] && [ "$r" = 3 ]
 check "--timeout stops every node, keeps its finished cases, marks the run" $? "rc=$rc, $r of 4: $(q "$C3/merged.db" "select status, status_reason from runs")"
+
+# nothing of ours left running: daemons, slurmstepd, tasks, the cgroup
+pids=("${SVC_PIDS[@]}")
+svc_stop_all
+left=$(svc_strays)
+for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
+[ -z "$left" ] && { [ -z "$SVC_CGROUP" ] || [ ! -d "$SVC_CGROUP" ]; }
+check "stopped: every daemon, step and task of the test cluster, and its cgroup" $? "left: $left $SVC_CGROUP"

@@ -18,8 +18,23 @@ svc_init() {	# DIR: private folder for keys, state, logs
 	trap 'exit 130' INT
 }
 
+# every process our slurmds started (slurmstepd and the tasks outlive a
+# killed slurmd): they carry our private SLURM_CONF in their environment
+svc_strays() {
+	local p
+	[ -n "${SVC_DIR:-}" ] || return 0
+	for p in $(pgrep -f 'slurmstepd|cdmbench' 2>/dev/null); do
+		{ tr '\0' '\n' <"/proc/$p/environ" |
+			grep -qxF "SLURM_CONF=$SVC_DIR/slurm/slurm.conf" && echo "$p"; } 2>/dev/null
+	done
+}
+
 svc_stop_all() {
 	local p i
+	# let Slurm end its jobs first, then sweep what is left
+	if [ -n "${SLURM_CONF:-}" ] && [ -e "${SLURM_CONF:-}" ]; then
+		scancel --quiet $(squeue -h -o %i 2>/dev/null) 2>/dev/null
+	fi
 	for p in "${SVC_PIDS[@]}"; do
 		kill -TERM "$p" 2>/dev/null
 	done
@@ -32,8 +47,21 @@ svc_stop_all() {
 		wait "$p" 2>/dev/null
 	done
 	SVC_PIDS=()
+	for i in 1 2 3; do
+		p=$(svc_strays)
+		[ -z "$p" ] && break
+		# shellcheck disable=SC2086
+		kill -KILL $p 2>/dev/null
+		sleep 0.2
+	done
 	if [ -n "$SVC_CGROUP" ] && [ -d "$SVC_CGROUP" ]; then
-		rmdir "$SVC_CGROUP" 2>/dev/null
+		for p in $(cat "$SVC_CGROUP/cgroup.procs" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null
+		done
+		for i in $(seq 20); do
+			rmdir "$SVC_CGROUP" 2>/dev/null && break
+			sleep 0.1
+		done
 	fi
 	return 0
 }
