@@ -25,27 +25,24 @@ static int cmd_version(int argc, char **argv);
 
 const struct cdm_cmd cdm_cmds[] = {
 	{ "run", cmd_run, "run a job file or one workload and store every sample",
-	  NULL, &cli_run_spec },
-	{ "list", cmd_list, "list workloads, backends and every option",
-	  NULL, &cli_list_spec },
+	  NULL },
+	{ "list", cmd_list, "list workloads, backends and every option", NULL },
 	{ "probe", cmd_probe, "show what this machine supports, and why not",
-	  NULL, &cli_probe_spec },
-	{ "runs", cmd_runs, "list the runs in a database",
-	  NULL, &cli_runs_spec },
+	  NULL },
+	{ "runs", cmd_runs, "list the runs in a database", NULL },
 	{ "show", cmd_show, "show one run: context, cases, summaries, kernel events",
-	  NULL, &cli_show_spec },
+	  NULL },
 	{ "export", cmd_export, "export a run as JSON, CSV, JUnit XML or TAP",
-	  NULL, &cli_export_spec },
+	  NULL },
 	{ "compare", cmd_compare, "compare two runs: what got slower, faster or broke",
-	  NULL, &cli_compare_spec },
+	  NULL },
 	{ "history", cmd_history, "one metric across runs, and the runs that moved it",
-	  NULL, &cli_history_spec },
+	  NULL },
 	{ "report", cmd_report, "a run as one self-contained HTML page, or Markdown",
-	  NULL, &cli_report_spec },
-	{ "db", cmd_db, "database maintenance: db check",
-	  NULL, &cli_db_spec },
+	  NULL },
+	{ "db", cmd_db, "database maintenance: db check", NULL },
 	{ "vm", cmd_vm, "run a job in the emulated device-memory node (QEMU)",
-	  NULL, &cli_vm_spec },
+	  NULL },
 	{ "cluster", cmd_cluster, "run a job on every node of a Slurm allocation, merged",
 	  "usage: cdmbench cluster run [OPTIONS] JOBFILE [SRUN-OPTIONS...]\n"
 	  "\n"
@@ -72,7 +69,7 @@ const struct cdm_cmd cdm_cmds[] = {
 	  "  -q, --quiet         no progress\n"
 	  "\n"
 	  "Exit status: 0 every node ran every case to a pass or skip; 1 a case\n"
-	  "or a node failed; 2 bad input, or no node wrote a database.\n", NULL },
+	  "or a node failed; 2 bad input, or no node wrote a database.\n" },
 	{ "merge", cmd_merge, "merge node databases into one (idempotent)",
 	  "usage: cdmbench merge [-q] -o DB SOURCE.db...\n"
 	  "\n"
@@ -90,7 +87,7 @@ const struct cdm_cmd cdm_cmds[] = {
 	  "  -o, --output DB    the database to merge into (created if missing)\n"
 	  "  -q, --quiet        no summary line\n"
 	  "\n"
-	  "Exit status: 0 merged; 2 bad input (nothing written).\n", NULL },
+	  "Exit status: 0 merged; 2 bad input (nothing written).\n" },
 	{ "nodes", cmd_nodes, "the slow and the failing nodes of a fleet",
 	  "usage: cdmbench nodes [OPTIONS]\n"
 	  "\n"
@@ -117,7 +114,7 @@ const struct cdm_cmd cdm_cmds[] = {
 	  "  -o, --output-format F  text (default) or json\n"
 	  "      --db PATH          database\n"
 	  "\n"
-	  "Exit status: 0 no outlier and no failing node; 1 any; 2 bad input.\n", NULL },
+	  "Exit status: 0 no outlier and no failing node; 1 any; 2 bad input.\n" },
 	{ "push", cmd_push, "send samples to InfluxDB (line protocol), resumable",
 	  "usage: cdmbench push [OPTIONS] --url URL (--database DB | --org O --bucket B) [RUN...]\n"
 	  "\n"
@@ -155,13 +152,30 @@ const struct cdm_cmd cdm_cmds[] = {
 	  "  -q, --quiet            no summary line\n"
 	  "\n"
 	  "Exit status: 0 all sent; 1 stopped by a fault (the rest is spooled) or\n"
-	  "points refused; 2 bad input.\n", NULL },
-	{ "help", cmd_help, "help on a command", "usage: cdmbench help [COMMAND]\n",
-	  NULL },
+	  "points refused; 2 bad input.\n" },
+	{ "help", cmd_help, "help on a command", "usage: cdmbench help [COMMAND]\n" },
 	{ "version", cmd_version, "version and optional features compiled in",
-	  "usage: cdmbench --version\n", NULL },
-	{ NULL, NULL, NULL, NULL, NULL }
+	  "usage: cdmbench --version\n" },
+	{ NULL, NULL, NULL, NULL }
 };
+
+/* commands whose options and help are tables (cli/opts.h) */
+static const struct cli_spec *const cli_specs[] = {
+	&cli_run_spec, &cli_list_spec, &cli_probe_spec, &cli_runs_spec,
+	&cli_show_spec, &cli_export_spec, &cli_compare_spec,
+	&cli_history_spec, &cli_report_spec, &cli_db_spec, &cli_vm_spec,
+	NULL
+};
+
+static const struct cli_spec *find_spec(const char *name)
+{
+	const struct cli_spec *const *s;
+
+	for (s = cli_specs; *s; s++)
+		if (!strcmp((*s)->cmd, name))
+			return *s;
+	return NULL;
+}
 
 static const struct cdm_cmd *find_cmd(const char *name)
 {
@@ -207,8 +221,8 @@ int cli_help(const char *name)
 		cdm_err("help: no command '%s'", name);
 		return CDM_EXIT_USAGE;
 	}
-	if (c->spec)
-		cli_print_help(stdout, c->spec);
+	if (find_spec(name))
+		cli_print_help(stdout, find_spec(name));
 	else
 		fputs(c->usage, stdout);
 	return 0;
@@ -218,8 +232,8 @@ int cli_usage_error(const char *name)
 {
 	const struct cdm_cmd *c = find_cmd(name);
 
-	if (c && c->spec)
-		cli_print_help(stderr, c->spec);
+	if (find_spec(name))
+		cli_print_help(stderr, find_spec(name));
 	else
 		fprintf(stderr, "%s", c ? c->usage : "");
 	fprintf(stderr, "(see 'cdmbench help %s')\n", name);

@@ -10,8 +10,7 @@ struct cdm_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
-	const char *usage;	/* full help text, unless spec */
-	const struct cli_spec *spec;	/* options and help (cli/opts.h) */
+	const char *usage;	/* full help text, NULL if in cli_specs[] */
 };
 
 extern const struct cdm_cmd cdm_cmds[];

@@ -58,6 +58,7 @@ static const struct cli_opt compare_opts[] = {
 };
 
 const struct cli_spec cli_compare_spec = {
+	.cmd = "compare",
 	.usage = "usage: cdmbench compare [OPTIONS] BASE CAND\n",
 	.about =
 	"Matches the cases of BASE and CAND by workload, parameters, backend and\n"

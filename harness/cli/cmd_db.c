@@ -36,6 +36,7 @@ static const struct cli_opt runs_opts[] = {
 };
 
 const struct cli_spec cli_runs_spec = {
+	.cmd = "runs",
 	.usage = "usage: cdmbench runs [--db PATH] [--limit N] [--json]\n",
 	.opts = runs_opts,
 };
@@ -48,6 +49,7 @@ static const struct cli_opt show_opts[] = {
 };
 
 const struct cli_spec cli_show_spec = {
+	.cmd = "show",
 	.usage = "usage: cdmbench show [--db PATH] [--json] RUN\n",
 	.about = "RUN is a run id, 'last', or a prefix of the run's uuid.\n",
 	.opts = show_opts,
@@ -66,6 +68,7 @@ static const struct cli_opt export_opts[] = {
 };
 
 const struct cli_spec cli_export_spec = {
+	.cmd = "export",
 	.usage = "usage: cdmbench export [--db PATH] --format json|csv|junit|tap [-O FILE] RUN\n",
 	.about =
 	"json: the run with its context, cases, metrics, summaries, samples and\n"
@@ -83,6 +86,7 @@ static const struct cli_opt db_opts[] = {
 };
 
 const struct cli_spec cli_db_spec = {
+	.cmd = "db",
 	.usage = "usage: cdmbench db check [--db PATH]\n",
 	.about =
 	"check: runs SQLite's integrity and foreign-key checks and prints the\n"

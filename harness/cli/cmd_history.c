@@ -57,6 +57,7 @@ static const struct cli_opt history_opts[] = {
 };
 
 const struct cli_spec cli_history_spec = {
+	.cmd = "history",
 	.usage = "usage: cdmbench history [OPTIONS] CASE:METRIC\n",
 	.about =
 	"Lists METRIC of the case named CASE in every finished run, oldest\n"

@@ -141,6 +141,7 @@ static const struct cli_opt list_opts[] = {
 };
 
 const struct cli_spec cli_list_spec = {
+	.cmd = "list",
 	.usage = "usage: cdmbench list [--json] [WORKLOAD]\n",
 	.about =
 	"Shows every workload with its backend and summary, the options all\n"

@@ -195,6 +195,7 @@ static const struct cli_opt probe_opts[] = {
 };
 
 const struct cli_spec cli_probe_spec = {
+	.cmd = "probe",
 	.usage = "usage: cdmbench probe [--json] [--quick]\n",
 	.about =
 	"Reports the kernel, NUMA nodes, THP mode, /dev/kmsg, test_hmm devices\n"

@@ -40,6 +40,7 @@ static const struct cli_opt report_opts[] = {
 };
 
 const struct cli_spec cli_report_spec = {
+	.cmd = "report",
 	.usage = "usage: cdmbench report [OPTIONS] [-o FILE] RUN\n",
 	.about =
 	"Writes everything about RUN (an id, 'last' or a uuid prefix) in one\n"

@@ -43,6 +43,7 @@ static const struct cli_opt run_opts[] = {
 };
 
 const struct cli_spec cli_run_spec = {
+	.cmd = "run",
 	.usage =
 	"usage: cdmbench run [OPTIONS] JOBFILE\n"
 	"       cdmbench run [OPTIONS] -w WORKLOAD [--set KEY=VALUE ...]\n",

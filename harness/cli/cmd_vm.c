@@ -75,6 +75,7 @@ static const struct cli_opt vm_opts[] = {
 };
 
 const struct cli_spec cli_vm_spec = {
+	.cmd = "vm",
 	.usage =
 	"usage: cdmbench vm run JOBFILE [OPTIONS]\n"
 	"       cdmbench vm exec [OPTIONS] -- CDMBENCH-ARGS...\n",

@@ -206,7 +206,8 @@ int cli_parse(const char *cmd, const struct cli_spec *spec, int argc,
 	int c, r = CLI_PARSED;
 
 	build(spec, &lo, &so);
-	optind = 1;
+	/* 0: glibc starts afresh, honouring a leading + of in_order */
+	optind = 0;
 	while (r == CLI_PARSED &&
 	       (c = getopt_long(argc, argv, so.buf, lo, NULL)) != -1) {
 		if (c == 'h' + 1024 || c == 'h') {

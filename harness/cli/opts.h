@@ -83,6 +83,7 @@ struct cli_opt {
 
 /* what --help prints: usage, about, the table, more */
 struct cli_spec {
+	const char *cmd;	/* the command it belongs to: "run" */
 	const char *usage;	/* "usage: cdmbench run [OPTIONS] JOBFILE\n" */
 	const char *about;	/* what the command does, or NULL */
 	const struct cli_opt *opts;
