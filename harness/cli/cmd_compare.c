@@ -39,24 +39,6 @@ static int add_ignore(void *args, const char *key, const char *cmd)
 
 #define CA(f) offsetof(struct compare_args, f)
 
-static const struct cli_opt compare_opts[] = {
-	{ .name = "threshold", .kind = CLI_NUM, .off = CA(o.threshold),
-	  .arg = "PCT",
-	  .help = "smallest change that counts (default 5)",
-	  .max = 1000 },
-	{ .name = "alpha", .kind = CLI_NUM, .off = CA(o.alpha), .arg = "A",
-	  .help = "false discovery rate (default 0.05)",
-	  .min = 1e-12, .max = 0.5 },
-	{ .name = "latest", .kind = CLI_FLAG, .off = CA(o.latest),
-	  .help = "a selector takes its newest run, no pooling" },
-	{ .name = "ignore", .kind = CLI_CALL, .arg = "KEY",
-	  .help = "leave option KEY out of the case identity, to\ncompare cases differing in it (repeatable)",
-	  .call = add_ignore },
-	CLI_OPT_FORMAT(struct compare_args, format),
-	CLI_OPT_DB(struct compare_args, db),
-	CLI_OPT_END
-};
-
 const struct cli_spec cli_compare_spec = {
 	.cmd = "compare",
 	.usage = "usage: cdmbench compare [OPTIONS] BASE CAND\n",
@@ -73,7 +55,23 @@ const struct cli_spec cli_compare_spec = {
 	"(kernel=6.1.*). When a selector matches several runs, their samples\n"
 	"are pooled per case (the header lists the runs); --latest takes only\n"
 	"the newest. A run still in progress is refused.\n",
-	.opts = compare_opts,
+	.opts = (const struct cli_opt[]) {
+		{ .name = "threshold", .kind = CLI_NUM, .off = CA(o.threshold),
+		  .arg = "PCT",
+		  .help = "smallest change that counts (default 5)",
+		  .max = 1000 },
+		{ .name = "alpha", .kind = CLI_NUM, .off = CA(o.alpha), .arg = "A",
+		  .help = "false discovery rate (default 0.05)",
+		  .min = 1e-12, .max = 0.5 },
+		{ .name = "latest", .kind = CLI_FLAG, .off = CA(o.latest),
+		  .help = "a selector takes its newest run, no pooling" },
+		{ .name = "ignore", .kind = CLI_CALL, .arg = "KEY",
+		  .help = "leave option KEY out of the case identity, to\ncompare cases differing in it (repeatable)",
+		  .call = add_ignore },
+		CLI_OPT_FORMAT(struct compare_args, format),
+		CLI_OPT_DB(struct compare_args, db),
+		CLI_OPT_END
+	},
 	.more =
 	"Samples of one run share its conditions (placement, page sizes,\n"
 	"neighbours), so a change must also beat the spread between runs of one\n"

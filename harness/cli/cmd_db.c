@@ -25,46 +25,30 @@ struct read_args {
 
 #define RD(f) offsetof(struct read_args, f)
 
-static const struct cli_opt runs_opts[] = {
-	CLI_OPT_DB(struct read_args, db),
-	{ .name = "limit", .key = 'l', .kind = CLI_COUNT, .off = RD(limit),
-	  .arg = "N",
-	  .help = "the newest N runs (default 50)" },
-	{ .name = "json", .key = 'j', .kind = CLI_FLAG, .off = RD(json),
-	  .help = "JSON instead of a table" },
-	CLI_OPT_END
-};
-
 const struct cli_spec cli_runs_spec = {
 	.cmd = "runs",
 	.usage = "usage: cdmbench runs [--db PATH] [--limit N] [--json]\n",
-	.opts = runs_opts,
-};
-
-static const struct cli_opt show_opts[] = {
-	CLI_OPT_DB(struct read_args, db),
-	{ .name = "json", .key = 'j', .kind = CLI_FLAG, .off = RD(json),
-	  .help = "the run as JSON, samples left out" },
-	CLI_OPT_END
+	.opts = (const struct cli_opt[]) {
+		CLI_OPT_DB(struct read_args, db),
+		{ .name = "limit", .key = 'l', .kind = CLI_COUNT, .off = RD(limit),
+		  .arg = "N",
+		  .help = "the newest N runs (default 50)" },
+		{ .name = "json", .key = 'j', .kind = CLI_FLAG, .off = RD(json),
+		  .help = "JSON instead of a table" },
+		CLI_OPT_END
+	},
 };
 
 const struct cli_spec cli_show_spec = {
 	.cmd = "show",
 	.usage = "usage: cdmbench show [--db PATH] [--json] RUN\n",
 	.about = "RUN is a run id, 'last', or a prefix of the run's uuid.\n",
-	.opts = show_opts,
-};
-
-static const struct cli_opt export_opts[] = {
-	CLI_OPT_DB(struct read_args, db),
-	{ .name = "format", .key = 'f', .kind = CLI_CHOICE,
-	  .off = RD(format), .arg = "F",
-	  .help = "json, csv, junit or tap (required)",
-	  .choices = "json|csv|junit|tap" },
-	{ .name = "output", .key = 'O', .kind = CLI_STR, .off = RD(out),
-	  .arg = "FILE",
-	  .help = "write FILE (default: standard output)" },
-	CLI_OPT_END
+	.opts = (const struct cli_opt[]) {
+		CLI_OPT_DB(struct read_args, db),
+		{ .name = "json", .key = 'j', .kind = CLI_FLAG, .off = RD(json),
+		  .help = "the run as JSON, samples left out" },
+		CLI_OPT_END
+	},
 };
 
 const struct cli_spec cli_export_spec = {
@@ -77,12 +61,17 @@ const struct cli_spec cli_export_spec = {
 	"and timeouts as errors), each with its evaluated expectations; the\n"
 	"run's acceptance verdict as a suite property (junit) or the last line\n"
 	"(tap). The exit status is 0 whatever the verdict: the CI reads it.\n",
-	.opts = export_opts,
-};
-
-static const struct cli_opt db_opts[] = {
-	CLI_OPT_DB(struct read_args, db),
-	CLI_OPT_END
+	.opts = (const struct cli_opt[]) {
+		CLI_OPT_DB(struct read_args, db),
+		{ .name = "format", .key = 'f', .kind = CLI_CHOICE,
+		  .off = RD(format), .arg = "F",
+		  .help = "json, csv, junit or tap (required)",
+		  .choices = "json|csv|junit|tap" },
+		{ .name = "output", .key = 'O', .kind = CLI_STR, .off = RD(out),
+		  .arg = "FILE",
+		  .help = "write FILE (default: standard output)" },
+		CLI_OPT_END
+	},
 };
 
 const struct cli_spec cli_db_spec = {
@@ -91,7 +80,10 @@ const struct cli_spec cli_db_spec = {
 	.about =
 	"check: runs SQLite's integrity and foreign-key checks and prints the\n"
 	"schema version. Exit status 1 if the database is damaged.\n",
-	.opts = db_opts,
+	.opts = (const struct cli_opt[]) {
+		CLI_OPT_DB(struct read_args, db),
+		CLI_OPT_END
+	},
 };
 
 /* CLI_PARSED, CLI_HELPED or -1 (reported) */

@@ -38,24 +38,6 @@ static int add_selector(void *args, const char *arg, const char *cmd)
 
 #define HA(f) offsetof(struct history_args, f)
 
-static const struct cli_opt history_opts[] = {
-	{ .name = "tag", .key = 't', .kind = CLI_CALL, .arg = "KEY=VALUE",
-	  .help = "only runs matching (repeatable): kernel=,\nhost=, env=, job= or a run tag; globs allowed",
-	  .call = add_selector },
-	{ .name = "limit", .kind = CLI_COUNT, .off = HA(limit), .arg = "N",
-	  .help = "only the newest N runs" },
-	{ .name = "min-step", .kind = CLI_NUM, .off = HA(min_step),
-	  .arg = "PCT",
-	  .help = "smallest level shift reported (default 5)",
-	  .max = 1000 },
-	{ .name = "alpha", .kind = CLI_NUM, .off = HA(alpha), .arg = "A",
-	  .help = "significance of a step (default 0.05)",
-	  .min = 1e-12, .max = 0.5 },
-	CLI_OPT_FORMAT(struct history_args, format),
-	CLI_OPT_DB(struct history_args, db),
-	CLI_OPT_END
-};
-
 const struct cli_spec cli_history_spec = {
 	.cmd = "history",
 	.usage = "usage: cdmbench history [OPTIONS] CASE:METRIC\n",
@@ -73,7 +55,23 @@ const struct cli_spec cli_history_spec = {
 	"  cdmbench history 'stream[size=4M threads=1]:copy_bw'\n"
 	"Runs whose case of that name has other parameters, backend or device\n"
 	"type than the newest one are left out (and counted).\n",
-	.opts = history_opts,
+	.opts = (const struct cli_opt[]) {
+		{ .name = "tag", .key = 't', .kind = CLI_CALL, .arg = "KEY=VALUE",
+		  .help = "only runs matching (repeatable): kernel=,\nhost=, env=, job= or a run tag; globs allowed",
+		  .call = add_selector },
+		{ .name = "limit", .kind = CLI_COUNT, .off = HA(limit), .arg = "N",
+		  .help = "only the newest N runs" },
+		{ .name = "min-step", .kind = CLI_NUM, .off = HA(min_step),
+		  .arg = "PCT",
+		  .help = "smallest level shift reported (default 5)",
+		  .max = 1000 },
+		{ .name = "alpha", .kind = CLI_NUM, .off = HA(alpha), .arg = "A",
+		  .help = "significance of a step (default 0.05)",
+		  .min = 1e-12, .max = 0.5 },
+		CLI_OPT_FORMAT(struct history_args, format),
+		CLI_OPT_DB(struct history_args, db),
+		CLI_OPT_END
+	},
 };
 
 static int parse_args(int argc, char **argv, struct history_args *a)

@@ -133,13 +133,6 @@ struct list_args {
 	bool json;
 };
 
-static const struct cli_opt list_opts[] = {
-	{ .name = "json", .key = 'j', .kind = CLI_FLAG,
-	  .off = offsetof(struct list_args, json),
-	  .help = "the same as JSON" },
-	CLI_OPT_END
-};
-
 const struct cli_spec cli_list_spec = {
 	.cmd = "list",
 	.usage = "usage: cdmbench list [--json] [WORKLOAD]\n",
@@ -148,7 +141,12 @@ const struct cli_spec cli_list_spec = {
 	"cases share, and each workload's options with type, default, range\n"
 	"and help. The same table drives job files, --set and the stored\n"
 	"configuration.\n",
-	.opts = list_opts,
+	.opts = (const struct cli_opt[]) {
+		{ .name = "json", .key = 'j', .kind = CLI_FLAG,
+		  .off = offsetof(struct list_args, json),
+		  .help = "the same as JSON" },
+		CLI_OPT_END
+	},
 };
 
 int cmd_list(int argc, char **argv)

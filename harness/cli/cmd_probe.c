@@ -184,16 +184,6 @@ struct probe_args {
 	bool quick;
 };
 
-static const struct cli_opt probe_opts[] = {
-	{ .name = "json", .key = 'j', .kind = CLI_FLAG,
-	  .off = offsetof(struct probe_args, json),
-	  .help = "the same as JSON" },
-	{ .name = "quick", .key = 'q', .kind = CLI_FLAG,
-	  .off = offsetof(struct probe_args, quick),
-	  .help = "device types by minor number, without migrating" },
-	CLI_OPT_END
-};
-
 const struct cli_spec cli_probe_spec = {
 	.cmd = "probe",
 	.usage = "usage: cdmbench probe [--json] [--quick]\n",
@@ -203,7 +193,15 @@ const struct cli_spec cli_probe_spec = {
 	"io_uring, likwid topology and GPU backends; for anything missing it\n"
 	"says why. Device types are confirmed by migrating one page to each\n"
 	"device; --quick infers them from the minor number instead.\n",
-	.opts = probe_opts,
+	.opts = (const struct cli_opt[]) {
+		{ .name = "json", .key = 'j', .kind = CLI_FLAG,
+		  .off = offsetof(struct probe_args, json),
+		  .help = "the same as JSON" },
+		{ .name = "quick", .key = 'q', .kind = CLI_FLAG,
+		  .off = offsetof(struct probe_args, quick),
+		  .help = "device types by minor number, without migrating" },
+		CLI_OPT_END
+	},
 };
 
 int cmd_probe(int argc, char **argv)

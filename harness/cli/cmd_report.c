@@ -24,21 +24,6 @@ struct report_args {
 
 #define RA(f) offsetof(struct report_args, f)
 
-static const struct cli_opt report_opts[] = {
-	{ .name = "output", .key = 'o', .kind = CLI_STR, .off = RA(out),
-	  .arg = "FILE",
-	  .help = "write FILE (directories are created; '-' or\nno -o: standard output)" },
-	{ .name = "baseline", .key = 'b', .kind = CLI_STR,
-	  .off = RA(o.baseline), .arg = "RUN",
-	  .help = "add a comparison with RUN or a selector, as\n'cdmbench compare RUN' this run would give" },
-	{ .name = "format", .key = 'f', .kind = CLI_CHOICE,
-	  .off = RA(format), .arg = "F",
-	  .help = "html (default) or md: a Markdown summary",
-	  .choices = "html|md" },
-	CLI_OPT_DB(struct report_args, db),
-	CLI_OPT_END
-};
-
 const struct cli_spec cli_report_spec = {
 	.cmd = "report",
 	.usage = "usage: cdmbench report [OPTIONS] [-o FILE] RUN\n",
@@ -51,7 +36,20 @@ const struct cli_spec cli_report_spec = {
 	"job, the comparison with a baseline, and the kernel log. The HTML has\n"
 	"its styles and SVG charts inline and loads nothing from anywhere, so\n"
 	"it can be attached to a review or a ticket and opened offline.\n",
-	.opts = report_opts,
+	.opts = (const struct cli_opt[]) {
+		{ .name = "output", .key = 'o', .kind = CLI_STR, .off = RA(out),
+		  .arg = "FILE",
+		  .help = "write FILE (directories are created; '-' or\nno -o: standard output)" },
+		{ .name = "baseline", .key = 'b', .kind = CLI_STR,
+		  .off = RA(o.baseline), .arg = "RUN",
+		  .help = "add a comparison with RUN or a selector, as\n'cdmbench compare RUN' this run would give" },
+		{ .name = "format", .key = 'f', .kind = CLI_CHOICE,
+		  .off = RA(format), .arg = "F",
+		  .help = "html (default) or md: a Markdown summary",
+		  .choices = "html|md" },
+		CLI_OPT_DB(struct report_args, db),
+		CLI_OPT_END
+	},
 	.more = "Example: cdmbench report last -o reports/last.html\n",
 };
 

@@ -23,25 +23,6 @@ struct run_args {
 	struct cdm_run_opts o;
 };
 
-static const struct cli_opt run_opts[] = {
-	{ .name = "workload", .key = 'w', .kind = CLI_STR,
-	  .off = offsetof(struct run_args, workload), .arg = "NAME",
-	  .help = "run one workload (see 'cdmbench list')" },
-	CLI_OPT_SET(struct run_args, sets),
-	CLI_OPT_DB(struct run_args, db),
-	CLI_OPT_TAG(struct run_args, o.tags),
-	CLI_OPT_SEED(struct run_args, seed),
-	CLI_OPT_FORMAT(struct run_args, format),
-	{ .name = "dry-run", .key = 'n', .kind = CLI_FLAG,
-	  .off = offsetof(struct run_args, dry_run),
-	  .help = "print the expanded cases and exit" },
-	{ .name = "stream", .kind = CLI_STR,
-	  .off = offsetof(struct run_args, stream), .arg = "PATH",
-	  .help = "write a result stream instead of a database\n(used inside the emulated node)" },
-	CLI_OPT_QUIET,
-	CLI_OPT_END
-};
-
 const struct cli_spec cli_run_spec = {
 	.cmd = "run",
 	.usage =
@@ -51,7 +32,24 @@ const struct cli_spec cli_run_spec = {
 	"Runs each case of the job in its own process (own process group,\n"
 	"deadline, killed on hang) and stores every sample, summary and kernel\n"
 	"log record in the database, one transaction per case.\n",
-	.opts = run_opts,
+	.opts = (const struct cli_opt[]) {
+		{ .name = "workload", .key = 'w', .kind = CLI_STR,
+		  .off = offsetof(struct run_args, workload), .arg = "NAME",
+		  .help = "run one workload (see 'cdmbench list')" },
+		CLI_OPT_SET(struct run_args, sets),
+		CLI_OPT_DB(struct run_args, db),
+		CLI_OPT_TAG(struct run_args, o.tags),
+		CLI_OPT_SEED(struct run_args, seed),
+		CLI_OPT_FORMAT(struct run_args, format),
+		{ .name = "dry-run", .key = 'n', .kind = CLI_FLAG,
+		  .off = offsetof(struct run_args, dry_run),
+		  .help = "print the expanded cases and exit" },
+		{ .name = "stream", .kind = CLI_STR,
+		  .off = offsetof(struct run_args, stream), .arg = "PATH",
+		  .help = "write a result stream instead of a database\n(used inside the emulated node)" },
+		CLI_OPT_QUIET,
+		CLI_OPT_END
+	},
 	.more =
 	"Exit status: 0 every case passed or was skipped; 1 a case failed,\n"
 	"errored, timed out or crashed; 2 bad input; 130/143 interrupted by\n"
