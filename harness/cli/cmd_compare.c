@@ -364,9 +364,7 @@ static void print_json(const struct cmp_result *r, int status)
 	struct json j;
 	size_t i;
 
-	sb_init(&sb);
-	json_init(&j, &sb, true);
-	json_obj_open(&j, NULL);
+	json_doc(&j, &sb);
 	json_side(&j, "base", &r->side[0]);
 	json_side(&j, "candidate", &r->side[1]);
 	json_dbl(&j, "alpha", r->opts.alpha);

@@ -158,9 +158,7 @@ static void print_json(const struct history_args *a, const struct hist *h)
 	struct json j;
 	size_t i;
 
-	sb_init(&sb);
-	json_init(&j, &sb, true);
-	json_obj_open(&j, NULL);
+	json_doc(&j, &sb);
 	json_str(&j, "case", a->case_name);
 	json_str(&j, "metric", a->metric);
 	json_str(&j, "unit", h->unit);

@@ -165,9 +165,7 @@ static void print_json(const struct cdm_probe *p)
 	struct json j;
 	size_t i;
 
-	sb_init(&sb);
-	json_init(&j, &sb, true);
-	json_obj_open(&j, NULL);
+	json_doc(&j, &sb);
 	for (i = 0; i < p->n; i++) {
 		json_obj_open(&j, p->v[i].name);
 		json_bool(&j, "ok", p->v[i].ok);

@@ -78,9 +78,7 @@ void print_run_json(const struct cdm_run_info *r, int64_t run_id,
 	struct json j;
 	size_t i, m;
 
-	sb_init(&sb);
-	json_init(&j, &sb, true);
-	json_obj_open(&j, NULL);
+	json_doc(&j, &sb);
 	json_int(&j, "run_id", run_id);
 	json_str(&j, "uuid", r->uuid);
 	json_str(&j, "status", status);

@@ -276,6 +276,21 @@ char *read_line_file(const char *path)
 	return s;
 }
 
+size_t read_fd_rest(int fd, char *buf, size_t len, size_t got)
+{
+	if (got >= len)
+		got = len - 1;	/* a caller's snprintf was truncated */
+	while (got + 1 < len) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	buf[got] = 0;
+	return got;
+}
+
 int write_file(const char *path, const void *p, size_t n)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -391,6 +406,13 @@ void json_init(struct json *j, struct sbuf *sb, bool pretty)
 	j->depth = 0;
 	j->first[0] = true;
 	j->pretty = pretty;
+}
+
+void json_doc(struct json *j, struct sbuf *sb)
+{
+	sb_init(sb);
+	json_init(j, sb, true);
+	json_obj_open(j, NULL);
 }
 
 void json_escape(struct sbuf *sb, const char *s)

@@ -66,6 +66,9 @@ char *read_file(const char *path, size_t max, size_t *len);
 /* first line of a small text file, trailing newline stripped */
 char *read_line_file(const char *path);
 int write_file(const char *path, const void *p, size_t n);
+/* read fd to its end into buf after the got bytes already there, at most
+ * len - 1 in all, NUL-terminated; the new length */
+size_t read_fd_rest(int fd, char *buf, size_t len, size_t got);
 
 char *strtrim(char *s);
 bool streq(const char *a, const char *b);
@@ -82,6 +85,8 @@ struct json {
 	bool pretty;
 };
 void json_init(struct json *j, struct sbuf *sb, bool pretty);
+/* a new pretty document in sb (initialized here), its outer object open */
+void json_doc(struct json *j, struct sbuf *sb);
 void json_obj_open(struct json *j, const char *key);
 void json_obj_close(struct json *j);
 void json_arr_open(struct json *j, const char *key);

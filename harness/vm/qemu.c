@@ -56,7 +56,6 @@ static char *repo_file(const char *self, const char *rel)
 static int run_capture(char *const argv[], char *out, size_t len)
 {
 	int p[2], status;
-	size_t got = 0;
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC))
@@ -68,14 +67,7 @@ static int run_capture(char *const argv[], char *out, size_t len)
 		_exit(127);
 	}
 	close(p[1]);
-	for (;;) {
-		ssize_t n = read(p[0], out + got, len - 1 - got);
-
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	out[got] = 0;
+	read_fd_rest(p[0], out, len, 0);
 	close(p[0]);
 	if (waitpid(pid, &status, 0) < 0)
 		return -1;

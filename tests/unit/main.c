@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "util/util.h"
 
 #define MAX_TESTS 512
 #define TIMEOUT_S 30
@@ -183,14 +184,7 @@ static int run_one(const struct tap_test *t, char *msg, size_t len)
 		}
 		usleep(2000);
 	}
-	for (;;) {
-		ssize_t n = read(p[0], msg + got, len - 1 - got);
-
-		if (n <= 0)
-			break;
-		got += n;
-	}
-	msg[got] = 0;
+	got = read_fd_rest(p[0], msg, len, got);
 	close(p[0]);
 	kill(-pid, SIGKILL);
 	nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tap.h"
 #include "util/util.h"
@@ -67,4 +68,22 @@ TEST(xasprintf_formats)
 	CHECK(strlen(b) == sizeof(big) + 1 && b[0] == '<' && b[sizeof(big)] == '>');
 	free(a);
 	free(b);
+}
+
+/* read_fd_rest appends to what is there, stops at the buffer's end */
+TEST(read_fd_rest_appends_and_bounds)
+{
+	char buf[8] = "ab";
+	int p[2];
+
+	CHECK(pipe(p) == 0);
+	CHECK(write(p[1], "cdefghijk", 9) == 9);
+	close(p[1]);
+	CHECK(read_fd_rest(p[0], buf, sizeof(buf), 2) == 7);
+	CHECK(!strcmp(buf, "abcdefg"));
+	close(p[0]);
+	CHECK(pipe(p) == 0);
+	close(p[1]);
+	CHECK(read_fd_rest(p[0], buf, sizeof(buf), 99) == 7 && buf[7] == 0);
+	close(p[0]);
 }
