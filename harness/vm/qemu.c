@@ -115,7 +115,7 @@ int vm_find_initrd(struct vm *vm)
 	p = repo_file(vm->self, "build/initramfs.cpio");
 	if (access(p, R_OK)) {
 		free(p);
-		return cdm_err("vm: no guest initramfs: run 'make initramfs' or pass --initrd PATH");
+		return cdm_err("vm: no guest initramfs: run 'make' (it builds build/initramfs.cpio) or pass --initrd PATH");
 	}
 	r = set_path(vm->initrd, sizeof(vm->initrd), p);
 	free(p);
