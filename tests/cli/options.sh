@@ -37,11 +37,13 @@ out=$("$CDM" vm run --seed 1000 "$T_TMP/absent.ini" 2>&1)
 echo "$out" | grep -q "absent.ini" && ! echo "$out" | grep -q -- "--seed"
 check "vm run takes --seed 1000 (and fails on the job file instead)" $? "$out"
 
-# every command's --help comes from its table: each option it lists parses
-cmds=$("$CDM" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 {print $1}')
+# every command's --help comes from its table: each option it lists parses.
+# The commands with an option table (cli_specs[] in harness/cli/cli.c); the
+# fleet commands (cluster, merge, nodes, push) still parse by hand and are
+# not run here with bare options (cluster would start srun).
+cmds="run list probe runs show export compare history report db vm"
 n=0
 for c in $cmds; do
-	case $c in help | version | Commands:) continue ;; esac
 	sub=$c
 	[ "$c" = vm ] && sub="vm run"
 	[ "$c" = db ] && sub="db check"
