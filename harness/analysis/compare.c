@@ -321,7 +321,10 @@ static int load_samples(struct cdm_db *d, struct stmts *s,
 		if (db_step(d, s->count) == SQLITE_ROW)
 			want += sqlite3_column_int64(s->count, 0);
 	}
-	/* sized once from the summaries: no doubling past a million */
+	/* sized once from the summaries (validated when the run was
+	 * selected); never more than the limit, whatever a row says */
+	if (want > (size_t)CDM_MAX_METRIC_SAMPLES)
+		want = CDM_MAX_METRIC_SAMPLES;
 	if (want > v->cap) {
 		free(v->v);
 		v->cap = want;

@@ -663,6 +663,22 @@ int cmd_export(int argc, char **argv)
 
 /* --- db check --- */
 
+static void print_problem(void *arg, const char *msg)
+{
+	(void)arg;
+	printf("value: %s\n", msg);
+}
+
+/* rows whose values cdmbench would refuse to load (validate.c) */
+static int db_check_values(struct cdm_db *d)
+{
+	struct db_problems p = { .fn = print_problem };
+	int r = db_validate(d, 0, true, &p);
+
+	free(p.first);
+	return r < 0 ? 1 : p.n;
+}
+
 static int db_check(struct cdm_db *d)
 {
 	sqlite3_stmt *st;
@@ -692,7 +708,7 @@ static int db_check(struct cdm_db *d)
 	sqlite3_finalize(st);
 	if (r < 0)
 		return -1;
-	return bad;
+	return bad + db_check_values(d);
 }
 
 static void db_counts(struct cdm_db *d)

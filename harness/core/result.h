@@ -78,6 +78,14 @@ struct cdm_kevents {
 void kev_add(struct cdm_kevents *l, const struct cdm_kevent *e);
 void kev_free(struct cdm_kevents *l);
 
+/*
+ * The most samples one metric of one case may hold: the runner ends a
+ * case that reports more, and a database row claiming more is refused.
+ * 1e8 doubles are 800 MB in memory when compare loads them, and about
+ * 2.5 GB in the database.
+ */
+#define CDM_MAX_METRIC_SAMPLES 100000000LL
+
 struct cdm_metric_res {
 	char *name;
 	char *unit;

@@ -499,12 +499,13 @@ static int size_chart(const struct rrun *r, const size_t *idx, size_t n,
 	for (i = 0; i < n; i++) {
 		const struct rcase *c = &r->c[idx[i]];
 		const struct rmetric *m = metric_of(c, metric);
+		const char *size = report_param(c, "size");
 		char err[64], *label;
 		uint64_t bytes;
 		struct pts *s;
 
-		if (!m || isnan(m->s.median) ||
-		    cdm_parse_size(report_param(c, "size"), &bytes, err, sizeof(err)))
+		if (!m || isnan(m->s.median) || !size ||
+		    cdm_parse_size(size, &bytes, err, sizeof(err)))
 			continue;
 		unit = m->unit;
 		label = label_of(r, idx, n, i, "size", true);

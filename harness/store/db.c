@@ -141,6 +141,11 @@ static int check_identity(struct cdm_db *d)
 			return cdm_err("%s: an SQLite database, but not a cdmbench one (it has other tables)",
 				       d->path);
 	}
+	/* never written by cdmbench: indexing the schema files with it
+	 * would read before the table */
+	if (d->version < 0)
+		return cdm_err("%s: PRAGMA user_version %d is not a schema version cdmbench ever wrote (expected 0 .. %d)",
+			       d->path, d->version, db_latest_version());
 	if (d->version > db_latest_version())
 		return cdm_err("%s: schema version %d is newer than this cdmbench supports (%d); use a newer cdmbench",
 			       d->path, d->version, db_latest_version());
@@ -854,5 +859,5 @@ int db_resolve_run(struct cdm_db *d, const char *spec, int64_t *run_id)
 		return cdm_err("%s: run '%s' is ambiguous: give more of the uuid",
 			       d->path, spec);
 	*run_id = id;
-	return 0;
+	return db_validate_run(d, id);
 }

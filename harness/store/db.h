@@ -58,6 +58,22 @@ const char *col_text(sqlite3_stmt *st, int i);	/* never NULL */
 int db_resolve_run(struct cdm_db *d, const char *spec, int64_t *run_id)
 	__must_check;
 
+/*
+ * Checking stored values before they are used (validate.c). A problem is
+ * "TABLE row ROW: what is wrong"; fn, if set, sees each one.
+ */
+struct db_problems {
+	void (*fn)(void *arg, const char *msg);
+	void *arg;
+	char *first;		/* the first problem, for a one-line error */
+	int n;
+};
+/* run_id 0: every run; deep adds the rules that read every sample */
+int db_validate(struct cdm_db *d, int64_t run_id, bool deep,
+		struct db_problems *p) __must_check;
+/* 0, or -1 after a one-line error naming the first bad row of the run */
+int db_validate_run(struct cdm_db *d, int64_t run_id) __must_check;
+
 /* liveness record for 'running' rows */
 void owner_identity(char *host, size_t hl, char *boot, size_t bl,
 		    long long *pid, long long *start);

@@ -162,6 +162,9 @@ int cdm_select_runs(struct cdm_db *d, const char *spec, bool latest,
 			s->runs[0] = s->runs[s->nruns - 1];
 			s->nruns = 1;
 		}
+		for (size_t i = 0; i < s->nruns; i++)
+			if (db_validate_run(d, s->runs[i]))
+				return -1;
 	} else {
 		if (db_resolve_run(d, spec, &id) || check_run_status(d, id))
 			return -1;
