@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <ini.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -21,14 +22,6 @@
 /* keys [global] understands itself, beyond option defaults */
 static const char *const global_keys[] = { "seed", "name", "description" };
 
-struct parse_state {
-	struct cdm_job *job;
-	const char *path;
-	FILE *fp;
-	int line;		/* line number of the text inih is parsing */
-	bool at_line_start;
-	char err[512];
-};
 
 const struct cdm_workload *cdm_find_workload(const char *name)
 {
@@ -52,6 +45,106 @@ const char *cdm_workload_hint(const char *name)
 	return nearest_name(name, names, n);
 }
 
+/*
+ * Name lookups by hash, so that a job of many keys or sections loads in
+ * time linear in its size (a list search per key made 40,000 keys take
+ * 6 s). Slots hold index + 1 into the caller's array; 0 is empty.
+ */
+struct name_index {
+	size_t *slot;
+	uint64_t *hash;		/* per stored index, for growing */
+	size_t hcap;
+	size_t cap;
+	size_t n;
+};
+
+static uint64_t pair_hash(const char *a, const char *b)
+{
+	return hash_str(hash_str(0, a) ^ 0x9e3779b97f4a7c15ULL, b);
+}
+
+static void index_free(struct name_index *x)
+{
+	free(x->slot);
+	free(x->hash);
+	memset(x, 0, sizeof(*x));
+}
+
+/* the slot where hash/eq lives, or the empty slot where it would go */
+static size_t index_probe(const struct name_index *x, uint64_t h,
+			  bool (*eq)(const void *ctx, size_t idx),
+			  const void *ctx)
+{
+	size_t i = h & (x->cap - 1);
+
+	while (x->slot[i] && !(x->hash[x->slot[i] - 1] == h &&
+			       eq(ctx, x->slot[i] - 1)))
+		i = (i + 1) & (x->cap - 1);
+	return i;
+}
+
+/* add idx under hash h; the caller has checked it is not there */
+static void index_add(struct name_index *x, uint64_t h, size_t idx,
+		      bool (*eq)(const void *ctx, size_t idx), const void *ctx)
+{
+	size_t i, j;
+
+	if (idx >= x->hcap) {
+		x->hcap = idx + 1 > 2 * x->hcap ? idx + 64 : 2 * x->hcap;
+		x->hash = xrealloc(x->hash, x->hcap * sizeof(*x->hash));
+	}
+	x->hash[idx] = h;
+	if (2 * (x->n + 1) > x->cap) {
+		size_t *old = x->slot, oldcap = x->cap;
+
+		x->cap = x->cap ? 2 * x->cap : 64;
+		x->slot = xcalloc(x->cap, sizeof(*x->slot));
+		for (i = 0; i < oldcap; i++) {
+			if (!old[i])
+				continue;
+			j = x->hash[old[i] - 1] & (x->cap - 1);
+			while (x->slot[j])
+				j = (j + 1) & (x->cap - 1);
+			x->slot[j] = old[i];
+		}
+		free(old);
+	}
+	x->slot[index_probe(x, h, eq, ctx)] = idx + 1;
+	x->n++;
+}
+
+static long index_find(const struct name_index *x, uint64_t h,
+		       bool (*eq)(const void *ctx, size_t idx),
+		       const void *ctx)
+{
+	size_t i;
+
+	if (!x->cap)
+		return -1;
+	i = index_probe(x, h, eq, ctx);
+	return x->slot[i] ? (long)x->slot[i] - 1 : -1;
+}
+
+struct pair_key {
+	const struct cdm_job *job;
+	const char *a, *b;
+};
+
+static bool entry_eq(const void *ctx, size_t idx)
+{
+	const struct pair_key *k = ctx;
+
+	return !strcmp(k->job->ent[idx].section, k->a) &&
+	       !strcmp(k->job->ent[idx].key, k->b);
+}
+
+static bool section_eq(const void *ctx, size_t idx)
+{
+	const struct pair_key *k = ctx;
+
+	return !strcmp(k->job->sections[idx], k->a);
+}
+
 static void add_entry(struct cdm_job *job, const char *section,
 		      const char *key, const char *value, const char *origin,
 		      int line)
@@ -70,7 +163,7 @@ static void add_entry(struct cdm_job *job, const char *section,
 	e->line = line;
 }
 
-static int find_section(struct cdm_job *job, const char *name)
+static int find_section(const struct cdm_job *job, const char *name)
 {
 	size_t i;
 
@@ -80,46 +173,155 @@ static int find_section(struct cdm_job *job, const char *name)
 	return -1;
 }
 
-static void add_section(struct cdm_job *job, const char *name, int line)
+/* sections[] grows by doubling: its capacity is the next power of two */
+static void push_section(struct cdm_job *job, const char *name, int line)
 {
-	if (find_section(job, name) >= 0)
-		return;
-	job->sections = xrealloc(job->sections,
-				 (job->nsections + 1) * sizeof(char *));
-	job->section_line = xrealloc(job->section_line,
-				     (job->nsections + 1) * sizeof(int));
-	job->sections[job->nsections] = xstrdup(name);
-	job->section_line[job->nsections] = line;
+	size_t n = job->nsections;
+
+	if (!(n & (n - 1)) || n < 8) {
+		size_t cap = n < 8 ? 8 : 2 * n;
+
+		job->sections = xrealloc(job->sections, cap * sizeof(char *));
+		job->section_line = xrealloc(job->section_line,
+					     cap * sizeof(int));
+	}
+	job->sections[n] = xstrdup(name);
+	job->section_line[n] = line;
 	job->nsections++;
 }
 
+/* for the few sections of a command-line job */
+static void add_section(struct cdm_job *job, const char *name, int line)
+{
+	if (find_section(job, name) < 0)
+		push_section(job, name, line);
+}
+
+/* the longest line a job file may have, without its newline */
+#define JOB_MAX_LINE 4094
+/* libinih copies a section name into a buffer of 50 bytes */
+#define JOB_MAX_SECTION 49
+
+struct parse_state {
+	struct cdm_job *job;
+	const char *path;
+	const char *text;	/* the file, read once */
+	size_t len, pos;
+	int line;		/* line number of the text inih is parsing */
+	bool at_line_start;
+	struct name_index sections, entries;
+	char err[512];
+};
+
+static void parse_error(struct parse_state *ps, const char *fmt, ...)
+	__printf(2, 3);
+static void parse_error(struct parse_state *ps, const char *fmt, ...)
+{
+	int n = snprintf(ps->err, sizeof(ps->err), "%s:%d: ", ps->path,
+			 ps->line);
+	va_list ap;
+
+	if (n < 0 || (size_t)n >= sizeof(ps->err))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ps->err + n, sizeof(ps->err) - n, fmt, ap);
+	va_end(ap);
+}
+
 /*
- * inih hands us lines through this reader, which lets us count lines (the
- * packaged inih is built without handler line numbers) and notice section
- * headers even when a section has no keys.
+ * A section header, seen before inih sees it: its name must be exactly
+ * what is between the brackets (inih keeps the spaces of "[ stream ]",
+ * which then matched no case and lost every key), short enough for
+ * inih's buffer, and alone on its line.
  */
-static char *counting_reader(char *str, int num, void *stream)
+static int section_header(struct parse_state *ps, const char *p, size_t len)
+{
+	const char *close = memchr(p, ']', len);
+	const char *rest;
+	struct pair_key k = { .job = ps->job };
+	char name[JOB_MAX_SECTION + 1];
+	size_t n;
+
+	if (!close)
+		return 0;	/* inih reports the missing ']' */
+	n = close - p - 1;
+	if (!n) {
+		parse_error(ps, "empty section name '[]'");
+		return -1;
+	}
+	if (n > JOB_MAX_SECTION) {
+		parse_error(ps, "section name of %zu bytes; at most %d", n,
+			    JOB_MAX_SECTION);
+		return -1;
+	}
+	memcpy(name, p + 1, n);
+	name[n] = 0;
+	if (strchr(" \t\r\f\v", name[0]) || strchr(" \t\r\f\v", name[n - 1])) {
+		parse_error(ps, "section name '%s' has spaces around it: write [%s]",
+			    name, strtrim(name));
+		return -1;
+	}
+	if (strpbrk(name, "[;#")) {
+		parse_error(ps, "section name '%s' has '[', ';' or '#' in it",
+			    name);
+		return -1;
+	}
+	rest = close + 1;
+	rest += strspn(rest, " \t\r");
+	if (rest < p + len && *rest != '\n' && *rest != ';' && *rest != '#') {
+		parse_error(ps, "text after the section header [%s]", name);
+		return -1;
+	}
+	k.a = name;
+	if (index_find(&ps->sections, hash_str(0, name), section_eq, &k) < 0) {
+		push_section(ps->job, name, ps->line);
+		index_add(&ps->sections, hash_str(0, name),
+			  ps->job->nsections - 1, section_eq, &k);
+	}
+	return 0;
+}
+
+/*
+ * inih reads the file through this reader, from the copy read once: it
+ * counts lines (the packaged inih has no line numbers for handlers) and
+ * sees section headers even when a section has no keys.
+ */
+static char *text_reader(char *str, int num, void *stream)
 {
 	struct parse_state *ps = stream;
-	char *s = fgets(str, num, ps->fp);
-	char *p, *close;
+	const char *p = ps->text + ps->pos, *nl;
+	size_t avail = ps->len - ps->pos, n;
 
-	if (!s)
+	if (!avail || num < 2 || ps->err[0])
 		return NULL;
+	nl = memchr(p, '\n', avail);
+	n = nl ? (size_t)(nl - p) + 1 : avail;
+	if (n > (size_t)num - 1)
+		n = num - 1;
 	if (ps->at_line_start) {
-		ps->line++;
-		p = s + strspn(s, " \t");
-		close = strchr(p, ']');
-		if (*p == '[' && close) {
-			char name[256];
+		size_t full = nl ? (size_t)(nl - p) : avail;
+		size_t ws = 0;
 
-			snprintf(name, sizeof(name), "%.*s",
-				 (int)(close - p - 1), p + 1);
-			add_section(ps->job, strtrim(name), ps->line);
+		ps->line++;
+		if (full > JOB_MAX_LINE) {
+			parse_error(ps, "line of %zu bytes; job file lines are at most %d",
+				    full, JOB_MAX_LINE);
+			return NULL;
 		}
+		/* inih skips a UTF-8 byte order mark on the first line */
+		if (ps->line == 1 && full >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
+			ws = 3;
+		while (ws < full && (p[ws] == ' ' || p[ws] == '\t'))
+			ws++;
+		if (ws < full && p[ws] == '[' &&
+		    section_header(ps, p + ws, full - ws))
+			return NULL;
 	}
-	ps->at_line_start = strchr(s, '\n') != NULL;
-	return s;
+	memcpy(str, p, n);
+	str[n] = 0;
+	ps->pos += n;
+	ps->at_line_start = str[n - 1] == '\n';
+	return str;
 }
 
 static int job_ini_entry(void *user, const char *section, const char *name,
@@ -127,27 +329,33 @@ static int job_ini_entry(void *user, const char *section, const char *name,
 {
 	struct parse_state *ps = user;
 	struct cdm_job *job = ps->job;
+	struct pair_key k = { .job = job, .a = section, .b = name };
+	uint64_t h = pair_hash(section, name);
 	char origin[512];
-	size_t i;
+	long dup;
 
 	if (!*section) {
-		snprintf(ps->err, sizeof(ps->err),
-			 "%s:%d: '%s' is outside any section (start with [global] or [case-name])",
-			 ps->path, ps->line, name);
+		parse_error(ps, "'%s' is outside any section (start with [global] or [case-name])",
+			    name);
 		return 0;
 	}
-	for (i = 0; i < job->nent; i++) {
-		if (!strcmp(job->ent[i].section, section) &&
-		    !strcmp(job->ent[i].key, name)) {
-			snprintf(ps->err, sizeof(ps->err),
-				 "%s:%d: duplicate key '%s' in [%s] (first set at line %d)",
-				 ps->path, ps->line, name, section,
-				 job->ent[i].line);
-			return 0;
-		}
+	dup = index_find(&ps->entries, h, entry_eq, &k);
+	if (dup >= 0) {
+		parse_error(ps, "duplicate key '%s' in [%s] (first set at line %d)",
+			    name, section, job->ent[dup].line);
+		return 0;
+	}
+	k.a = section;
+	/* text_reader saw every header inih did; this is a safety net, so a
+	 * key is never filed under a section that no case reads */
+	if (index_find(&ps->sections, hash_str(0, section), section_eq, &k) < 0) {
+		parse_error(ps, "section [%s] was not recognised; write section headers as [name]",
+			    section);
+		return 0;
 	}
 	snprintf(origin, sizeof(origin), "%s:%d", ps->path, ps->line);
 	add_entry(job, section, name, value, origin, ps->line);
+	index_add(&ps->entries, h, job->nent - 1, entry_eq, &k);
 	return 1;
 }
 
@@ -160,29 +368,24 @@ static void configure_inih(void)
 	ini_stop_on_first_error = true;
 	ini_use_stack = false;
 	ini_allow_realloc = true;
-	ini_max_line = 4096;
+	/* longer lines were refused by text_reader already */
+	ini_max_line = JOB_MAX_LINE + 2;
 }
 
-int job_load_file(struct cdm_job *job, const char *path)
+int job_parse_text(struct cdm_job *job, const char *path, const char *text,
+		   size_t len)
 {
-	struct parse_state ps = { .job = job, .path = path,
-				  .at_line_start = true };
+	struct parse_state ps = { .job = job, .path = path, .text = text,
+				  .len = len, .at_line_start = true };
 	const char *base;
-	size_t len;
 	int r;
 
-	memset(job, 0, sizeof(*job));
-	job->text = read_file(path, 16 << 20, &len);
-	if (!job->text)
-		return cdm_errno(errno, "%s: cannot read job file", path);
-	if (strlen(job->text) != len)
+	if (strlen(text) != len)
 		return cdm_err("%s: contains NUL bytes; not a job file", path);
-	ps.fp = fopen(path, "r");
-	if (!ps.fp)
-		return cdm_errno(errno, "%s: cannot open job file", path);
 	configure_inih();
-	r = ini_parse_stream(counting_reader, &ps, job_ini_entry, &ps);
-	fclose(ps.fp);
+	r = ini_parse_stream(text_reader, &ps, job_ini_entry, &ps);
+	index_free(&ps.sections);
+	index_free(&ps.entries);
 	if (ps.err[0])
 		return cdm_err("%s", ps.err);
 	if (r > 0)
@@ -196,6 +399,17 @@ int job_load_file(struct cdm_job *job, const char *path)
 	len = strcspn(base, ".");
 	job->name = xasprintf("%.*s", (int)len, base);
 	return 0;
+}
+
+int job_load_file(struct cdm_job *job, const char *path)
+{
+	size_t len;
+
+	memset(job, 0, sizeof(*job));
+	job->text = read_file(path, 16 << 20, &len);
+	if (!job->text)
+		return cdm_errno(errno, "%s: cannot read job file", path);
+	return job_parse_text(job, path, job->text, len);
 }
 
 static int split_set(const char *set, char **key, char **value)
@@ -349,7 +563,8 @@ static int parse_global(struct cdm_job *job)
 			free(job->description);
 			job->description = xstrdup(e->value);
 		} else if (startswith(e->key, "tag.")) {
-			kv_set(&job->tags, e->key + 4, e->value);
+			/* keys of a section are unique: no search needed */
+			kv_add(&job->tags, e->key + 4, e->value);
 		}
 	}
 	return 0;
@@ -365,24 +580,86 @@ static bool is_global_setting(const char *key)
 	return startswith(key, "tag.");
 }
 
+/*
+ * Entries grouped by section once per expansion, so that building each
+ * case reads its own keys, [global] and --set, not the whole job.
+ */
+struct entry_list {
+	size_t *idx;
+	size_t n;
+};
+
+struct grouped {
+	struct entry_list global, set;
+	struct entry_list *sec;		/* per job->sections[] */
+};
+
+static void list_push(struct entry_list *l, size_t i)
+{
+	if (!(l->n & (l->n - 1)) || l->n < 8)
+		l->idx = xrealloc(l->idx, (l->n < 8 ? 8 : 2 * l->n) *
+					  sizeof(*l->idx));
+	l->idx[l->n++] = i;
+}
+
+static void group_entries(const struct cdm_job *job, struct grouped *g)
+{
+	struct name_index secs = { 0 };
+	struct pair_key k = { .job = job };
+	size_t i;
+
+	g->sec = xcalloc(job->nsections ? job->nsections : 1, sizeof(*g->sec));
+	for (i = 0; i < job->nsections; i++) {
+		k.a = job->sections[i];
+		index_add(&secs, hash_str(0, k.a), i, section_eq, &k);
+	}
+	for (i = 0; i < job->nent; i++) {
+		const char *sec = job->ent[i].section;
+		long s;
+
+		k.a = sec;
+		if (!strcmp(sec, GLOBAL)) {
+			list_push(&g->global, i);
+		} else if (!strcmp(sec, "--set")) {
+			list_push(&g->set, i);
+		} else {
+			s = index_find(&secs, hash_str(0, sec), section_eq, &k);
+			if (s >= 0)
+				list_push(&g->sec[s], i);
+		}
+	}
+	index_free(&secs);
+}
+
+static void grouped_free(const struct cdm_job *job, struct grouped *g)
+{
+	size_t i;
+
+	for (i = 0; i < job->nsections; i++)
+		free(g->sec[i].idx);
+	free(g->sec);
+	free(g->global.idx);
+	free(g->set.idx);
+}
+
 static const struct cdm_entry *section_entry(const struct cdm_job *job,
-					     const char *section,
+					     const struct entry_list *l,
 					     const char *key)
 {
 	size_t i;
 
-	for (i = 0; i < job->nent; i++)
-		if (!strcmp(job->ent[i].section, section) &&
-		    !strcmp(job->ent[i].key, key))
-			return &job->ent[i];
+	for (i = 0; i < l->n; i++)
+		if (!strcmp(job->ent[l->idx[i]].key, key))
+			return &job->ent[l->idx[i]];
 	return NULL;
 }
 
 static int section_workload(struct cdm_job *job, size_t s,
+			    const struct entry_list *own,
 			    const struct cdm_workload **wl)
 {
 	const char *sec = job->sections[s];
-	const struct cdm_entry *e = section_entry(job, sec, "workload");
+	const struct cdm_entry *e = section_entry(job, own, "workload");
 	const char *name = e ? e->value : sec;
 	const char *hint;
 	char origin[512];
@@ -411,37 +688,51 @@ static int section_workload(struct cdm_job *job, size_t s,
 struct layer {
 	const struct cdm_entry **e;
 	size_t n;
+	struct name_index keys;
 };
+
+struct layer_key {
+	const struct layer *l;
+	const char *key;
+};
+
+static bool layer_eq(const void *ctx, size_t idx)
+{
+	const struct layer_key *k = ctx;
+
+	return !strcmp(k->l->e[idx]->key, k->key);
+}
 
 static void layer_set(struct layer *l, const struct cdm_entry *e)
 {
-	size_t i;
+	struct layer_key k = { .l = l, .key = e->key };
+	uint64_t h = hash_str(0, e->key);
+	long i = index_find(&l->keys, h, layer_eq, &k);
 
-	for (i = 0; i < l->n; i++) {
-		if (!strcmp(l->e[i]->key, e->key)) {
-			l->e[i] = e;
-			return;
-		}
+	if (i >= 0) {
+		l->e[i] = e;
+		return;
 	}
-	l->e = xrealloc(l->e, (l->n + 1) * sizeof(*l->e));
+	if (!(l->n & (l->n - 1)) || l->n < 8)
+		l->e = xrealloc(l->e, (l->n < 8 ? 8 : 2 * l->n) *
+				      sizeof(*l->e));
 	l->e[l->n++] = e;
+	index_add(&l->keys, h, l->n - 1, layer_eq, &k);
 }
 
-static int build_layer(struct cdm_job *job, const char *sec,
+static int build_layer(struct cdm_job *job, const struct grouped *g, const struct entry_list *own,
 		       const struct cdm_workload *wl, struct layer *l)
 {
-	static const char *const order[] = { GLOBAL, NULL, "--set" };
+	const struct entry_list *order[] = { &g->global, own, &g->set };
 	size_t o, i;
 
 	for (o = 0; o < ARRAY_SIZE(order); o++) {
-		const char *want = order[o] ? order[o] : sec;
+		for (i = 0; i < order[o]->n; i++) {
+			const struct cdm_entry *e = &job->ent[order[o]->idx[i]];
 
-		for (i = 0; i < job->nent; i++) {
-			const struct cdm_entry *e = &job->ent[i];
-
-			if (strcmp(e->section, want) || !strcmp(e->key, "workload"))
+			if (!strcmp(e->key, "workload"))
 				continue;
-			if (!strcmp(want, GLOBAL) && is_global_setting(e->key))
+			if (o == 0 && is_global_setting(e->key))
 				continue;
 			if (is_expect_key(e->key)) {
 				layer_set(l, e);
@@ -449,7 +740,7 @@ static int build_layer(struct cdm_job *job, const char *sec,
 			}
 			/* defaults from [global] and --set apply where they fit */
 			if (!has_option(wl, e->key)) {
-				if (want == sec)
+				if (o == 1)
 					return unknown_key(e, wl);
 				continue;
 			}
@@ -565,7 +856,10 @@ static int make_case(struct expand *x)
 	if (job->ncases >= MAX_CASES)
 		return cdm_err("%s: more than %d cases after expanding lists",
 			       job->path ? job->path : "job", MAX_CASES);
-	job->cases = xrealloc(job->cases, (job->ncases + 1) * sizeof(*cs));
+	/* doubling: a matrix of 100,000 cells must not copy n^2 cases */
+	if (!(job->ncases & (job->ncases - 1)) || job->ncases < 8)
+		job->cases = xrealloc(job->cases, (job->ncases < 8 ? 8 :
+					2 * job->ncases) * sizeof(*cs));
 	cs = &job->cases[job->ncases++];
 	memset(cs, 0, sizeof(*cs));
 	cs->wl = x->wl;
@@ -589,7 +883,7 @@ static int make_case(struct expand *x)
 				sb_free(&name);
 				return cdm_err("%s: %s", e->origin, err);
 			}
-			kv_set(&cs->expect, e->key + 7, e->value);
+			kv_add(&cs->expect, e->key + 7, e->value);
 			continue;
 		}
 		o = opt_for(x->wl, e->key, &base, cs);
@@ -628,7 +922,8 @@ static int expand_matrix(struct expand *x)
 	}
 }
 
-static int expand_section(struct cdm_job *job, size_t s)
+static int expand_section(struct cdm_job *job, size_t s,
+			  const struct grouped *g)
 {
 	const struct cdm_workload *wl;
 	struct layer l = { 0 };
@@ -636,10 +931,10 @@ static int expand_section(struct cdm_job *job, size_t s)
 	size_t i, j;
 	int r = -1;
 
-	if (section_workload(job, s, &wl))
+	if (section_workload(job, s, &g->sec[s], &wl))
 		return -1;
 	x.wl = wl;
-	if (build_layer(job, x.sec, wl, &l))
+	if (build_layer(job, g, &g->sec[s], wl, &l))
 		goto out;
 	x.items = xcalloc(l.n ? l.n : 1, sizeof(char **));
 	x.nitems = xcalloc(l.n ? l.n : 1, sizeof(size_t));
@@ -672,13 +967,23 @@ out:
 	free(x.nitems);
 	free(x.pick);
 	free(l.e);
+	index_free(&l.keys);
 	return r;
 }
 
 /* [global] and --set keys must mean something to at least one case */
 static int check_orphans(struct cdm_job *job)
 {
-	size_t i, s;
+	const struct cdm_workload *used_wl[256];
+	size_t i, s, nwl = 0;
+
+	/* the distinct workloads of the job, once, not once per key */
+	for (s = 0; s < job->ncases; s++) {
+		for (i = 0; i < nwl && used_wl[i] != job->cases[s].wl; i++)
+			;
+		if (i == nwl && nwl < ARRAY_SIZE(used_wl))
+			used_wl[nwl++] = job->cases[s].wl;
+	}
 
 	for (i = 0; i < job->nent; i++) {
 		const struct cdm_entry *e = &job->ent[i];
@@ -693,8 +998,8 @@ static int check_orphans(struct cdm_job *job)
 		if (!strcmp(e->key, "workload"))
 			return cdm_err("%s: 'workload' belongs in a case section, not [%s]",
 				       e->origin, e->section);
-		for (s = 0; s < job->ncases && !used; s++)
-			used = has_option(job->cases[s].wl, e->key);
+		for (s = 0; s < nwl && !used; s++)
+			used = has_option(used_wl[s], e->key);
 		if (!used)
 			return unknown_key(e, NULL);
 	}
@@ -713,17 +1018,22 @@ static uint64_t random_seed(void)
 
 int job_expand(struct cdm_job *job)
 {
+	struct grouped g = { 0 };
 	size_t s, c;
+	int r = 0;
 
 	if (parse_global(job))
 		return -1;
-	for (s = 0; s < job->nsections; s++) {
+	group_entries(job, &g);
+	for (s = 0; s < job->nsections && !r; s++) {
 		if (!strcmp(job->sections[s], GLOBAL) ||
 		    !strcmp(job->sections[s], "--set"))
 			continue;
-		if (expand_section(job, s))
-			return -1;
+		r = expand_section(job, s, &g);
 	}
+	grouped_free(job, &g);
+	if (r)
+		return -1;
 	if (!job->ncases)
 		return cdm_err("%s: no cases: add a section per case, e.g. [copy] with workload = stream",
 			       job->path ? job->path : "job");

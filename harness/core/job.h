@@ -59,6 +59,10 @@ struct cdm_job {
 };
 
 int job_load_file(struct cdm_job *job, const char *path) __must_check;
+/* the same from text already in memory (job->text is not set); path is
+ * the name errors give */
+int job_parse_text(struct cdm_job *job, const char *path, const char *text,
+		   size_t len) __must_check;
 /* a one-section job for `run -w`; sets are "key=value" strings */
 int job_from_workload(struct cdm_job *job, const char *workload,
 		      char **sets, int nsets) __must_check;

@@ -435,8 +435,9 @@ static void fill_run_info(struct cdm_run_info *r, const struct cdm_job *job,
 	r->cmdline = sysinfo_cmdline();
 	r->argv = xstrdup(o->argv ? o->argv : "");
 	r->kmsg_status = xstrdup(k->status);
+	/* the job's tags are unique already: add them without a search */
 	for (i = 0; i < job->tags.n; i++)
-		kv_set(&r->tags, job->tags.v[i].key, job->tags.v[i].value);
+		kv_add(&r->tags, job->tags.v[i].key, job->tags.v[i].value);
 	for (i = 0; i < o->tags.n; i++)
 		kv_set(&r->tags, o->tags.v[i].key, o->tags.v[i].value);
 	cdm_scan_devices(r);

@@ -135,6 +135,111 @@ TEST(job_errors)
 	}
 }
 
+/* no silent misparse: section names as written, long lines refused */
+TEST(job_exact_sections)
+{
+	static const struct bad cases[] = {
+		/* libinih kept the spaces; every key of [ stream ] was lost */
+		{ "[ stream ]\nsize = banana\nbogus = 1\n",
+		  { "job.ini:1:", "spaces around it: write [stream]", NULL } },
+		{ "[a]\nworkload = stream\n[ b]\nsize = 4K\n",
+		  { "job.ini:3:", "spaces around it", NULL } },
+		{ "[]\nworkload = stream\n",
+		  { "job.ini:1:", "empty section name", NULL } },
+		{ "[a] workload = stream\n",
+		  { "job.ini:1:", "text after the section header", NULL } },
+		/* inih's section buffer holds 49 bytes: a longer name was cut */
+		{ "[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\nworkload = stream\n",
+		  { "job.ini:1:", "section name of 60 bytes; at most 49", NULL } },
+	};
+	size_t i, k;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cdm_job job;
+		char *err = load(cases[i].text, &job);
+
+		CHECK(err[0], "case %zu loaded but should not", i);
+		for (k = 0; k < 3 && cases[i].want[k]; k++)
+			CHECK(strstr(err, cases[i].want[k]),
+			      "case %zu: '%s' lacks '%s'", i, err,
+			      cases[i].want[k]);
+		job_free(&job);
+		free(err);
+	}
+}
+
+/*
+ * libinih split lines of 4095 bytes or more and parsed the rest as a new
+ * line: a comment's tail became configuration. Now such a line is an
+ * error naming it, and one just under the limit is read whole.
+ */
+/* add a line of exactly len bytes (without its newline) to sb */
+static void add_line(struct sbuf *sb, const char *start, size_t len,
+		     const char *end)
+{
+	size_t n = strlen(start) + strlen(end);
+
+	sb_adds(sb, start);
+	for (; n < len; n++)
+		sb_addc(sb, ' ');
+	sb_adds(sb, end);
+	sb_addc(sb, '\n');
+}
+
+TEST(job_long_lines)
+{
+	struct sbuf sb;
+	struct cdm_job job;
+	char *err;
+	size_t len;
+
+	for (len = 4092; len <= 4100; len++) {
+		sb_init(&sb);
+		sb_adds(&sb, "[global]\n");
+		add_line(&sb, "description = x", len, "y");
+		/* a comment whose tail inih would have read as a key */
+		add_line(&sb, ";", len, "size = 0");
+		sb_adds(&sb, "[a]\nworkload = stream\n");
+		err = load(sb.buf, &job);
+		if (len <= 4094) {
+			CHECK(!err[0], "lines of %zu bytes: %s", len, err);
+			CHECK(job.description &&
+			      strlen(job.description) == len - 14,
+			      "description of %zu bytes", job.description ?
+			      strlen(job.description) : 0);
+		} else {
+			char want[64];
+
+			snprintf(want, sizeof(want), "job.ini:2: line of %zu bytes",
+				 len);
+			CHECK(strstr(err, want), "'%s' lacks '%s'", err, want);
+		}
+		job_free(&job);
+		free(err);
+		sb_free(&sb);
+	}
+}
+
+/* keys are matched as written: case and inner spaces are not folded */
+TEST(job_exact_keys)
+{
+	struct cdm_job job;
+	char *err = load("[a]\nworkload = stream\nSize = 4K\n", &job);
+
+	CHECK(strstr(err, "job.ini:3: unknown option 'Size'"), "'%s'", err);
+	job_free(&job);
+	free(err);
+	err = load("[a]\nworkload = stream\nsi ze = 4K\n", &job);
+	CHECK(strstr(err, "job.ini:3: unknown option 'si ze'"), "'%s'", err);
+	job_free(&job);
+	free(err);
+	/* a byte order mark does not hide the first section */
+	err = load("\xef\xbb\xbf[a]\nworkload = stream\nsize = banana\n", &job);
+	CHECK(strstr(err, "job.ini:3:"), "'%s'", err);
+	job_free(&job);
+	free(err);
+}
+
 /* -w and --set build the same job, and its stored text re-runs it */
 TEST(job_from_cli)
 {
