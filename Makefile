@@ -25,7 +25,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(SAN_CFLAGS)
 CPPFLAGS += -Iharness -Iworkloads -I$(BUILD) -DCDM_GIT_REVISION='"$(GIT_REV)"' $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS) -lpthread -lm
 
@@ -114,7 +114,7 @@ run: deps
 
 # the emulated node is part of the tests: build its kernel (cached) first
 test: deps
-	@$(MAKE) --no-print-directory all $(TEST_BIN) initramfs
+	@$(MAKE) --no-print-directory all $(TEST_BIN) initramfs fuzz-build
 	@kernel/build.sh >/dev/null
 	@tests/run.sh
 
@@ -125,6 +125,26 @@ bench: deps
 	@tests/bench/devices.sh
 	@tests/bench/fleet.sh
 
+# --- fuzzing (libFuzzer, from Debian's clang) ---
+# tests/fuzz/fuzz_*.c, each linked with every library object built with
+# clang, ASan and UBSan in build/fuzz. `make fuzz FUZZ_S=60` runs each
+# target that long from the seed corpus in tests/fuzz/corpus/.
+FUZZ_S ?= 60
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=clang \
+		SAN_CFLAGS='-O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN)' \
+		$(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
+
+$(BUILD)/fuzz-%: tests/fuzz/fuzz_%.c $(LIB_OBJS)
+	$(call say,LD,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_S)
+
 # the tree must stay warning-free under clang too
 check-clang:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/clang CC=clang all $(BUILD)/clang/unit-tests
@@ -132,6 +152,6 @@ check-clang:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps run test bench check-clang clean kernel initramfs
+.PHONY: all deps run test bench check-clang clean kernel initramfs fuzz fuzz-build
 
 -include $(OBJS:.o=.d)

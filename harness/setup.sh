@@ -9,7 +9,10 @@ set -eu
 # core build: compiler, libraries the harness links
 CORE="gcc make pkg-config libsqlite3-dev sqlite3 libinih-dev liburing-dev libnuma-dev libssl-dev zlib1g-dev"
 # optional features compiled in when present
-OPTIONAL="likwid libcurl4-openssl-dev clang"
+OPTIONAL="likwid libcurl4-openssl-dev"
+# the fuzz targets (make fuzz, and briefly in make test): clang with
+# libFuzzer and the sanitizer runtimes
+FUZZ="clang libclang-rt-14-dev"
 # the emulated node: kernel build and QEMU
 VM="qemu-system-x86 flex bison bc libelf-dev cpio xz-utils dpkg-dev"
 # the fleet tests start their own Slurm cluster (munged, slurmctld,
@@ -23,7 +26,7 @@ check_only=no
 [ "${1:-}" = "--check" ] && check_only=yes
 
 missing=""
-for p in $CORE $OPTIONAL $VM $FLEET $TEST; do
+for p in $CORE $OPTIONAL $FUZZ $VM $FLEET $TEST; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
 	fi

@@ -179,6 +179,8 @@ struct cdm_metric_res *case_res_metric(struct cdm_case_res *c, size_t idx)
 
 void metric_add_samples(struct cdm_metric_res *m, const double *v, size_t n)
 {
+	if (!n)
+		return;		/* m->v may still be NULL */
 	if (m->n + n > m->cap) {
 		size_t cap = m->cap ? m->cap : 256;
 

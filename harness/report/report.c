@@ -350,8 +350,10 @@ static int load_compare(struct cdm_db *d, const struct report_opts *o,
 	cmp_opts_default(&co);
 	snprintf(id, sizeof(id), "%lld", (long long)r->id);
 	r->baseline = xstrdup(o->baseline);
-	if (cdm_compare(d, o->baseline, id, &co, &r->cmp))
+	if (cdm_compare(d, o->baseline, id, &co, &r->cmp)) {
+		cdm_compare_free(&r->cmp);
 		return -1;
+	}
 	r->have_cmp = true;
 	return 0;
 }

@@ -168,7 +168,8 @@ void sb_grow(struct sbuf *sb, size_t extra)
 void sb_add(struct sbuf *sb, const void *p, size_t n)
 {
 	sb_grow(sb, n);
-	memcpy(sb->buf + sb->len, p, n);
+	if (n)		/* p may be NULL for nothing */
+		memcpy(sb->buf + sb->len, p, n);
 	sb->len += n;
 	sb->buf[sb->len] = 0;
 }
