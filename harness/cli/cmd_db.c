@@ -13,6 +13,7 @@
 #include "store/db.h"
 #include "report/export_ci.h"
 #include "store/accept.h"
+#include "util/escape.h"
 
 struct read_args {
 	const char *db;
@@ -109,6 +110,12 @@ static int parse_read_args(const char *cmd, const struct cli_spec *spec,
 	return 0;
 }
 
+/* a column for the terminal: control characters shown, not sent */
+static const char *tcol(sqlite3_stmt *st, int i)
+{
+	return tesc(col_text(st, i));
+}
+
 static int open_read(struct cdm_db *d, const struct read_args *a,
 		     int64_t *run_id)
 {
@@ -179,12 +186,12 @@ int cmd_runs(int argc, char **argv)
 		while ((r = db_step(&d, st)) == SQLITE_ROW)
 			printf("%5lld %-8s %-20.19s %-11s %-10s %-16.16s %-14.14s %d (%d/%d)  %s\n",
 			       (long long)sqlite3_column_int64(st, 0),
-			       col_text(st, 1), col_text(st, 2),
-			       col_text(st, 3), col_text(st, 4),
-			       col_text(st, 5), col_text(st, 7),
+			       tcol(st, 1), tcol(st, 2),
+			       tcol(st, 3), tcol(st, 4),
+			       tcol(st, 5), tcol(st, 7),
 			       sqlite3_column_int(st, 8),
 			       sqlite3_column_int(st, 9),
-			       sqlite3_column_int(st, 10), col_text(st, 11));
+			       sqlite3_column_int(st, 10), tcol(st, 11));
 	}
 	sqlite3_finalize(st);
 	db_close(&d);
@@ -475,25 +482,25 @@ static void show_header(struct cdm_db *d, int64_t id)
 		return;
 	sqlite3_bind_int64(st, 1, id);
 	if (db_step(d, st) == SQLITE_ROW) {
-		printf("run %lld  %s\n", (long long)id, col_text(st, 0));
-		printf("  status       %s%s%s\n", col_text(st, 3),
-		       *col_text(st, 4) ? ": " : "", col_text(st, 4));
-		printf("  time         %s .. %s\n", col_text(st, 1), col_text(st, 2));
-		printf("  job          %s (seed %lld)\n", col_text(st, 6),
+		printf("run %lld  %s\n", (long long)id, tcol(st, 0));
+		printf("  status       %s%s%s\n", tcol(st, 3),
+		       *tcol(st, 4) ? ": " : "", tcol(st, 4));
+		printf("  time         %s .. %s\n", tcol(st, 1), tcol(st, 2));
+		printf("  job          %s (seed %lld)\n", tcol(st, 6),
 		       (long long)sqlite3_column_int64(st, 7));
-		printf("  environment  %s\n", col_text(st, 5));
+		printf("  environment  %s\n", tcol(st, 5));
 		printf("  host         %s: %s, %d cpus, %d NUMA node(s), %.1f GiB\n",
-		       col_text(st, 11), col_text(st, 12),
+		       tcol(st, 11), tcol(st, 12),
 		       sqlite3_column_int(st, 13), sqlite3_column_int(st, 14),
 		       sqlite3_column_int64(st, 15) / 1073741824.0);
-		printf("  kernel       %s  config %.16s\n", col_text(st, 16),
-		       *col_text(st, 17) ? col_text(st, 17) : "unknown");
-		printf("  cmdline      %s\n", col_text(st, 18));
-		printf("  devices      %s\n", *col_text(st, 20) ? col_text(st, 20) : "none");
-		printf("  kmsg         %s\n", col_text(st, 8));
-		printf("  tags         %s\n", col_text(st, 19));
-		printf("  cdmbench     %s (git %s)\n", col_text(st, 9),
-		       col_text(st, 10));
+		printf("  kernel       %s  config %.16s\n", tcol(st, 16),
+		       *tcol(st, 17) ? tcol(st, 17) : "unknown");
+		printf("  cmdline      %s\n", tcol(st, 18));
+		printf("  devices      %s\n", *tcol(st, 20) ? tcol(st, 20) : "none");
+		printf("  kmsg         %s\n", tcol(st, 8));
+		printf("  tags         %s\n", tcol(st, 19));
+		printf("  cdmbench     %s (git %s)\n", tcol(st, 9),
+		       tcol(st, 10));
 	}
 	sqlite3_finalize(st);
 }
@@ -509,20 +516,20 @@ static void show_cases(struct cdm_db *d, int64_t id)
 	printf("\ncases:\n");
 	while (db_step(d, cs) == SQLITE_ROW) {
 		printf("  %3d %-7s %s (%s/%s) %.2fs\n", sqlite3_column_int(cs, 1) + 1,
-		       col_text(cs, 5), col_text(cs, 2), col_text(cs, 3),
-		       col_text(cs, 4), sqlite3_column_int64(cs, 7) / 1e9);
-		if (*col_text(cs, 6))
-			printf("        reason: %s\n", col_text(cs, 6));
+		       tcol(cs, 5), tcol(cs, 2), tcol(cs, 3),
+		       tcol(cs, 4), sqlite3_column_int64(cs, 7) / 1e9);
+		if (*tcol(cs, 6))
+			printf("        reason: %s\n", tcol(cs, 6));
 		sqlite3_reset(ms);
 		sqlite3_bind_int64(ms, 1, sqlite3_column_int64(cs, 0));
 		while (db_step(d, ms) == SQLITE_ROW)
 			printf("        %-22s n=%-6d median %-12.6g p5 %-12.6g p95 %-12.6g p99 %-12.6g %s (%s is better)\n",
-			       col_text(ms, 0), sqlite3_column_int(ms, 3),
+			       tcol(ms, 0), sqlite3_column_int(ms, 3),
 			       sqlite3_column_double(ms, 4),
 			       sqlite3_column_double(ms, 5),
 			       sqlite3_column_double(ms, 6),
-			       sqlite3_column_double(ms, 7), col_text(ms, 1),
-			       col_text(ms, 2));
+			       sqlite3_column_double(ms, 7), tcol(ms, 1),
+			       tcol(ms, 2));
 	}
 out:
 	sqlite3_finalize(cs);
@@ -546,9 +553,9 @@ static void show_kevents(struct cdm_db *d, int64_t id)
 	while (db_step(d, st) == SQLITE_ROW) {
 		if (!n++)
 			printf("; notable:\n");
-		printf("  %-12s [%10.6f] %s: %s\n", col_text(st, 0),
-		       sqlite3_column_int64(st, 1) / 1e6, col_text(st, 2),
-		       col_text(st, 3));
+		printf("  %-12s [%10.6f] %s: %s\n", tcol(st, 0),
+		       sqlite3_column_int64(st, 1) / 1e6, tcol(st, 2),
+		       tcol(st, 3));
 	}
 	if (!n)
 		printf(", none notable\n");
@@ -583,17 +590,12 @@ int cmd_show(int argc, char **argv)
 
 static void csv_field(FILE *f, const char *s)
 {
-	if (!strpbrk(s, ",\"\n\r")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
+	struct sbuf sb;
+
+	sb_init(&sb);
+	esc_csv(&sb, s);
+	fputs(sb.buf ? sb.buf : "", f);
+	sb_free(&sb);
 }
 
 static int write_csv(struct cdm_db *d, int64_t id, FILE *f)
@@ -666,7 +668,7 @@ int cmd_export(int argc, char **argv)
 static void print_problem(void *arg, const char *msg)
 {
 	(void)arg;
-	printf("value: %s\n", msg);
+	printf("value: %s\n", tesc(msg));
 }
 
 /* rows whose values cdmbench would refuse to load (validate.c) */

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "util/escape.h"
 #include "cli/cli.h"
 #include "store/db.h"
 #include "core/runner.h"
@@ -109,8 +110,8 @@ static void print_dry_run(const struct cdm_job *job)
 	printf("%zu case(s), seed %llu\n", job->ncases,
 	       (unsigned long long)job->seed);
 	for (i = 0; i < job->ncases; i++)
-		printf("%3zu  %-32s %s %s\n", i + 1, job->cases[i].name,
-		       job->cases[i].wl->name, job->cases[i].params_json);
+		printf("%3zu  %-32s %s %s\n", i + 1, tesc(job->cases[i].name),
+		       job->cases[i].wl->name, tesc(job->cases[i].params_json));
 }
 
 /* the default location is created on demand; an explicit one must exist */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "report/console.h"
+#include "util/escape.h"
 
 static void fmt_value(char *buf, size_t len, double v)
 {
@@ -34,8 +35,10 @@ void print_case_line(const struct cdm_case_res *c, int ncases)
 			ncases);
 	else	/* a sub-result of the case above (an upstream test) */
 		sb_addf(&sb, "   %*s", ncases >= 10 ? 2 * 2 + 1 : 3, "");
+	/* names and reasons come from job files and workloads: escaped */
 	sb_addf(&sb, "%-5s %s (%s/%s) %.2fs", cdm_verdict_name(c->verdict),
-		c->name, c->backend, c->device_type ? c->device_type : "?",
+		tesc(c->name), tesc(c->backend),
+		tesc(c->device_type ? c->device_type : "?"),
 		c->elapsed_ns / 1e9);
 	for (i = 0; i < c->nmetrics && shown < 3; i++) {
 		const struct cdm_metric_res *m = &c->metrics[i];
@@ -44,14 +47,14 @@ void print_case_line(const struct cdm_case_res *c, int ncases)
 		if (!m->name || !m->sum.n)
 			continue;
 		fmt_value(med, sizeof(med), m->sum.median);
-		sb_addf(&sb, "  %s %s %s", m->name, med, m->unit);
+		sb_addf(&sb, "  %s %s %s", tesc(m->name), med, tesc(m->unit));
 		if (m->sum.n > 1 && m->sum.median != 0)
 			sb_addf(&sb, " +-%.1f%%",
 				cdm_noise_pct(m->sum.mad, m->sum.median));
 		shown++;
 	}
 	if (c->verdict != CDM_PASS && c->reason && *c->reason)
-		sb_addf(&sb, "\n        %s", c->reason);
+		sb_addf(&sb, "\n        %s", tesc(c->reason));
 	printf("%s\n", sb.buf);
 	fflush(stdout);
 	sb_free(&sb);

@@ -78,7 +78,7 @@ out:
 static void xml_attr(struct sbuf *sb, const char *name, const char *val)
 {
 	sb_addf(sb, " %s=\"", name);
-	esc_html(sb, val);
+	esc_xml(sb, val);
 	sb_addc(sb, '"');
 }
 
@@ -146,7 +146,7 @@ static void junit_outcome(struct sbuf *sb, const struct ci_case *c,
 		return;
 	}
 	sb_adds(sb, ">");
-	esc_html(sb, details);
+	esc_xml(sb, details);
 	sb_addf(sb, "</%s>\n", tag);
 }
 
@@ -173,7 +173,7 @@ static int junit_case(struct cdm_db *d, const struct ci_case *c,
 	if (det.len && (!strcmp(c->verdict, "pass") ||
 			!strcmp(c->verdict, "skip"))) {
 		sb_adds(sb, "      <system-out>");
-		esc_html(sb, det.buf);
+		esc_xml(sb, det.buf);
 		sb_adds(sb, "</system-out>\n");
 	}
 	sb_adds(sb, "    </testcase>\n");

@@ -150,9 +150,7 @@ static void cases(const struct rrun *r, struct sbuf *sb)
 			}
 			any = true;
 			sb_adds(sb, "- `");
-			/* inside a code span only a backtick needs care */
-			for (const char *p = c->info.v[k].key; *p; p++)
-				sb_addc(sb, *p == '`' ? '\'' : *p);
+			esc_md_code(sb, c->info.v[k].key);
 			sb_adds(sb, "` ");
 			md(sb, c->info.v[k].value);
 			sb_adds(sb, "\n");

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "store/accept.h"
+#include "util/escape.h"
 
 const char *cdm_accept_name(enum cdm_accept v)
 {
@@ -141,10 +142,10 @@ void cdm_acceptance_print(struct cdm_db *d, int64_t run_id, FILE *f)
 	}
 	sb_init(&sb);
 	cdm_acceptance_line(&a, &sb);
-	fprintf(f, "  acceptance   %s\n", sb.buf);
+	fprintf(f, "  acceptance   %s\n", tesc(sb.buf));
 	for (i = 0; i < a.reasons.n; i++)
-		fprintf(f, "               %s: %s\n", a.reasons.v[i].key,
-			a.reasons.v[i].value);
+		fprintf(f, "               %s: %s\n", tesc(a.reasons.v[i].key),
+			tesc(a.reasons.v[i].value));
 	sb_free(&sb);
 	cdm_acceptance_free(&a);
 }

@@ -12,7 +12,7 @@
 #define REPLACEMENT "\xef\xbf\xbd"	/* U+FFFD */
 
 /* length of the valid UTF-8 sequence at p, or 0 if it is not one */
-static size_t utf8_len(const unsigned char *p)
+size_t utf8_len(const unsigned char *p)
 {
 	unsigned int c = p[0], min, n, i, cp;
 
@@ -67,6 +67,17 @@ static void html_char(struct sbuf *sb, unsigned char c)
 	}
 }
 
+/*
+ * U+FFFE and U+FFFF, valid UTF-8 that XML forbids and HTML calls a parse
+ * error, and the C1 controls U+0080..U+009F, which HTML also refuses and
+ * XML discourages (U+009B is a CSI when the page ends up on a terminal).
+ */
+static bool nonchar(const unsigned char *p, size_t n)
+{
+	return (n == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe) ||
+	       (n == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+}
+
 static void html_n(struct sbuf *sb, const char *s, size_t max, bool cut)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
@@ -74,6 +85,13 @@ static void html_n(struct sbuf *sb, const char *s, size_t max, bool cut)
 
 	while (*p) {
 		size_t n = utf8_len(p);
+
+		if (nonchar(p, n)) {
+			sb_adds(sb, REPLACEMENT);
+			p += n;
+			used += n;
+			continue;
+		}
 
 		if (cut && used + (n ? n : 1) > max) {
 			sb_adds(sb, "\xe2\x80\xa6");	/* ellipsis */
@@ -102,6 +120,127 @@ void esc_html_n(struct sbuf *sb, const char *s, size_t max)
 	html_n(sb, s, max, true);
 }
 
+void esc_xml(struct sbuf *sb, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (!n) {
+			sb_adds(sb, REPLACEMENT);
+			p++;
+		} else if (nonchar(p, n) ||
+			   (n == 1 && *p < 0x20 && *p != '\t' && *p != '\n' &&
+			    *p != '\r')) {
+			p += n;		/* not a character XML 1.0 allows */
+		} else if (n == 1) {
+			html_char(sb, *p++);
+		} else {
+			sb_add(sb, p, n);
+			p += n;
+		}
+	}
+}
+
+void esc_utf8(struct sbuf *sb, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (!n) {
+			sb_adds(sb, REPLACEMENT);
+			p++;
+		} else {
+			sb_add(sb, p, n);
+			p += n;
+		}
+	}
+}
+
+void esc_csv(struct sbuf *sb, const char *s)
+{
+	struct sbuf tmp;
+	const char *p;
+
+	sb_init(&tmp);
+	esc_utf8(&tmp, s);
+	p = tmp.buf ? tmp.buf : "";
+	if (!strpbrk(p, ",\"\n\r")) {
+		sb_adds(sb, p);
+	} else {
+		sb_addc(sb, '"');
+		for (; *p; p++) {
+			if (*p == '"')
+				sb_addc(sb, '"');
+			sb_addc(sb, *p);
+		}
+		sb_addc(sb, '"');
+	}
+	sb_free(&tmp);
+}
+
+/*
+ * What a terminal must never receive raw: C0 controls and DEL (ESC starts
+ * sequences that set the window title, clear the screen or remap keys),
+ * C1 controls (U+0080..U+009F; 0x9b alone is a CSI on some terminals),
+ * bytes that are not UTF-8, and the bidirectional overrides that make
+ * text display in another order than it reads (U+202A..E, U+2066..9).
+ * They are shown as \n, \t, \e, \xNN or \uNNNN instead.
+ */
+void esc_term(struct sbuf *sb, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	while (*p) {
+		size_t n = utf8_len(p);
+		unsigned int cp = 0;
+
+		if (n == 2)
+			cp = (p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+		else if (n == 3)
+			cp = (p[0] & 0x0f) << 12 | (p[1] & 0x3f) << 6 | (p[2] & 0x3f);
+		if (!n) {
+			sb_addf(sb, "\\x%02x", *p++);
+		} else if (n == 1 && (*p < 0x20 || *p == 0x7f)) {
+			switch (*p) {
+			case '\n': sb_adds(sb, "\\n"); break;
+			case '\r': sb_adds(sb, "\\r"); break;
+			case '\t': sb_adds(sb, "\\t"); break;
+			case 0x1b: sb_adds(sb, "\\e"); break;
+			default: sb_addf(sb, "\\x%02x", *p);
+			}
+			p++;
+		} else if ((cp >= 0x80 && cp <= 0x9f) ||
+			   (cp >= 0x202a && cp <= 0x202e) ||
+			   (cp >= 0x2066 && cp <= 0x2069)) {
+			sb_addf(sb, "\\u%04x", cp);
+			p += n;
+		} else {
+			sb_add(sb, p, n);
+			p += n;
+		}
+	}
+}
+
+/* a ring of buffers, so several escaped strings fit in one printf */
+#define TERM_RING 16
+
+const char *tesc(const char *s)
+{
+	static __thread struct sbuf ring[TERM_RING];
+	static __thread unsigned int next;
+	struct sbuf *sb = &ring[next++ % TERM_RING];
+
+	if (!sb->buf)
+		sb_init(sb);
+	sb_reset(sb);
+	esc_term(sb, s);
+	return sb->buf ? sb->buf : "";
+}
+
 void esc_md(struct sbuf *sb, const char *s)
 {
 	struct sbuf tmp;
@@ -122,14 +261,41 @@ void esc_md(struct sbuf *sb, const char *s)
 
 void esc_tap(struct sbuf *sb, const char *s)
 {
+	struct sbuf tmp;
 	const char *p;
 
+	/* a TAP consumer shows the line on a terminal: controls visible */
+	sb_init(&tmp);
 	for (p = s ? s : ""; *p; p++) {
 		if (*p == '\n' || *p == '\r')
-			sb_addc(sb, ' ');
+			sb_addc(&tmp, ' ');
 		else if (*p == '#' || *p == '\\')
-			sb_addf(sb, "\\%c", *p);
+			sb_addf(&tmp, "\\%c", *p);
 		else
-			sb_addc(sb, *p);
+			sb_addc(&tmp, *p);
+	}
+	esc_term(sb, tmp.buf ? tmp.buf : "");
+	sb_free(&tmp);
+}
+
+void esc_md_code(struct sbuf *sb, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+	/* inside a code span only a backtick ends it; controls and bad
+	 * bytes become U+FFFD, as in the rest of the page */
+	while (*p) {
+		size_t n = utf8_len(p);
+
+		if (!n || nonchar(p, n) || (n == 1 && (*p < 0x20 || *p == 0x7f))) {
+			sb_adds(sb, REPLACEMENT);
+			p += n ? n : 1;
+		} else if (*p == '`') {
+			sb_addc(sb, '\'');
+			p++;
+		} else {
+			sb_add(sb, p, n);
+			p += n;
+		}
 	}
 }

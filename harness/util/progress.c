@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "util/escape.h"
 #include "util/progress.h"
 #include "util/util.h"
 
@@ -17,7 +18,8 @@ void progress_init(struct cdm_progress *p, bool on, int ncases)
 
 void progress_case(struct cdm_progress *p, const char *name)
 {
-	snprintf(p->name, sizeof(p->name), "%s", name);
+	/* a case name from a job file: control characters shown, not sent */
+	snprintf(p->name, sizeof(p->name), "%s", tesc(name));
 	p->t_case = cdm_now_ns();
 	p->phase = NULL;
 	progress_draw(p, true);

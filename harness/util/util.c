@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/escape.h"
 #include "util/util.h"
 
 const char *cdm_progname = "cdmbench";
@@ -21,9 +22,16 @@ static void vmsg(const char *tag, const char *fmt, va_list ap, int err)
 	struct sbuf sb;
 
 	/* one write() per message so concurrent processes do not interleave */
+	struct sbuf msg;
+
 	sb_init(&sb);
+	sb_init(&msg);
 	sb_addf(&sb, "%s: %s", cdm_progname, tag);
-	sb_vaddf(&sb, fmt, ap);
+	/* messages quote names and values from files and databases: shown
+	 * with their control characters visible, on one line */
+	sb_vaddf(&msg, fmt, ap);
+	esc_term(&sb, msg.buf ? msg.buf : "");
+	sb_free(&msg);
 	if (err)
 		sb_addf(&sb, ": %s", strerror(err));
 	sb_addc(&sb, '\n');
@@ -439,10 +447,27 @@ void json_escape(struct sbuf *sb, const char *s)
 			sb_adds(sb, "\\t");
 			break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
+			if (*p < 0x20 || *p == 0x7f) {
 				sb_addf(sb, "\\u%04x", *p);
-			else
+			} else if (*p >= 0x80) {
+				size_t n = utf8_len(p);
+
+				/* JSON text is UTF-8: a stray byte
+				 * becomes U+FFFD */
+				if (!n) {
+					sb_adds(sb, "\\ufffd");
+				} else if (n == 2 && *p == 0xc2 && p[1] < 0xa0) {
+					/* C1 controls: escaped, so a
+					 * terminal never sees them raw */
+					sb_addf(sb, "\\u%04x", p[1]);
+					p++;
+				} else {
+					sb_add(sb, p, n);
+					p += n - 1;
+				}
+			} else {
 				sb_addc(sb, *p);
+			}
 		}
 	}
 	sb_addc(sb, '"');

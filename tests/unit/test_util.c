@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "tap.h"
+#include "util/escape.h"
 #include "util/util.h"
 
 /* "did you mean" finds plausible typos and nothing else */
@@ -86,4 +87,45 @@ TEST(read_fd_rest_appends_and_bounds)
 	close(p[1]);
 	CHECK(read_fd_rest(p[0], buf, sizeof(buf), 99) == 7 && buf[7] == 0);
 	close(p[0]);
+}
+
+static char *esc(void (*fn)(struct sbuf *, const char *), const char *s)
+{
+	struct sbuf sb;
+
+	sb_init(&sb);
+	fn(&sb, s);
+	return sb.buf ? sb.buf : xstrdup("");
+}
+
+/* one policy per sink: what each escaper makes of the hostile bytes */
+TEST(escape_per_sink)
+{
+	static const char hostile[] =
+		"a\x1b]0;t\x07" "b\n\xc2\x9b\xff\xef\xbf\xbe\xe2\x80\xae<&>";
+	char *s;
+
+	s = esc(esc_term, hostile);
+	CHECK_STR(s, "a\\e]0;t\\x07b\\n\\u009b\\xff\xef\xbf\xbe\\u202e<&>");
+	free(s);
+	/* XML: C0 and U+FFFE dropped, C1 dropped, bad byte replaced */
+	s = esc(esc_xml, hostile);
+	CHECK_STR(s, "a]0;tb\n\xef\xbf\xbd\xe2\x80\xae&lt;&amp;&gt;");
+	free(s);
+	s = esc(esc_html, hostile);
+	CHECK(!strchr(s, 0x1b) && !strstr(s, "\xc2\x9b") &&
+	      !strstr(s, "\xef\xbf\xbe"), "%s", s);
+	free(s);
+	s = esc(esc_tap, "x # y\n\x1b[2J");
+	CHECK_STR(s, "x \\# y \\e[2J");
+	free(s);
+	s = esc(esc_md_code, "k`\x1b\xff");
+	CHECK_STR(s, "k'\xef\xbf\xbd\xef\xbf\xbd");
+	free(s);
+	s = esc(esc_csv, "a,\"b\"\xff");
+	CHECK_STR(s, "\"a,\"\"b\"\"\xef\xbf\xbd\"");
+	free(s);
+	s = esc(json_escape, "\xff\xc2\x85");
+	CHECK_STR(s, "\"\\ufffd\\u0085\"");
+	free(s);
 }
