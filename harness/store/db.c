@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "store/db.h"
@@ -227,19 +228,18 @@ void owner_identity(char *host, size_t hl, char *boot, size_t bl,
  * interrupted. Runs owned by other hosts sharing the file are left alone:
  * we cannot see their processes.
  */
-static int mark_stale_runs(struct cdm_db *d)
+static int mark_stale_runs(struct cdm_db *d, int *found)
 {
 	char host[256], boot[64];
 	long long pid, start;
 	sqlite3_stmt *sel, *upd;
 	int r;
 
-	if (d->readonly)
-		return 0;
+	*found = 0;
 	owner_identity(host, sizeof(host), boot, sizeof(boot), &pid, &start);
 	sel = db_prepare(d, "SELECT id, owner_boot, owner_pid, owner_start FROM runs WHERE status = 'running' AND owner_host = ?");
-	upd = db_prepare(d, "UPDATE runs SET status = 'interrupted', status_reason = ?, ended_at = coalesce(ended_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) WHERE id = ? AND status = 'running'");
-	if (!sel || !upd) {
+	upd = d->readonly ? NULL : db_prepare(d, "UPDATE runs SET status = 'interrupted', status_reason = ?, ended_at = coalesce(ended_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) WHERE id = ? AND status = 'running'");
+	if (!sel || (!upd && !d->readonly)) {
 		sqlite3_finalize(sel);
 		sqlite3_finalize(upd);
 		return -1;
@@ -255,6 +255,9 @@ static int mark_stale_runs(struct cdm_db *d)
 			why = "the cdmbench process ended without finishing the run (killed?)";
 		if (!why)
 			continue;
+		(*found)++;
+		if (d->readonly)
+			continue;	/* counted: a writable open marks it */
 		sqlite3_bind_text(upd, 1, why, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(upd, 2, sqlite3_column_int64(sel, 0));
 		if (db_step(d, upd) < 0)
@@ -293,32 +296,202 @@ static int configure(struct cdm_db *d)
 	return exec(d, "PRAGMA synchronous = NORMAL");
 }
 
+/* a path as an SQLite URI ("file:..."), with the characters URIs
+ * reserve percent-encoded */
+static char *path_uri(const char *path, bool immutable)
+{
+	struct sbuf sb;
+	const unsigned char *p;
+
+	sb_init(&sb);
+	sb_adds(&sb, "file:");
+	for (p = (const unsigned char *)path; *p; p++) {
+		if (*p == '%' || *p == '?' || *p == '#' || *p <= 0x20 ||
+		    *p >= 0x7f)
+			sb_addf(&sb, "%%%02X", *p);
+		else
+			sb_addc(&sb, *p);
+	}
+	sb_adds(&sb, immutable ? "?mode=ro&immutable=1" : "?mode=ro");
+	return sb_detach(&sb);
+}
+
+static bool on_readonly_fs(const char *path)
+{
+	struct statvfs v;
+
+	return statvfs(path, &v) == 0 && (v.f_flag & ST_RDONLY);
+}
+
+/*
+ * Writable, for the little a reader may need done first: apply schema
+ * migrations and mark runs whose process died. The journal mode is left
+ * as it is (only `run` switches a database to WAL), so reading a copy
+ * never changes what kind of file it is.
+ */
+static int maintain(const char *path)
+{
+	struct cdm_db w;
+	int found, r;
+
+	memset(&w, 0, sizeof(w));
+	w.path = xstrdup(path);
+	if (sqlite3_open_v2(path, &w.db, SQLITE_OPEN_READWRITE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		r = db_fail(&w, "cannot open database");
+		goto out;
+	}
+	sqlite3_extended_result_codes(w.db, 1);
+	sqlite3_busy_timeout(w.db, 60000);
+	r = check_identity(&w) || migrate(&w) || mark_stale_runs(&w, &found) ?
+		-1 : 0;
+out:
+	db_close(&w);
+	return r;
+}
+
+static int open_ro(struct cdm_db *d, const char *path, bool immutable)
+{
+	char *uri = path_uri(path, immutable);
+	int r, v;
+
+	if (d->db)
+		sqlite3_close_v2(d->db);
+	d->db = NULL;
+	r = sqlite3_open_v2(uri, &d->db, SQLITE_OPEN_READONLY |
+			    SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+	free(uri);
+	if (r != SQLITE_OK)
+		return r;
+	sqlite3_extended_result_codes(d->db, 1);
+	sqlite3_busy_timeout(d->db, 60000);
+	/* the first read is where a WAL file without its -shm fails */
+	if (pragma_int(d, "PRAGMA schema_version", &v))
+		return sqlite3_errcode(d->db);
+	return SQLITE_OK;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) ? -1 : st.st_size;
+}
+
+/*
+ * A WAL database on a read-only medium whose -shm is missing: SQLite
+ * cannot build the WAL index there. Without a -wal (or an empty one) the
+ * file alone is the database, and immutable reads it; with one, the last
+ * transactions live only in the -wal, so both files are copied to a
+ * private directory and read from there, rather than shown without them.
+ */
+static int open_ro_medium(struct cdm_db *d, const char *path)
+{
+	char *wal = xasprintf("%s-wal", path), *tmpl, *copy, *cwal;
+	const char *tmp = getenv("TMPDIR");
+	size_t len;
+	char *data;
+	int r = -1;
+
+	if (file_size(wal) <= 0) {
+		free(wal);
+		return open_ro(d, path, true) == SQLITE_OK ? 0 :
+			db_fail(d, "cannot read the database");
+	}
+	tmpl = xasprintf("%s/cdmbench-ro.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!mkdtemp(tmpl)) {
+		cdm_errno(errno, "%s: on a read-only medium with an unmerged WAL, and no private copy can be made in %s",
+			  path, tmpl);
+		free(tmpl);
+		free(wal);
+		return -1;
+	}
+	d->tmpdir = tmpl;
+	copy = xasprintf("%s/db", tmpl);
+	cwal = xasprintf("%s/db-wal", tmpl);
+	data = read_file(path, 0, &len);
+	if (data && !write_file(copy, data, len)) {
+		free(data);
+		data = read_file(wal, 0, &len);
+		if (data && !write_file(cwal, data, len))
+			r = 0;
+	}
+	free(data);
+	if (r)
+		cdm_errno(errno, "%s: copying it and its WAL to %s failed",
+			  path, tmpl);
+	else if (open_ro(d, copy, false) != SQLITE_OK)
+		r = db_fail(d, "cannot read the database");
+	free(copy);
+	free(cwal);
+	free(wal);
+	return r;
+}
+
+/*
+ * Read commands open the file read-only, so they never write to a
+ * database they only show, and work from a read-only mount.
+ */
+static int open_read(struct cdm_db *d, const char *path)
+{
+	bool medium_ro = on_readonly_fs(path);
+	bool writable = !medium_ro && access(path, W_OK) == 0;
+	int found = 0, r;
+
+	d->readonly = true;
+	r = open_ro(d, path, false);
+	if (r != SQLITE_OK && medium_ro && r != SQLITE_NOTADB)
+		r = open_ro_medium(d, path) ? -1 : SQLITE_OK;
+	if (r == SQLITE_NOTADB)
+		return cdm_err("%s: not an SQLite database", d->path);
+	if (r != SQLITE_OK)
+		return r == -1 ? -1 : db_fail(d, "cannot read the database");
+	if (check_identity(d))
+		return -1;
+	if (d->version >= db_latest_version() &&
+	    mark_stale_runs(d, &found))
+		return -1;
+	if (writable && (d->version < db_latest_version() || found)) {
+		if (maintain(path) ||
+		    pragma_int(d, "PRAGMA user_version", &d->version))
+			return -1;
+	}
+	if (d->version < db_latest_version())
+		return cdm_err("%s: schema version %d needs upgrading to %d, but the database is read-only",
+			       d->path, d->version, db_latest_version());
+	return exec(d, "PRAGMA foreign_keys = ON");
+}
+
 int db_open(struct cdm_db *d, const char *path, enum db_open_mode mode)
 {
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+		    SQLITE_OPEN_NOMUTEX;
+	int found;
 
 	memset(d, 0, sizeof(*d));
 	d->path = xstrdup(path);
 	if (check_path(path, mode))
 		goto fail;
-	if (mode == DB_WRITE)
-		flags |= SQLITE_OPEN_CREATE;
-	else if (access(path, W_OK))
-		d->readonly = true;
-	if (d->readonly)
-		flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
+	if (mode == DB_READ) {
+		if (open_read(d, path))
+			goto fail;
+		return 0;
+	}
+	/* SQLite would open it read-only without a word, and the first
+	 * write would fail after the run has begun */
+	if (access(path, F_OK) == 0 && access(path, W_OK)) {
+		cdm_errno(errno, "--db %s: database is read-only", path);
+		goto fail;
+	}
 	if (sqlite3_open_v2(path, &d->db, flags, NULL) != SQLITE_OK) {
-		if (mode == DB_WRITE && access(path, W_OK) && errno == EACCES)
-			cdm_err("--db %s: database is read-only", path);
-		else
-			db_fail(d, "cannot open database");
+		db_fail(d, "cannot open database");
 		goto fail;
 	}
 	sqlite3_extended_result_codes(d->db, 1);
 	/* before the first read: another writer may hold the lock already */
 	sqlite3_busy_timeout(d->db, 60000);
 	if (check_identity(d) || configure(d) || migrate(d) ||
-	    mark_stale_runs(d))
+	    mark_stale_runs(d, &found))
 		goto fail;
 	return 0;
 fail:
@@ -331,6 +504,21 @@ void db_close(struct cdm_db *d)
 	if (d->db)
 		sqlite3_close_v2(d->db);
 	d->db = NULL;
+	if (d->tmpdir) {
+		char *f = xasprintf("%s/db", d->tmpdir);
+
+		unlink(f);
+		free(f);
+		f = xasprintf("%s/db-wal", d->tmpdir);
+		unlink(f);
+		free(f);
+		f = xasprintf("%s/db-shm", d->tmpdir);
+		unlink(f);
+		free(f);
+		rmdir(d->tmpdir);
+		free(d->tmpdir);
+		d->tmpdir = NULL;
+	}
 	free(d->path);
 	d->path = NULL;
 }

@@ -22,11 +22,16 @@ struct cdm_db {
 	char *path;
 	bool readonly;
 	int version;		/* PRAGMA user_version after migrations */
+	char *tmpdir;		/* a private copy, for a WAL database on a
+				 * read-only medium (see open_read) */
 };
 
 enum db_open_mode {
 	DB_WRITE,		/* create if missing, migrate, writable */
-	DB_READ,		/* must exist; writable if possible */
+	DB_READ,		/* must exist; opened read-only (immutable on
+				 * a read-only medium); a brief writable open
+				 * first migrates and marks dead runs, if it
+				 * can, without changing the journal mode */
 };
 
 int db_open(struct cdm_db *d, const char *path, enum db_open_mode mode)
