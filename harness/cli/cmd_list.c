@@ -113,6 +113,11 @@ static void list_text(const char *only)
 			printf(" %s", be[i]);
 		printf("  (hip and cuda: not built in this version)\n\n");
 		print_opts("Options every case has:", cdm_common_opts);
+		printf("  Limits: at most %lld samples per metric of one case (beyond that the\n"
+		       "  case ends in error, keeping what it stored); repeat, warmup, duration\n"
+		       "  and timeout as in the ranges above; job files of at most 16 MiB, lines\n"
+		       "  of at most 4094 bytes, 100000 cases after expanding lists.\n",
+		       (long long)CDM_MAX_METRIC_SAMPLES);
 	}
 	for (i = 0; cdm_workloads[i]; i++) {
 		const struct cdm_workload *w = cdm_workloads[i];

@@ -127,7 +127,7 @@ static int exit_status(const struct cdm_run_totals *t, int rc)
 {
 	if (t->interrupted)
 		return 128 + t->signal;
-	if (rc)
+	if (rc || t->unstored)
 		return CDM_EXIT_FAIL;
 	if (t->verdicts[CDM_FAIL] || t->verdicts[CDM_ERROR] ||
 	    t->verdicts[CDM_TIMEOUT] || t->verdicts[CDM_CRASH])
@@ -147,6 +147,8 @@ static void print_totals(const struct cdm_run_totals *t, const char *where,
 		if (t->verdicts[v])
 			fprintf(stderr, "%d %s, ", t->verdicts[v],
 				cdm_verdict_name(v));
+	if (t->unstored)
+		fprintf(stderr, "%d NOT STORED, ", t->unstored);
 	if (run_id)
 		fprintf(stderr, "run %lld in %s%s\n", (long long)run_id, where,
 			t->interrupted ? " (interrupted)" : "");

@@ -55,8 +55,9 @@ const struct cdm_opt cdm_common_opts[] = {
 	{ "warmup", CDM_T_INT, OPT_FIELD(struct cdm_common, warmup), "1",
 	  0, 1000000, NULL, CDM_OF_NOMATCH,
 	  "unmeasured iterations before measuring" },
+	/* a week: longer soaks are several runs, each stored as it ends */
 	{ "duration", CDM_T_DURATION, OPT_FIELD(struct cdm_common, duration),
-	  "0", 0, 0, NULL, CDM_OF_NOMATCH,
+	  "0", 0, 6048e11, NULL, CDM_OF_NOMATCH,
 	  "iterate for this long instead of `repeat` times (0: use repeat)" },
 	{ "timeout", CDM_T_DURATION, OPT_FIELD(struct cdm_common, timeout),
 	  "5m", 1e6, 864e11, NULL, CDM_OF_NOMATCH,

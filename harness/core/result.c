@@ -197,9 +197,11 @@ void case_res_summarize(struct cdm_case_res *c)
 {
 	size_t i;
 
+	/* a metric whose samples went to the sink is summarised there */
 	for (i = 0; i < c->nmetrics; i++)
-		cdm_summarize(c->metrics[i].v, c->metrics[i].n,
-			      &c->metrics[i].sum);
+		if (!c->metrics[i].spilled)
+			cdm_summarize(c->metrics[i].v, c->metrics[i].n,
+				      &c->metrics[i].sum);
 }
 
 void case_res_verdict(struct cdm_case_res *c, int verdict, const char *reason)
@@ -221,8 +223,20 @@ size_t case_res_nsamples(const struct cdm_case_res *c)
 	size_t i, n = 0;
 
 	for (i = 0; i < c->nmetrics; i++)
-		n += c->metrics[i].n;
+		n += c->metrics[i].spilled + c->metrics[i].n;
 	return n;
+}
+
+void case_res_drop_samples(struct cdm_case_res *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmetrics; i++) {
+		free(c->metrics[i].v);
+		c->metrics[i].v = NULL;
+		c->metrics[i].spilled += c->metrics[i].n;
+		c->metrics[i].n = c->metrics[i].cap = 0;
+	}
 }
 
 void run_info_free(struct cdm_run_info *r)

@@ -93,6 +93,8 @@ struct cdm_metric_res {
 	double *v;
 	size_t n;
 	size_t cap;
+	size_t spilled;		/* samples before v[0], already streamed to
+				 * the sink (see cdm_sink.samples) */
 	struct cdm_summary sum;
 };
 
@@ -129,6 +131,8 @@ void case_res_summarize(struct cdm_case_res *c);
 /* set verdict and reason unless a worse verdict is already set */
 void case_res_verdict(struct cdm_case_res *c, int verdict, const char *reason);
 size_t case_res_nsamples(const struct cdm_case_res *c);
+/* free the samples of a stored case, keeping summaries and counts */
+void case_res_drop_samples(struct cdm_case_res *c);
 
 struct cdm_host {
 	char *hostname;

@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,8 +55,14 @@ void cdm_install_stop_handlers(void)
 
 /* --- child-message decoding --- */
 
+/* a metric's samples in memory before they go to a sink that takes them */
+#define SPILL_SAMPLES (1u << 20)
+
 struct collect {
 	struct cdm_case_res *res;
+	struct cdm_sink *sink;
+	bool too_many;		/* a metric passed CDM_MAX_METRIC_SAMPLES */
+	bool spill_failed;
 	struct sbuf in;
 	bool done;
 	bool got_verdict;
@@ -116,8 +124,30 @@ static void handle_msg(struct collect *cl, uint32_t type, struct wire_rd *rd)
 		idx = wire_get_u32(rd);
 		n = wire_get_u32(rd);
 		raw = wire_get_raw(rd, (size_t)n * sizeof(double));
-		if (raw && idx < c->nmetrics)
-			metric_add_samples(&c->metrics[idx], raw, n);
+		if (!raw || idx >= c->nmetrics || cl->spill_failed)
+			break;
+		m = &c->metrics[idx];
+		if (m->spilled + m->n + n > (size_t)CDM_MAX_METRIC_SAMPLES) {
+			if (!cl->too_many) {
+				char why[160];
+
+				snprintf(why, sizeof(why),
+					 "metric '%s' reported more than %lld samples; the rest were dropped",
+					 m->name ? m->name : "?",
+					 (long long)CDM_MAX_METRIC_SAMPLES);
+				case_res_verdict(c, CDM_ERROR, why);
+			}
+			cl->too_many = true;
+			break;
+		}
+		metric_add_samples(m, raw, n);
+		if (cl->sink && cl->sink->samples && m->n >= SPILL_SAMPLES &&
+		    cl->sink->samples(cl->sink, c, idx)) {
+			/* samples held so far stay; later ones are dropped */
+			cl->spill_failed = true;
+			case_res_verdict(c, CDM_ERROR,
+					 "streaming samples to the database failed; later samples were dropped");
+		}
 		break;
 	case W_INFO:
 		a = wire_get_str(rd);
@@ -267,8 +297,40 @@ static void judge_exit(struct collect *cl, int status, int forced)
 	}
 }
 
+/*
+ * A case process must not outlive cdmbench: after a kill -9 of the
+ * parent, a hung case would be reparented and keep its device pages, its
+ * CPU and its locks. The case process gets SIGKILL when the parent dies,
+ * and passes that on to the processes it forks from its main thread (a
+ * workload's helpers, upstream test binaries); a fork from another thread
+ * is left alone, since the kernel would kill that child as soon as its
+ * forking thread ended.
+ */
+static volatile bool fork_from_main;
+
+static void note_forking_thread(void)
+{
+	fork_from_main = gettid() == getpid();
+}
+
+static void die_with_parent(void)
+{
+	if (fork_from_main)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static void guard_case_process(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* the parent died before prctl(): nobody would kill us */
+	if (getppid() != parent)
+		_exit(127);
+	pthread_atfork(note_forking_thread, NULL, die_with_parent);
+}
+
 static pid_t spawn_case(const struct cdm_case_spec *cs, int *rfd)
 {
+	pid_t parent = getpid();
 	int p[2];
 	pid_t pid;
 
@@ -283,6 +345,7 @@ static pid_t spawn_case(const struct cdm_case_spec *cs, int *rfd)
 	}
 	if (pid == 0) {
 		close(p[0]);
+		guard_case_process(parent);
 		setpgid(0, 0);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
@@ -320,9 +383,10 @@ static bool kernel_died(struct cdm_kmsg *k, struct cdm_case_res *c)
 }
 
 static void run_case(const struct cdm_case_spec *cs, struct cdm_case_res *c,
-		     struct cdm_progress *pg, struct cdm_kmsg *k)
+		     struct cdm_sink *sink, struct cdm_progress *pg,
+		     struct cdm_kmsg *k)
 {
-	struct collect cl = { .res = c };
+	struct collect cl = { .res = c, .sink = sink };
 	uint64_t t0 = cdm_now_ns(), deadline, kill_at = 0;
 	int fd = -1, forced = -1, status = 0;
 	pid_t pid;
@@ -482,6 +546,8 @@ static int finish_case(struct cdm_sink *sink, const struct cdm_case_spec *cs,
 	kmsg_drain(k, &c->kev);
 	cdm_kmsg_verdict(&cs->common, c);
 	case_res_summarize(c);
+	if (sink->summarize && sink->summarize(sink, c))
+		return -1;
 	cdm_expect_eval(&cs->expect, c);
 	return sink->case_done(sink, c);
 }
@@ -521,16 +587,23 @@ int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 		if (rc)
 			break;
 		progress_case(&pg, cs->name);
-		run_case(cs, &res[i], &pg, &k);
+		run_case(cs, &res[i], sink, &pg, &k);
 		ran = i + 1;
 		progress_clear(&pg);
 		rc = finish_case(sink, cs, &res[i], &k);
-		t->verdicts[res[i].verdict]++;
+		/* the totals count what the database holds, nothing else */
+		if (rc)
+			t->unstored++;
+		else
+			t->verdicts[res[i].verdict]++;
 		if (o->show_case)
 			o->show_case(&res[i], job->ncases);
 		if (!rc)
 			rc = finish_subcases(sink, &res[i], &next_seq, o,
 					     job->ncases);
+		/* stored: the samples are the database's now; keep only the
+		 * summaries, so a run of many cases does not grow either */
+		case_res_drop_samples(&res[i]);
 		pg.done++;
 		if (rc)
 			break;

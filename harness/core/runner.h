@@ -17,6 +17,11 @@ struct cdm_sink {
 	int (*run_begin)(struct cdm_sink *s, const struct cdm_run_info *r);
 	int (*case_start)(struct cdm_sink *s, int seq, const char *name);
 	int (*case_done)(struct cdm_sink *s, const struct cdm_case_res *c);
+	/* optional: take metric idx's samples now, so a long case does not
+	 * grow the parent's memory (adds them to m->spilled, empties m->v) */
+	int (*samples)(struct cdm_sink *s, struct cdm_case_res *c, size_t idx);
+	/* optional: summarise the metrics whose samples it took */
+	int (*summarize)(struct cdm_sink *s, struct cdm_case_res *c);
 	int (*kevents)(struct cdm_sink *s, const struct cdm_kevents *k);
 	int (*run_end)(struct cdm_sink *s, const char *status,
 		       const char *reason);
@@ -39,7 +44,8 @@ struct cdm_run_opts {
 };
 
 struct cdm_run_totals {
-	int verdicts[CDM_NVERDICTS];
+	int verdicts[CDM_NVERDICTS];	/* of the cases stored */
+	int unstored;		/* cases that ran but could not be stored */
 	bool interrupted;
 	int signal;		/* the signal that interrupted the run */
 };

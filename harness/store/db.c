@@ -819,7 +819,7 @@ static int insert_samples(struct cdm_db *d, sqlite3_stmt *one,
 	for (; i + SAMPLE_BATCH <= m->n; i += SAMPLE_BATCH) {
 		for (k = 0; k < SAMPLE_BATCH; k++) {
 			sqlite3_bind_int64(many, 3 * k + 1, mid);
-			sqlite3_bind_int64(many, 3 * k + 2, i + k);
+			sqlite3_bind_int64(many, 3 * k + 2, m->spilled + i + k);
 			bind_real(many, 3 * k + 3, m->v[i + k]);
 		}
 		if (step_reset(d, many))
@@ -827,7 +827,7 @@ static int insert_samples(struct cdm_db *d, sqlite3_stmt *one,
 	}
 	for (; i < m->n; i++) {
 		sqlite3_bind_int64(one, 1, mid);
-		sqlite3_bind_int64(one, 2, i);
+		sqlite3_bind_int64(one, 2, m->spilled + i);
 		bind_real(one, 3, m->v[i]);
 		if (step_reset(d, one))
 			return -1;
@@ -865,6 +865,7 @@ static int insert_metrics(struct cdm_db *d, int64_t case_id,
 		sqlite3_reset(mst);
 		mid = sqlite3_last_insert_rowid(d->db);
 		if (insert_summary(d, mid, &m->sum) ||
+		    (m->spilled && db_spill_store(d, i, mid)) ||
 		    insert_samples(d, sst, bst, mid, m))
 			goto out;
 	}

@@ -79,6 +79,22 @@ int db_validate(struct cdm_db *d, int64_t run_id, bool deep,
 /* 0, or -1 after a one-line error naming the first bad row of the run */
 int db_validate_run(struct cdm_db *d, int64_t run_id) __must_check;
 
+/*
+ * Streaming a long case's samples (spill.c): db_spill() moves the metric's
+ * in-memory samples to a private TEMP table and empties the buffer;
+ * db_spill_summarize() spills the rest and computes the summary from the
+ * table; db_spill_store() copies them into samples under metric_id (in
+ * the caller's transaction).
+ */
+int db_spill_reset_table(struct cdm_db *d) __must_check;
+int db_spill_reset_metric(struct cdm_db *d, size_t idx) __must_check;
+int db_spill(struct cdm_db *d, size_t idx, struct cdm_metric_res *m)
+	__must_check;
+int db_spill_summarize(struct cdm_db *d, size_t idx, struct cdm_metric_res *m)
+	__must_check;
+int db_spill_store(struct cdm_db *d, size_t idx, int64_t metric_id)
+	__must_check;
+
 /* liveness record for 'running' rows */
 void owner_identity(char *host, size_t hl, char *boot, size_t bl,
 		    long long *pid, long long *start);

@@ -23,7 +23,32 @@ static int dbs_run_begin(struct cdm_sink *s, const struct cdm_run_info *r)
 
 static int dbs_case_done(struct cdm_sink *s, const struct cdm_case_res *c)
 {
-	return db_case(s->priv, s->run_id, c);
+	int r = db_case(s->priv, s->run_id, c);
+	size_t i;
+
+	/* the streamed samples are in the case's rows now, or its
+	 * transaction failed: either way the next case starts afresh */
+	for (i = 0; i < c->nmetrics; i++)
+		if (c->metrics[i].spilled &&
+		    db_spill_reset_metric(s->priv, i))
+			r = -1;
+	return r;
+}
+
+static int dbs_samples(struct cdm_sink *s, struct cdm_case_res *c, size_t idx)
+{
+	return db_spill(s->priv, idx, &c->metrics[idx]);
+}
+
+static int dbs_summarize(struct cdm_sink *s, struct cdm_case_res *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nmetrics; i++)
+		if (c->metrics[i].spilled &&
+		    db_spill_summarize(s->priv, i, &c->metrics[i]))
+			return -1;
+	return 0;
 }
 
 static int dbs_kevents(struct cdm_sink *s, const struct cdm_kevents *k)
@@ -49,6 +74,8 @@ int sink_db_init(struct cdm_sink *s, const char *path)
 	s->priv = d;
 	s->run_begin = dbs_run_begin;
 	s->case_done = dbs_case_done;
+	s->samples = dbs_samples;
+	s->summarize = dbs_summarize;
 	s->kevents = dbs_kevents;
 	s->run_end = dbs_run_end;
 	return 0;

@@ -2,6 +2,7 @@
 /* The results store: schema, identity checks, writes, stale runs. */
 #include <math.h>
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -237,5 +238,68 @@ TEST(db_resolve_run_ids)
 	free(err);
 	db_close(&d);
 	run_info_free(&r);
+	free(p);
+}
+
+/*
+ * Streamed samples: summarised from the TEMP table exactly as
+ * cdm_summarize() summarises them in memory (bit for bit, with NaN,
+ * infinities, ties and negative zero among them), and stored in order.
+ */
+TEST(db_spilled_samples_match_memory)
+{
+	char *p = path_in_tmp("spill.db");
+	struct cdm_summary want;
+	struct cdm_run_info r;
+	struct cdm_case_res c;
+	struct cdm_metric_res *m;
+	struct cdm_db d;
+	double *all;
+	size_t n = 100003, i, chunk = 4096;
+	uint64_t st = 42;
+	int64_t id;
+
+	all = xmalloc(n * sizeof(*all));
+	for (i = 0; i < n; i++) {
+		uint64_t x = splitmix64(&st);
+
+		all[i] = (double)(x % 1000) / 7.0 - 50;	/* many ties */
+		if (i % 997 == 0)
+			all[i] = NAN;
+		if (i % 1999 == 0)
+			all[i] = (i & 1) ? INFINITY : -INFINITY;
+		if (i % 1009 == 0)
+			all[i] = -0.0;
+	}
+	cdm_summarize(all, n, &want);
+	REQUIRE(db_open(&d, p, DB_WRITE) == 0);
+	fill_run(&r);
+	REQUIRE(db_run_begin(&d, &r, &id) == 0);
+	fill_case(&c, 0);
+	m = &c.metrics[0];
+	for (i = 0; i < n; i += chunk) {
+		metric_add_samples(m, all + i, i + chunk <= n ? chunk : n - i);
+		if (i + chunk < n)	/* the last chunk stays in memory */
+			REQUIRE(db_spill(&d, 0, m) == 0);
+	}
+	CHECK(m->spilled == n - n % chunk && m->n == n % chunk);
+	REQUIRE(db_spill_summarize(&d, 0, m) == 0);
+	CHECK(m->sum.n == want.n && m->sum.nonfinite == want.nonfinite,
+	      "n %zu/%zu nonfinite %zu/%zu", m->sum.n, want.n,
+	      m->sum.nonfinite, want.nonfinite);
+	CHECK(!memcmp(&m->sum.min, &want.min,
+		      sizeof(want) - offsetof(struct cdm_summary, min)),
+	      "median %.17g/%.17g mad %.17g/%.17g mean %.17g/%.17g",
+	      m->sum.median, want.median, m->sum.mad, want.mad,
+	      m->sum.mean, want.mean);
+	REQUIRE(db_case(&d, id, &c) == 0);
+	CHECK(count(&d, "SELECT count(*) FROM samples") == (long long)n);
+	CHECK(count(&d, "SELECT count(*) FROM samples WHERE seq = 4096 AND value IS NOT NULL") == 1);
+	CHECK(count(&d, "SELECT max(seq) FROM samples") == (long long)n - 1);
+	CHECK(count(&d, "SELECT n + nonfinite FROM summaries") == (long long)n);
+	case_res_free(&c);
+	run_info_free(&r);
+	db_close(&d);
+	free(all);
 	free(p);
 }
