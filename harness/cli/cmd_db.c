@@ -655,6 +655,7 @@ int cmd_export(int argc, char **argv)
 	if (fflush(f) || ferror(f)) {
 		cdm_errno(errno, "export: writing %s failed",
 			  a.out ? a.out : "standard output");
+		clearerr(f);	/* said once, here */
 		r = -1;
 	}
 	if (f != stdout)

@@ -96,8 +96,11 @@ static int write_out(const char *path, const struct sbuf *sb)
 
 	if (!path || !strcmp(path, "-")) {
 		if (fwrite(sb->buf, 1, sb->len, stdout) != sb->len ||
-		    fflush(stdout))
-			return cdm_errno(errno, "report: writing standard output failed");
+		    fflush(stdout)) {
+			cdm_errno(errno, "report: writing standard output failed");
+			clearerr(stdout);	/* said once, here */
+			return -1;
+		}
 		return 0;
 	}
 	if (make_parents(path))
