@@ -303,3 +303,42 @@ TEST(db_spilled_samples_match_memory)
 	free(all);
 	free(p);
 }
+
+/* the same for the smallest and oddest metrics: 1..9 samples, all equal,
+ * all NaN, one finite among infinities */
+TEST(db_spilled_small_metrics)
+{
+	static const double sets[][9] = {
+		{ 3 }, { 1, 2 }, { 2, 1, 3 }, { 5, 5, 5, 5 }, { 1, 9, 2, 8, 3 },
+		{ NAN, NAN }, { INFINITY, 4, -INFINITY }, { -1, 0, 1, 2, 3, 4, 100, -50, 7 },
+	};
+	static const size_t lens[] = { 1, 2, 3, 4, 5, 2, 3, 9 };
+	char *p = path_in_tmp("small.db");
+	struct cdm_db d;
+	size_t t;
+
+	REQUIRE(db_open(&d, p, DB_WRITE) == 0);
+	for (t = 0; t < ARRAY_SIZE(lens); t++) {
+		struct cdm_summary want;
+		struct cdm_case_res c;
+		struct cdm_metric_res *m;
+
+		cdm_summarize(sets[t], lens[t], &want);
+		fill_case(&c, 0);
+		m = &c.metrics[0];
+		metric_add_samples(m, sets[t], 1);
+		REQUIRE(db_spill(&d, 0, m) == 0);
+		metric_add_samples(m, sets[t] + 1, lens[t] - 1);
+		REQUIRE(db_spill_summarize(&d, 0, m) == 0);
+		CHECK(m->sum.n == want.n && m->sum.nonfinite == want.nonfinite &&
+		      !memcmp(&m->sum.min, &want.min,
+			      sizeof(want) - offsetof(struct cdm_summary, min)),
+		      "set %zu: median %g/%g mad %g/%g p99 %g/%g", t,
+		      m->sum.median, want.median, m->sum.mad, want.mad,
+		      m->sum.p99, want.p99);
+		REQUIRE(db_spill_reset_metric(&d, 0) == 0);
+		case_res_free(&c);
+	}
+	db_close(&d);
+	free(p);
+}
