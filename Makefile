@@ -3,6 +3,7 @@
 #   make run     set up everything, run the main job, print where results are
 #   make test    set up everything and run every test
 #   make bench   harness overhead and database throughput figures
+#   make fuzz    the libFuzzer targets in tests/fuzz, FUZZ_S seconds each
 #   make         build build/cdmbench and the guest initramfs `vm run` boots
 #                (the guest kernel is built and cached by `make kernel`)
 #

@@ -21,12 +21,16 @@ for t in $TARGETS; do
 	work=$OUT/corpus-$t
 	mkdir -p "$work" "$OUT/crashes-$t"
 	log=$OUT/fuzz-$t.log
+	# the database target's inputs are lists of edits: let them be long
+	# enough for several from the start (libFuzzer grows max_len slowly)
+	extra=""
+	[ "$t" = db ] && extra=-max_len=512
 	# -rss_limit_mb: a unit that wants more than 2 GiB is a finding too;
 	# -close_fd_mask=3: the targets' own error lines are not shown
 	# (libFuzzer and the sanitizers still report on a copy of stderr)
 	TMPDIR=${TMPDIR:-/tmp} "$bin" -max_total_time="$S" -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 -close_fd_mask=3 \
-		-artifact_prefix="$OUT/crashes-$t/" \
+		-artifact_prefix="$OUT/crashes-$t/" $extra \
 		"$work" "$TOP/tests/fuzz/corpus/$t" >"$log" 2>&1
 	r=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
