@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/job.h"
 #include "store/db.h"
 
 /*
@@ -59,13 +60,13 @@ static const struct rule rules[] = {
 	{ "cases", false,
 	  "SELECT 'id ' || id, 'params: not a JSON object' FROM cases "
 	  "WHERE (?1 IS NULL OR run_id = ?1) AND NOT (typeof(params) = 'text' AND json_valid(params) AND json_type(params) = 'object')" },
-	/* every case names its options; which ones depends on the version
-	 * that wrote it, so only an empty set is certainly wrong (readers
-	 * cope with any one option missing) */
+	/* a case of a workload this cdmbench knows (?3) names its options;
+	 * which ones depends on the version that wrote it, so only an empty
+	 * set is certainly wrong (readers cope with any one missing) */
 	{ "cases", false,
-	  "SELECT 'id ' || id, 'params: no options (every case records the value of each of its options)' FROM cases "
+	  "SELECT 'id ' || id, 'params: no options (a case of workload ' || quote(workload) || ' records the value of each of its options)' FROM cases "
 	  "WHERE (?1 IS NULL OR run_id = ?1) AND typeof(params) = 'text' AND json_valid(params) AND json_type(params) = 'object' "
-	  "AND (SELECT count(*) FROM json_each(params)) = 0" },
+	  "AND (SELECT count(*) FROM json_each(params)) = 0 AND workload IN (SELECT value FROM json_each(?3))" },
 	{ "runs", false,
 	  "SELECT 'id ' || id, 'status = ' || quote(status) || ': expected running, completed, interrupted or crashed' "
 	  "FROM runs WHERE (?1 IS NULL OR id = ?1) AND (typeof(status) != 'text' OR status NOT IN ('running', 'completed', 'interrupted', 'crashed'))" },
@@ -104,10 +105,27 @@ static void problem(struct db_problems *p, const char *table, const char *row,
 	p->n++;
 }
 
+/* the workloads this cdmbench has, as a JSON array */
+static char *known_workloads(void)
+{
+	struct sbuf sb;
+	struct json j;
+	size_t i;
+
+	sb_init(&sb);
+	json_init(&j, &sb, false);
+	json_arr_open(&j, NULL);
+	for (i = 0; cdm_workloads[i]; i++)
+		json_str(&j, NULL, cdm_workloads[i]->name);
+	json_arr_close(&j);
+	return sb_detach(&sb);
+}
+
 static int run_rule(struct cdm_db *d, const struct rule *ru, int64_t run_id,
 		    struct db_problems *p)
 {
 	sqlite3_stmt *st = db_prepare(d, ru->sql);
+	char *known;
 	int r;
 
 	if (!st)
@@ -115,6 +133,11 @@ static int run_rule(struct cdm_db *d, const struct rule *ru, int64_t run_id,
 	if (run_id)
 		sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_int64(st, 2, CDM_MAX_METRIC_SAMPLES);
+	if (sqlite3_bind_parameter_count(st) >= 3) {
+		known = known_workloads();
+		sqlite3_bind_text(st, 3, known, -1, SQLITE_TRANSIENT);
+		free(known);
+	}
 	while ((r = db_step(d, st)) == SQLITE_ROW)
 		problem(p, ru->table, col_text(st, 0), col_text(st, 1));
 	sqlite3_finalize(st);
