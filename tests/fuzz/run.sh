@@ -22,9 +22,9 @@ for t in $TARGETS; do
 	mkdir -p "$work" "$OUT/crashes-$t"
 	log=$OUT/fuzz-$t.log
 	# the database target's inputs are lists of edits: let them be long
-	# enough for several from the start (libFuzzer grows max_len slowly)
+	# enough for several from the start (libFuzzer grows lengths slowly)
 	extra=""
-	[ "$t" = db ] && extra=-max_len=512
+	[ "$t" = db ] && extra="-max_len=512 -len_control=0"
 	# -rss_limit_mb: a unit that wants more than 2 GiB is a finding too;
 	# -close_fd_mask=3: the targets' own error lines are not shown
 	# (libFuzzer and the sanitizers still report on a copy of stderr)
