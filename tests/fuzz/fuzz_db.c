@@ -18,6 +18,7 @@
 #include "analysis/compare.h"
 #include "analysis/history.h"
 #include "core/expect.h"
+#include "report/export_ci.h"
 #include "core/job.h"
 #include "report/report.h"
 #include "store/db.h"
