@@ -95,7 +95,7 @@ int cmd_push(int argc, char **argv)
 	push_opts_default(&o);
 	if (parse(argc, argv, &o, &db))
 		return CDM_EXIT_USAGE;
-	if (db_open(&d, db, DB_READ))
+	if (db_open(&d, db, DB_UPDATE))
 		return CDM_EXIT_USAGE;
 	if (d.readonly) {
 		db_close(&d);

@@ -105,7 +105,7 @@ static int check_path(const char *path, enum db_open_mode mode)
 		free(copy);
 		return r;
 	}
-	if (mode == DB_READ) {
+	if (mode != DB_WRITE) {
 		r = cdm_err("--db %s: no such database (run 'cdmbench run' first)",
 			    path);
 	} else if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -472,8 +472,22 @@ int db_open(struct cdm_db *d, const char *path, enum db_open_mode mode)
 	d->path = xstrdup(path);
 	if (check_path(path, mode))
 		goto fail;
-	if (mode == DB_READ) {
+	if (mode == DB_READ || (mode == DB_UPDATE &&
+				(on_readonly_fs(path) || access(path, W_OK)))) {
 		if (open_read(d, path))
+			goto fail;
+		return 0;
+	}
+	if (mode == DB_UPDATE) {
+		flags &= ~SQLITE_OPEN_CREATE;
+		if (sqlite3_open_v2(path, &d->db, flags, NULL) != SQLITE_OK) {
+			db_fail(d, "cannot open database");
+			goto fail;
+		}
+		sqlite3_extended_result_codes(d->db, 1);
+		sqlite3_busy_timeout(d->db, 60000);
+		if (check_identity(d) || exec(d, "PRAGMA foreign_keys = ON") ||
+		    migrate(d) || mark_stale_runs(d, &found))
 			goto fail;
 		return 0;
 	}

@@ -32,6 +32,9 @@ enum db_open_mode {
 				 * a read-only medium); a brief writable open
 				 * first migrates and marks dead runs, if it
 				 * can, without changing the journal mode */
+	DB_UPDATE,		/* must exist; writable if the file is (else as
+				 * DB_READ, readonly set), journal mode kept:
+				 * for commands that note what they did (push) */
 };
 
 int db_open(struct cdm_db *d, const char *path, enum db_open_mode mode)
