@@ -41,7 +41,8 @@ CPPFLAGS += -DCDM_HAVE_LIKWID
 LDLIBS += -llikwid
 endif
 
-SRCS := $(wildcard harness/*/*.c) $(wildcard workloads/*.c) $(wildcard workloads/lib/*.c)
+SRCS := $(wildcard harness/*/*.c) $(wildcard workloads/*.c) $(wildcard workloads/lib/*.c) \
+	$(wildcard workloads/engine/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/schema_files.o
 LIB_OBJS := $(filter-out $(BUILD)/harness/cli/main.o,$(OBJS))
 SCHEMA := $(sort $(wildcard schema/[0-9]*.sql))
