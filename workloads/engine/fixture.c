@@ -72,6 +72,14 @@ static bool dmirror_usable(int devsel, int instance, char *why, size_t len)
 	return true;
 }
 
+bool dev_instance_exists(const struct dev_cfg *cfg, int devsel, int instance)
+{
+	if (cfg->engine != DEV_ENGINE_DMIRROR)
+		return true;	/* a GPU runtime answers in the case process */
+	return dmirror_find(devsel == DEV_COHERENT ? DMIRROR_COHERENT :
+			    DMIRROR_PRIVATE, instance) >= 0;
+}
+
 /*
  * Cheap and side-effect free (the parent calls it for `list`): the
  * plugin file must be there; whether a GPU answers is for the case process.

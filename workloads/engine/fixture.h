@@ -145,6 +145,8 @@ int dev_open_raw(const struct dev_cfg *cfg, int devsel, int instance,
 int dev_open(struct cdm_ctx *ctx, const struct dev_cfg *cfg, int devsel,
 	     int instance, struct cdm_edev **out);
 void dev_close(struct cdm_edev *dev);
+/* for supported(): false when the engine surely lacks that device (cheap) */
+bool dev_instance_exists(const struct dev_cfg *cfg, int devsel, int instance);
 /* cdm_skip with the engine's reason unless dev has every cap; 0 if it has */
 int dev_require(struct cdm_ctx *ctx, struct cdm_edev *dev, uint64_t caps);
 bool dev_has(const struct cdm_edev *dev, uint64_t caps);
