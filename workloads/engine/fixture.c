@@ -46,6 +46,7 @@ const char *dev_fx_backend(const void *cfg)
 /* test_hmm: the device of the type exists and opens, else why not */
 static bool dmirror_usable(int devsel, int instance, char *why, size_t len)
 {
+
 	enum dmirror_memtype t = devsel == DEV_COHERENT ? DMIRROR_COHERENT :
 				 DMIRROR_PRIVATE;
 	int m = dmirror_find(t, instance), fd;
@@ -70,6 +71,14 @@ static bool dmirror_usable(int devsel, int instance, char *why, size_t len)
 	}
 	close(fd);
 	return true;
+}
+
+bool dev_usable(const struct dev_cfg *cfg, int devsel, int instance,
+		char *why, size_t len)
+{
+	if (cfg->engine != DEV_ENGINE_DMIRROR)
+		return true;	/* a GPU runtime answers in the case process */
+	return dmirror_usable(devsel, instance, why, len);
 }
 
 bool dev_instance_exists(const struct dev_cfg *cfg, int devsel, int instance)
@@ -229,13 +238,17 @@ int dev_fx_setup(struct cdm_ctx *ctx, const struct dev_workload *dw)
 	fx->dw = dw;
 	fx->cfg = cfg;
 	cdm_set_priv(ctx, fx);
-	if (!(dw->flags & DEV_F_NO_OPEN)) {
-		if (dev_open(ctx, cfg, cfg->device, cfg->instance, &fx->dev) ||
-		    dev_require(ctx, fx->dev, dw->needs))
-			return -1;
-		if (!(dw->flags & DEV_F_NO_BUFFER) &&
-		    dev_buf_map(ctx, fx->dev, &fx->buf, cfg->size, cfg->thp))
-			return -1;
+	if (dev_open(ctx, cfg, cfg->device == DEV_BOTH ? DEV_PRIVATE :
+		     cfg->device, cfg->instance, &fx->dev) ||
+	    dev_require(ctx, fx->dev, dw->needs))
+		return -1;
+	if (dw->flags & DEV_F_NO_OPEN) {
+		/* opened only to ask what it can do: the workload opens its own */
+		dev_close(fx->dev);
+		fx->dev = NULL;
+	} else if (!(dw->flags & DEV_F_NO_BUFFER) &&
+		   dev_buf_map(ctx, fx->dev, &fx->buf, cfg->size, cfg->thp)) {
+		return -1;
 	}
 	return dw->setup ? dw->setup(ctx, fx) : 0;
 }

@@ -86,7 +86,8 @@ struct dev_workload {
 };
 
 #define DEV_F_NO_BUFFER	(1u << 0)	/* maps its own buffers (one per race) */
-#define DEV_F_NO_OPEN	(1u << 1)	/* opens devices itself (per worker process) */
+#define DEV_F_NO_OPEN	(1u << 1)	/* opens devices itself (per worker process); the
+					 * fixture opens one only to check needs */
 
 /* what the fixture hands the workload */
 struct dev_fx {
@@ -147,6 +148,9 @@ int dev_open(struct cdm_ctx *ctx, const struct dev_cfg *cfg, int devsel,
 void dev_close(struct cdm_edev *dev);
 /* for supported(): false when the engine surely lacks that device (cheap) */
 bool dev_instance_exists(const struct dev_cfg *cfg, int devsel, int instance);
+/* the same, and it opens; else why not (test_hmm's words) */
+bool dev_usable(const struct dev_cfg *cfg, int devsel, int instance,
+		char *why, size_t len);
 /* cdm_skip with the engine's reason unless dev has every cap; 0 if it has */
 int dev_require(struct cdm_ctx *ctx, struct cdm_edev *dev, uint64_t caps);
 bool dev_has(const struct cdm_edev *dev, uint64_t caps);
