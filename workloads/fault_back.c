@@ -451,7 +451,7 @@ static void fb_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 
 static const struct dev_workload fb_dw = {
 	.needs = CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE | CDM_CAP_WHERE |
-		 CDM_CAP_MIGRATE_READBACK | CDM_CAP_DEV_WRITE,
+		 CDM_CAP_MIGRATE_READBACK,
 	.supported = fb_supported,
 	.setup = fb_setup,
 	.run = fb_run,

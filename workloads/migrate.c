@@ -255,7 +255,7 @@ static void mig_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 
 static const struct dev_workload mig_dw = {
 	.needs = CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE | CDM_CAP_WHERE |
-		 CDM_CAP_MIGRATE_READBACK | CDM_CAP_DEV_WRITE,
+		 CDM_CAP_MIGRATE_READBACK,
 	.supported = mig_supported,
 	.setup = mig_setup,
 	.run = mig_run,

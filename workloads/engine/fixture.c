@@ -465,6 +465,9 @@ int dev_corrupt_page(struct cdm_ctx *ctx, struct cdm_edev *d,
 
 	if (page < 0 || (size_t)page >= b->npages)
 		return 0;
+	/* an engine that cannot write from the device cannot tamper */
+	if (dev_require(ctx, d, CDM_CAP_DEV_WRITE))
+		return -1;
 	junk = malloc(pg);
 	if (!junk)
 		return cdm_error(ctx, "out of memory");
