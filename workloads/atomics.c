@@ -97,18 +97,14 @@ static bool at_supported(const void *cfg, char *why, size_t len)
 static int at_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct at_cfg *cfg = cdm_cfg(ctx);
-	struct at *a = calloc(1, sizeof(*a));
+	struct at *a = fx->priv;
 
-	if (!a)
-		return -ENOMEM;
-	fx->priv = a;
 	a->dev = fx->dev;
 	a->buf = fx->buf;
-	a->back = malloc(cfg->dev.size);
-	a->snap = malloc(a->buf.npages);
+	a->back = dev_alloc(ctx, fx, cfg->dev.size);
+	a->snap = dev_alloc(ctx, fx, a->buf.npages);
 	if (!a->back || !a->snap)
-		return cdm_skip(ctx, "cannot allocate %llu bytes",
-				(unsigned long long)cfg->dev.size);
+		return -1;
 	a->batch_pages = cfg->batch ? cfg->batch / cdm_page_size() :
 		a->buf.npages;
 	if (a->batch_pages > a->buf.npages)
@@ -380,27 +376,10 @@ static int at_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 	return 0;
 }
 
-static void at_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
-{
-	struct at *a = fx->priv;
+#define at_teardown NULL	/* the fixture frees all there is */
 
-	if (!a)
-		return;
-	free(a->back);
-	free(a->snap);
-	free(a);
-}
-
-static const struct dev_workload at_dw = {
-	.needs = CDM_CAP_ALLOC_SYSTEM | CDM_CAP_WHERE | CDM_CAP_EXCLUSIVE |
-		 CDM_CAP_DEV_READ,
-	.supported = at_supported,
-	.setup = at_setup,
-	.run = at_run,
-	.teardown = at_teardown,
-};
-
-DEV_WORKLOAD(atomics, struct at_cfg, at_opts, at_dw,
+DEV_WORKLOAD(atomics, at, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_WHERE |
+	     CDM_CAP_EXCLUSIVE | CDM_CAP_DEV_READ, 0,
 	.name = "atomics",
 	.summary = "device-exclusive access (EXCLUSIVE) ping-ponged with revoking CPU writes",
 	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,

@@ -588,22 +588,22 @@ static void *worker_main(void *arg)
 
 /* --- setup --- */
 
-static int alloc_state(struct cdm_ctx *ctx, struct cc *c)
+static int alloc_state(struct cdm_ctx *ctx, struct dev_fx *fx, struct cc *c)
 {
-	size_t pg = cdm_page_size(), i;
+	size_t pg = cdm_page_size(), n = c->buf.npages, i;
 
 	c->slots = pg / SLOT_BYTES;
-	c->nslots = c->buf.npages * c->slots;
-	c->cpu_seq = calloc(c->nslots, sizeof(*c->cpu_seq));
-	c->dev_seq = calloc(c->buf.npages, sizeof(*c->dev_seq));
-	c->cpu_pages = calloc(c->buf.npages, sizeof(size_t));
-	c->dev_pages = calloc(c->buf.npages, sizeof(size_t));
-	c->check = malloc(c->buf.len);
+	c->nslots = n * c->slots;
 	c->nworkers = c->nthreads + 2;
-	c->w = calloc(c->nworkers, sizeof(*c->w));
+	c->cpu_seq = dev_alloc(ctx, fx, c->nslots * sizeof(*c->cpu_seq));
+	c->dev_seq = dev_alloc(ctx, fx, n * sizeof(*c->dev_seq));
+	c->cpu_pages = dev_alloc(ctx, fx, n * sizeof(size_t));
+	c->dev_pages = dev_alloc(ctx, fx, n * sizeof(size_t));
+	c->check = dev_alloc(ctx, fx, c->buf.len);
+	c->w = dev_alloc(ctx, fx, c->nworkers * sizeof(*c->w));
 	if (!c->cpu_seq || !c->dev_seq || !c->cpu_pages || !c->dev_pages ||
 	    !c->check || !c->w)
-		return cdm_skip(ctx, "out of memory for the slot tables");
+		return -1;
 	for (i = 0; i < c->buf.npages; i++) {
 		if (dev_page(c, i))
 			c->dev_pages[c->ndev++] = i;
@@ -679,10 +679,8 @@ static int open_io(struct cdm_ctx *ctx, struct cc *c)
 static int cc_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct cc_cfg *cfg = cdm_cfg(ctx);
-	struct cc *c = calloc(1, sizeof(*c));
+	struct cc *c = fx->priv;
 
-	if (!c)
-		return -ENOMEM;
 	c->ctx = ctx;
 	c->dev = fx->dev;
 	c->buf = fx->buf;
@@ -690,13 +688,12 @@ static int cc_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv_park, NULL);
 	pthread_cond_init(&c->cv_go, NULL);
-	fx->priv = c;
 	c->nthreads = cfg->threads;
 	c->key = mix64(cdm_seed(ctx), 0xcc);
 	c->run_pages = cfg->run / cdm_page_size();
 	if (open_io(ctx, c) < 0)
 		return -1;
-	if (alloc_state(ctx, c))
+	if (alloc_state(ctx, fx, c))
 		return -1;
 	initial_fill(c);
 	declare_metrics(ctx, c);
@@ -938,8 +935,6 @@ static void cc_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 	struct cc *c = fx->priv;
 	int i;
 
-	if (!c)
-		return;
 	if (c->w) {
 		stop_workers(c);
 		for (i = 0; i < c->nworkers; i++) {
@@ -949,25 +944,11 @@ static void cc_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 	}
 	if (c->io != c->dev)
 		dev_close(c->io);
-	free(c->w);
-	free(c->cpu_seq);
-	free(c->dev_seq);
-	free(c->cpu_pages);
-	free(c->dev_pages);
-	free(c->check);
-	free(c);
 }
 
-static const struct dev_workload cc_dw = {
-	.needs = CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE | CDM_CAP_WHERE |
-		 CDM_CAP_MIGRATE_READBACK | CDM_CAP_DEV_READ | CDM_CAP_DEV_WRITE,
-	.supported = cc_supported,
-	.setup = cc_setup,
-	.run = cc_run,
-	.teardown = cc_teardown,
-};
-
-DEV_WORKLOAD(concurrent, struct cc_cfg, cc_opts, cc_dw,
+DEV_WORKLOAD(concurrent, cc, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
+	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK | CDM_CAP_DEV_READ |
+	     CDM_CAP_DEV_WRITE, 0,
 	.name = "concurrent",
 	.summary = "CPU threads, device READ/WRITE and migrations on one region: no lost or torn update",
 	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,

@@ -130,22 +130,21 @@ static void note_timer(struct cdm_ctx *ctx)
 	cdm_info(ctx, "timer_overhead_ns", "%llu", (unsigned long long)best);
 }
 
-static int fb_alloc(struct cdm_ctx *ctx, struct fb *f)
+static int fb_alloc(struct cdm_ctx *ctx, struct dev_fx *fx, struct fb *f)
 {
 	const struct fb_cfg *cfg = cdm_cfg(ctx);
 	size_t n = f->buf.npages;
 
-	f->back = malloc(cfg->dev.size);
-	f->shadow = malloc(cfg->dev.size);
-	f->order = malloc(n * sizeof(*f->order));
-	f->lat = malloc(n * sizeof(*f->lat));
 	f->nlines = cfg->dev.size / LINE;
 	if (f->nlines > CHASE_MAX_LINES)
 		f->nlines = CHASE_MAX_LINES;
-	f->lines = malloc(f->nlines * sizeof(*f->lines));
+	f->back = dev_alloc(ctx, fx, cfg->dev.size);
+	f->shadow = dev_alloc(ctx, fx, cfg->dev.size);
+	f->order = dev_alloc(ctx, fx, n * sizeof(*f->order));
+	f->lat = dev_alloc(ctx, fx, n * sizeof(*f->lat));
+	f->lines = dev_alloc(ctx, fx, f->nlines * sizeof(*f->lines));
 	if (!f->back || !f->shadow || !f->order || !f->lat || !f->lines)
-		return cdm_skip(ctx, "cannot allocate the work buffers for %llu bytes",
-				(unsigned long long)cfg->dev.size);
+		return -1;
 	/* touched now, so no fault of ours lands in a timed loop */
 	memset(f->back, 0, cfg->dev.size);
 	memset(f->lat, 0, n * sizeof(*f->lat));
@@ -177,14 +176,11 @@ static void fb_metrics(struct cdm_ctx *ctx, struct fb *f)
 static int fb_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct fb_cfg *cfg = cdm_cfg(ctx);
-	struct fb *f = calloc(1, sizeof(*f));
+	struct fb *f = fx->priv;
 
-	if (!f)
-		return -ENOMEM;
-	fx->priv = f;
 	f->dev = fx->dev;
 	f->buf = fx->buf;
-	if (fb_alloc(ctx, f))
+	if (fb_alloc(ctx, fx, f))
 		return -1;
 	/* dependent loads over device pages only mean something if they stay */
 	f->chase = is_coherent(cfg) && cfg->access == FB_READ;
@@ -276,26 +272,7 @@ static void chase(struct cdm_ctx *ctx, struct fb *f, int metric)
 
 static int to_device(struct cdm_ctx *ctx, struct fb *f)
 {
-	const struct fb_cfg *cfg = cdm_cfg(ctx);
-	int r;
-
-	r = dev_migrate(f->dev, f->buf.p, f->buf.npages, CDM_TO_DEVICE, f->back,
-			NULL);
-	if (r == -ENOMEM) {
-		cdm_info(ctx, "enomem", "MIGRATE_TO_DEV returned ENOMEM (device memory exhausted)");
-		cdm_fail(ctx, "device memory exhausted (ENOMEM) migrating %zu pages",
-			 f->buf.npages);
-		return -1;
-	}
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_DEV: %s", dev_strerror(f->dev, r));
-	if (dev_check_where(ctx, f->dev, &f->buf, DEV_ON_DEVICE,
-			    "after MIGRATE_TO_DEV", NULL) < 0)
-		return -1;
-	if (!dev_check_data(ctx, f->back, f->buf.len, f->gen,
-			    "device read-back after MIGRATE_TO_DEV"))
-		return -1;
-	return dev_corrupt_page(ctx, f->dev, &f->buf, cfg->dev.corrupt);
+	return dev_to_device(ctx, f->dev, &f->buf, f->back, f->gen);
 }
 
 /* where the pages must be after the CPU used them on the device */
@@ -383,17 +360,8 @@ static int device_phase(struct cdm_ctx *ctx, struct fb *f)
 
 static int back_home(struct cdm_ctx *ctx, struct fb *f)
 {
-	int r;
-
-	r = dev_migrate(f->dev, f->buf.p, f->buf.npages, CDM_TO_SYSTEM, NULL,
-			NULL);
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_SYS: %s", dev_strerror(f->dev, r));
-	if (dev_check_where(ctx, f->dev, &f->buf, DEV_IN_SYSTEM,
-			    "after MIGRATE_TO_SYS", NULL) < 0)
-		return -1;
-	check_cpu(ctx, f, "CPU read after MIGRATE_TO_SYS");
-	return 0;
+	return dev_to_system(ctx, f->dev, &f->buf, f->gen,
+			     "CPU read after MIGRATE_TO_SYS");
 }
 
 static int fb_iteration(struct cdm_ctx *ctx, struct fb *f)
@@ -435,30 +403,10 @@ static int fb_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 	return 0;
 }
 
-static void fb_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
-{
-	struct fb *f = fx->priv;
+#define fb_teardown NULL	/* the fixture frees all there is */
 
-	if (!f)
-		return;
-	free(f->back);
-	free(f->shadow);
-	free(f->order);
-	free(f->lines);
-	free(f->lat);
-	free(f);
-}
-
-static const struct dev_workload fb_dw = {
-	.needs = CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE | CDM_CAP_WHERE |
-		 CDM_CAP_MIGRATE_READBACK,
-	.supported = fb_supported,
-	.setup = fb_setup,
-	.run = fb_run,
-	.teardown = fb_teardown,
-};
-
-DEV_WORKLOAD(fault_back, struct fb_cfg, fb_opts, fb_dw,
+DEV_WORKLOAD(fault_back, fb, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
+	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK, 0,
 	.name = "fault-back",
 	.summary = "CPU access to device pages: private faults back, coherent stays (latency, bandwidth)",
 	.help = "Touches every page of a device-resident buffer from the CPU and times each\n"

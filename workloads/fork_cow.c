@@ -118,22 +118,17 @@ static void fc_metrics(struct cdm_ctx *ctx, struct fc *f)
 static int fc_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct fc_cfg *cfg = cdm_cfg(ctx);
-	struct fc *f = calloc(1, sizeof(*f));
-	size_t n;
+	struct fc *f = fx->priv;
+	size_t n = fx->buf.npages;
 
-	if (!f)
-		return -ENOMEM;
-	fx->priv = f;
 	f->dev = fx->dev;
 	f->buf = fx->buf;
-	n = f->buf.npages;
-	f->back = malloc(cfg->dev.size);
-	f->snap = malloc(n);
-	f->lat = calloc(n, sizeof(*f->lat));
-	f->clat = calloc(n, sizeof(*f->clat));
+	f->back = dev_alloc(ctx, fx, cfg->dev.size);
+	f->snap = dev_alloc(ctx, fx, n);
+	f->lat = dev_alloc(ctx, fx, n * sizeof(*f->lat));
+	f->clat = dev_alloc(ctx, fx, n * sizeof(*f->clat));
 	if (!f->back || !f->snap || !f->lat || !f->clat)
-		return cdm_skip(ctx, "cannot allocate the work buffers for %llu bytes",
-				(unsigned long long)cfg->dev.size);
+		return -1;
 	fc_metrics(ctx, f);
 	cdm_info(ctx, "order", "%s",
 		 cfg->order == ORDER_CHILD_FIRST ? "child-first" : "parent-first");
@@ -422,26 +417,7 @@ static bool exchange(struct fc *f, struct fc_side *me, int sock,
 
 static int to_device(struct cdm_ctx *ctx, struct fc *f)
 {
-	const struct fc_cfg *cfg = cdm_cfg(ctx);
-	int r;
-
-	r = dev_migrate(f->dev, f->buf.p, f->buf.npages, CDM_TO_DEVICE, f->back,
-			NULL);
-	if (r == -ENOMEM) {
-		cdm_info(ctx, "enomem", "MIGRATE_TO_DEV returned ENOMEM (device memory exhausted)");
-		cdm_fail(ctx, "device memory exhausted (ENOMEM) migrating %zu pages",
-			 f->buf.npages);
-		return -1;
-	}
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_DEV: %s", dev_strerror(f->dev, r));
-	if (dev_check_where(ctx, f->dev, &f->buf, DEV_ON_DEVICE,
-			    "after MIGRATE_TO_DEV", NULL) < 0 || cdm_failed(ctx))
-		return -1;
-	if (!dev_check_data(ctx, f->back, f->buf.len, f->gen,
-			    "device read-back after MIGRATE_TO_DEV"))
-		return -1;
-	return dev_corrupt_page(ctx, f->dev, &f->buf, cfg->dev.corrupt);
+	return dev_to_device(ctx, f->dev, &f->buf, f->back, f->gen);
 }
 
 static void sample_round(struct cdm_ctx *ctx, struct fc *f, int d,
@@ -556,18 +532,8 @@ static int fc_round(struct cdm_ctx *ctx, struct fc *f, bool on_dev)
 /* whatever the second writer kept on the device comes home for the next round */
 static int back_home(struct cdm_ctx *ctx, struct fc *f)
 {
-	int r;
-
-	r = dev_migrate(f->dev, f->buf.p, f->buf.npages, CDM_TO_SYSTEM, NULL,
-			NULL);
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_SYS: %s", dev_strerror(f->dev, r));
-	if (dev_check_where(ctx, f->dev, &f->buf, DEV_IN_SYSTEM,
-			    "after MIGRATE_TO_SYS", NULL) < 0)
-		return -1;
-	dev_check_data(ctx, f->buf.p, f->buf.len, f->gen + 1,
-		      "parent's CPU read after MIGRATE_TO_SYS");
-	return 0;
+	return dev_to_system(ctx, f->dev, &f->buf, f->gen + 1,
+			     "parent's CPU read after MIGRATE_TO_SYS");
 }
 
 static void report_where(struct cdm_ctx *ctx, struct fc *f, int role)
@@ -606,28 +572,11 @@ static int fc_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 	return 0;
 }
 
-static void fc_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
-{
-	struct fc *f = fx->priv;
+#define fc_supported NULL	/* nothing beyond the fixture's checks */
+#define fc_teardown NULL	/* the fixture frees all there is */
 
-	if (!f)
-		return;
-	free(f->back);
-	free(f->snap);
-	free(f->lat);
-	free(f->clat);
-	free(f);
-}
-
-static const struct dev_workload fc_dw = {
-	.needs = CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE | CDM_CAP_WHERE |
-		 CDM_CAP_MIGRATE_READBACK | CDM_CAP_FORK_SAFE,
-	.setup = fc_setup,
-	.run = fc_run,
-	.teardown = fc_teardown,
-};
-
-DEV_WORKLOAD(fork_cow, struct fc_cfg, fc_opts, fc_dw,
+DEV_WORKLOAD(fork_cow, fc, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
+	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK | CDM_CAP_FORK_SAFE, 0,
 	.name = "fork-cow",
 	.summary = "fork() with device-resident pages: copy-on-write cost, isolation and placement",
 	.help = "Forks with the buffer on the device, then parent and child each write a\n"

@@ -90,19 +90,15 @@ static void note_thp_support(struct cdm_ctx *ctx, struct cdm_edev *dev,
 static int mig_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct mig_cfg *cfg = cdm_cfg(ctx);
-	struct mig *m = calloc(1, sizeof(*m));
+	struct mig *m = fx->priv;
 	size_t pg = cdm_page_size();
 
-	if (!m)
-		return -ENOMEM;
-	fx->priv = m;
 	m->dev = fx->dev;
 	m->buf = &fx->buf;
-	m->back = malloc(cfg->dev.size);
-	m->copy = malloc(cfg->dev.size);
+	m->back = dev_alloc(ctx, fx, cfg->dev.size);
+	m->copy = dev_alloc(ctx, fx, cfg->dev.size);
 	if (!m->back || !m->copy)
-		return cdm_skip(ctx, "cannot allocate 2 x %llu bytes",
-				(unsigned long long)cfg->dev.size);
+		return -1;
 	m->batch_pages = cfg->batch ? cfg->batch / pg : m->buf->npages;
 	if (m->batch_pages > m->buf->npages)
 		m->batch_pages = m->buf->npages;
@@ -242,27 +238,10 @@ static int mig_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 	return 0;
 }
 
-static void mig_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
-{
-	struct mig *m = fx->priv;
+#define mig_teardown NULL	/* the fixture frees all there is */
 
-	if (!m)
-		return;
-	free(m->back);
-	free(m->copy);
-	free(m);
-}
-
-static const struct dev_workload mig_dw = {
-	.needs = CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE | CDM_CAP_WHERE |
-		 CDM_CAP_MIGRATE_READBACK,
-	.supported = mig_supported,
-	.setup = mig_setup,
-	.run = mig_run,
-	.teardown = mig_teardown,
-};
-
-DEV_WORKLOAD(migrate, struct mig_cfg, mig_opts, mig_dw,
+DEV_WORKLOAD(migrate, mig, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
+	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK, 0,
 	.name = "migrate",
 	.summary = "system<->device round trips via migrate_vma (MIGRATE_TO_DEV/SYS)",
 	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,

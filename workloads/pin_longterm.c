@@ -235,21 +235,17 @@ static int pl_open_pinner(struct cdm_ctx *ctx, struct pl *p)
 static int pl_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct pl_cfg *cfg = cdm_cfg(ctx);
-	struct pl *p = calloc(1, sizeof(*p));
+	struct pl *p = fx->priv;
 
-	if (!p)
-		return -ENOMEM;
 	p->gup_fd = p->memfd = -1;
-	fx->priv = p;
 	p->dev = fx->dev;
 	p->buf = fx->buf;
 	if (pl_open_pinner(ctx, p))
 		return -1;
-	p->back = malloc(cfg->dev.size);
-	p->scratch = malloc(cfg->dev.size);
+	p->back = dev_alloc(ctx, fx, cfg->dev.size);
+	p->scratch = dev_alloc(ctx, fx, cfg->dev.size);
 	if (!p->back || !p->scratch)
-		return cdm_skip(ctx, "cannot allocate 2 x %llu bytes",
-				(unsigned long long)cfg->dev.size);
+		return -1;
 	pl_metrics(ctx, p);
 	cdm_info(ctx, "method", "%s", pl_api[cfg->method]);
 	return 0;
@@ -427,26 +423,7 @@ static int pin(struct cdm_ctx *ctx, struct pl *p, bool on_dev,
 
 static int to_device(struct cdm_ctx *ctx, struct pl *p)
 {
-	const struct pl_cfg *cfg = cdm_cfg(ctx);
-	int r;
-
-	r = dev_migrate(p->dev, p->buf.p, p->buf.npages, CDM_TO_DEVICE, p->back,
-			NULL);
-	if (r == -ENOMEM) {
-		cdm_info(ctx, "enomem", "MIGRATE_TO_DEV returned ENOMEM (device memory exhausted)");
-		cdm_fail(ctx, "device memory exhausted (ENOMEM) migrating %zu pages",
-			 p->buf.npages);
-		return -1;
-	}
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_DEV: %s", dev_strerror(p->dev, r));
-	if (dev_check_where(ctx, p->dev, &p->buf, DEV_ON_DEVICE,
-			    "after MIGRATE_TO_DEV", NULL) < 0 || cdm_failed(ctx))
-		return -1;
-	if (!dev_check_data(ctx, p->back, p->buf.len, p->gen,
-			    "device read-back after MIGRATE_TO_DEV"))
-		return -1;
-	return dev_corrupt_page(ctx, p->dev, &p->buf, cfg->dev.corrupt);
+	return dev_to_device(ctx, p->dev, &p->buf, p->back, p->gen);
 }
 
 /* what the kernel promises for this method and memory type */
@@ -488,18 +465,8 @@ static int check_after_pin(struct cdm_ctx *ctx, struct pl *p)
 
 static int back_home(struct cdm_ctx *ctx, struct pl *p)
 {
-	int r;
-
-	r = dev_migrate(p->dev, p->buf.p, p->buf.npages, CDM_TO_SYSTEM, NULL,
-			NULL);
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_SYS: %s", dev_strerror(p->dev, r));
-	if (dev_check_where(ctx, p->dev, &p->buf, DEV_IN_SYSTEM,
-			    "after MIGRATE_TO_SYS", NULL) < 0)
-		return -1;
-	dev_check_data(ctx, p->buf.p, p->buf.len, p->gen,
-		      "CPU read after MIGRATE_TO_SYS");
-	return 0;
+	return dev_to_system(ctx, p->dev, &p->buf, p->gen,
+			     "CPU read after MIGRATE_TO_SYS");
 }
 
 static int pl_iteration(struct cdm_ctx *ctx, struct pl *p)
@@ -562,29 +529,16 @@ static void pl_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 {
 	struct pl *p = fx->priv;
 
-	if (!p)
-		return;
 	if (p->ring_ok)
 		io_uring_queue_exit(&p->ring);
 	if (p->memfd >= 0)
 		close(p->memfd);
 	if (p->gup_fd >= 0)
 		close(p->gup_fd);
-	free(p->back);
-	free(p->scratch);
-	free(p);
 }
 
-static const struct dev_workload pl_dw = {
-	.needs = CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE | CDM_CAP_WHERE |
-		 CDM_CAP_MIGRATE_READBACK,
-	.supported = pl_supported,
-	.setup = pl_setup,
-	.run = pl_run,
-	.teardown = pl_teardown,
-};
-
-DEV_WORKLOAD(pin_longterm, struct pl_cfg, pl_opts, pl_dw,
+DEV_WORKLOAD(pin_longterm, pl, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
+	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK, 0,
 	.name = "pin-longterm",
 	.summary = "pin device pages (FOLL_LONGTERM via gup_test and io_uring, or plain GUP): placement and cost",
 	.help = "Pins a buffer in system RAM and then on the device, and times both pins\n"

@@ -726,16 +726,17 @@ static int stress_run(struct cdm_ctx *ctx, struct dev_fx *fx __unused)
 	return 0;
 }
 
-static const struct dev_workload stress_dw = {
-	.needs = CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE | CDM_CAP_WHERE |
-		 CDM_CAP_MIGRATE_READBACK | CDM_CAP_DEV_READ |
-		 CDM_CAP_DEV_WRITE | CDM_CAP_EXCLUSIVE | CDM_CAP_FORK_SAFE,
-	.flags = DEV_F_NO_OPEN | DEV_F_NO_BUFFER,
-	.supported = stress_supported,
-	.run = stress_run,
+/* each worker process opens its own devices and maps its own buffers */
+struct stress {
+	int unused;
 };
+#define stress_setup NULL
+#define stress_teardown NULL
 
-DEV_WORKLOAD(stress, struct stress_cfg, stress_opts, stress_dw,
+DEV_WORKLOAD(stress, stress, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
+	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK | CDM_CAP_DEV_READ |
+	     CDM_CAP_DEV_WRITE | CDM_CAP_EXCLUSIVE | CDM_CAP_FORK_SAFE,
+	     DEV_F_NO_OPEN | DEV_F_NO_BUFFER,
 	.name = "stress",
 	.summary = "seeded random mix of migrations, faults, forks, exclusive access over processes and threads",
 	.verifies = CDM_VERIFY_DATA);

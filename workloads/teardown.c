@@ -251,20 +251,16 @@ static void declare_metrics(struct cdm_ctx *ctx, struct td *t, int op)
 static int td_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct td_cfg *cfg = cdm_cfg(ctx);
-	struct td *t = calloc(1, sizeof(*t));
+	struct td *t = fx->priv;
 
-	if (!t)
-		return -ENOMEM;
-	fx->priv = t;
 	t->dev = fx->dev;
 	t->run_pages = cfg->run / cdm_page_size();
 	t->rng = mix64(cdm_seed(ctx), 0x7d);
-	t->io = malloc(cfg->dev.size > cfg->run ? cfg->dev.size : cfg->run);
-	if (!t->io)
-		return cdm_skip(ctx, "out of memory for the read-back buffer");
-	t->mig.io = malloc(cfg->run);
-	if (!t->mig.io)
-		return cdm_skip(ctx, "out of memory for the migrator");
+	t->io = dev_alloc(ctx, fx, cfg->dev.size > cfg->run ? cfg->dev.size :
+			  cfg->run);
+	t->mig.io = dev_alloc(ctx, fx, cfg->run);
+	if (!t->io || !t->mig.io)
+		return -1;
 	declare_metrics(ctx, t, cfg->op);
 	return 0;
 }
@@ -1117,26 +1113,13 @@ static void td_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 {
 	struct td *t = fx->priv;
 
-	if (!t)
-		return;
 	migrator_stop(&t->mig);
 	dev_buf_unmap(t->dev, &t->buf);
-	free(t->io);
-	free(t->mig.io);
-	free(t);
 }
 
-static const struct dev_workload td_dw = {
-	.needs = CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE | CDM_CAP_WHERE |
-		 CDM_CAP_MIGRATE_READBACK | CDM_CAP_FORK_SAFE,
-	.flags = DEV_F_NO_BUFFER,
-	.supported = td_supported,
-	.setup = td_setup,
-	.run = td_run,
-	.teardown = td_teardown,
-};
-
-DEV_WORKLOAD(teardown, struct td_cfg, td_opts, td_dw,
+DEV_WORKLOAD(teardown, td, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
+	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK | CDM_CAP_FORK_SAFE,
+	     DEV_F_NO_BUFFER,
 	.name = "teardown",
 	.summary = "munmap/DONTNEED/mprotect/exit racing migrations; no leaked device pages",
 	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,

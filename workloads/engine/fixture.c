@@ -228,6 +228,23 @@ struct cdm_ebuf dev_view(const struct cdm_ebuf *b, size_t from, size_t to)
 
 /* --- the hooks --- */
 
+void *dev_alloc(struct cdm_ctx *ctx, struct dev_fx *fx, size_t len)
+{
+	void *p;
+
+	if (fx->nallocs == DEV_MAX_ALLOCS) {
+		cdm_error(ctx, "dev_alloc: more than %d buffers", DEV_MAX_ALLOCS);
+		return NULL;
+	}
+	p = calloc(1, len ? len : 1);
+	if (!p) {
+		cdm_skip(ctx, "cannot allocate %zu bytes of work buffers", len);
+		return NULL;
+	}
+	fx->allocs[fx->nallocs++] = p;
+	return p;
+}
+
 int dev_fx_setup(struct cdm_ctx *ctx, const struct dev_workload *dw)
 {
 	const struct dev_cfg *cfg = cdm_cfg(ctx);
@@ -238,6 +255,9 @@ int dev_fx_setup(struct cdm_ctx *ctx, const struct dev_workload *dw)
 	fx->dw = dw;
 	fx->cfg = cfg;
 	cdm_set_priv(ctx, fx);
+	fx->priv = dev_alloc(ctx, fx, dw->priv_size);
+	if (!fx->priv)
+		return -1;
 	if (dev_open(ctx, cfg, cfg->device == DEV_BOTH ? DEV_PRIVATE :
 		     cfg->device, cfg->instance, &fx->dev) ||
 	    dev_require(ctx, fx->dev, dw->needs))
@@ -250,6 +270,7 @@ int dev_fx_setup(struct cdm_ctx *ctx, const struct dev_workload *dw)
 		   dev_buf_map(ctx, fx->dev, &fx->buf, cfg->size, cfg->thp)) {
 		return -1;
 	}
+	fx->setup_ran = true;
 	return dw->setup ? dw->setup(ctx, fx) : 0;
 }
 
@@ -266,10 +287,13 @@ void dev_fx_teardown(struct cdm_ctx *ctx)
 
 	if (!fx)
 		return;
-	if (fx->dw->teardown)
+	/* the workload's teardown undoes its setup, so only after one */
+	if (fx->dw->teardown && fx->setup_ran)
 		fx->dw->teardown(ctx, fx);
 	dev_buf_unmap(fx->dev, &fx->buf);
 	dev_close(fx->dev);
+	while (fx->nallocs)
+		free(fx->allocs[--fx->nallocs]);
 	free(fx);
 	cdm_set_priv(ctx, NULL);
 }
@@ -477,5 +501,45 @@ int dev_corrupt_page(struct cdm_ctx *ctx, struct cdm_edev *d,
 	if (r)
 		return cdm_error(ctx, "device write for corrupt_page: %s",
 				 dev_strerror(d, r));
+	return 0;
+}
+
+/* --- the round trip most workloads start and end with --- */
+
+int dev_to_device(struct cdm_ctx *ctx, struct cdm_edev *d,
+		  const struct cdm_ebuf *b, void *back, uint32_t gen)
+{
+	const struct dev_cfg *cfg = cdm_cfg(ctx);
+	int r;
+
+	r = dev_migrate(d, b->p, b->npages, CDM_TO_DEVICE, back, NULL);
+	if (r == -ENOMEM) {
+		cdm_info(ctx, "enomem", "MIGRATE_TO_DEV returned ENOMEM (device memory exhausted)");
+		cdm_fail(ctx, "device memory exhausted (ENOMEM) migrating %zu pages",
+			 b->npages);
+		return -1;
+	}
+	if (r)
+		return cdm_error(ctx, "MIGRATE_TO_DEV: %s", dev_strerror(d, r));
+	if (dev_check_where(ctx, d, b, DEV_ON_DEVICE, "after MIGRATE_TO_DEV",
+			    NULL) < 0 || cdm_failed(ctx))
+		return -1;
+	if (!dev_check_data(ctx, back, b->len, gen,
+			    "device read-back after MIGRATE_TO_DEV"))
+		return -1;
+	return dev_corrupt_page(ctx, d, b, cfg->corrupt);
+}
+
+int dev_to_system(struct cdm_ctx *ctx, struct cdm_edev *d,
+		  const struct cdm_ebuf *b, uint32_t gen, const char *phase)
+{
+	int r = dev_migrate(d, b->p, b->npages, CDM_TO_SYSTEM, NULL, NULL);
+
+	if (r)
+		return cdm_error(ctx, "MIGRATE_TO_SYS: %s", dev_strerror(d, r));
+	if (dev_check_where(ctx, d, b, DEV_IN_SYSTEM, "after MIGRATE_TO_SYS",
+			    NULL) < 0)
+		return -1;
+	dev_check_data(ctx, b->p, b->len, gen, phase);
 	return 0;
 }

@@ -78,16 +78,20 @@ struct dev_fx;
 struct dev_workload {
 	uint64_t needs;			/* CDM_CAP_* every case needs */
 	unsigned int flags;		/* DEV_F_* */
+	size_t priv_size;		/* zeroed state the fixture owns: fx->priv */
 	/* checks beyond the fixture's (cheap, no side effects); may be NULL */
 	bool (*supported)(const void *cfg, char *why, size_t len);
 	int (*setup)(struct cdm_ctx *ctx, struct dev_fx *fx);	/* may be NULL */
 	int (*run)(struct cdm_ctx *ctx, struct dev_fx *fx);
-	void (*teardown)(struct cdm_ctx *ctx, struct dev_fx *fx); /* may be NULL */
+	/* what dev_alloc and the fixture do not release; may be NULL */
+	void (*teardown)(struct cdm_ctx *ctx, struct dev_fx *fx);
 };
 
 #define DEV_F_NO_BUFFER	(1u << 0)	/* maps its own buffers (one per race) */
 #define DEV_F_NO_OPEN	(1u << 1)	/* opens devices itself (per worker process); the
 					 * fixture opens one only to check needs */
+
+#define DEV_MAX_ALLOCS 16
 
 /* what the fixture hands the workload */
 struct dev_fx {
@@ -95,8 +99,17 @@ struct dev_fx {
 	const struct dev_cfg *cfg;
 	struct cdm_edev *dev;		/* open, capabilities checked */
 	struct cdm_ebuf buf;		/* cfg->size bytes, THP as asked */
-	void *priv;			/* the workload's own state */
+	void *priv;			/* the workload's state, priv_size bytes */
+	void *allocs[DEV_MAX_ALLOCS];	/* dev_alloc's, freed at teardown */
+	int nallocs;
+	bool setup_ran;			/* teardown only after the workload's setup */
 };
+
+/*
+ * Zeroed memory that lives until teardown. NULL after cdm_skip (the
+ * machine cannot give it: not what the case tests).
+ */
+void *dev_alloc(struct cdm_ctx *ctx, struct dev_fx *fx, size_t len);
 
 bool dev_fx_supported(const struct dev_workload *dw, const void *cfg,
 		      char *why, size_t len);
@@ -107,24 +120,33 @@ int dev_fx_run(struct cdm_ctx *ctx);
 void dev_fx_teardown(struct cdm_ctx *ctx);
 
 /*
- * The descriptor of a device workload: the fixture's hooks around dw,
- * plus whatever designated initializers follow (name, summary, help,
- * verifies, tamper).
+ * The descriptor of device workload `id`, by naming convention: config
+ * struct pfx_cfg (starting with struct dev_cfg dev), option table
+ * pfx_opts, state struct pfx, hooks pfx_supported, pfx_setup, pfx_run
+ * and pfx_teardown (#define one to NULL when there is nothing to do).
+ * The designated initializers that follow (name, summary, help,
+ * verifies, tamper) complete the struct cdm_workload.
  */
-#define DEV_WORKLOAD(id, cfgtype, optab, dw, ...)                              \
-	_Static_assert(offsetof(cfgtype, dev) == 0,                            \
-		       #cfgtype " must start with struct dev_cfg dev");        \
+#define DEV_WORKLOAD(id, pfx, caps, fflags, ...)                               \
+	_Static_assert(offsetof(struct pfx##_cfg, dev) == 0,                   \
+		       "struct " #pfx "_cfg must start with struct dev_cfg dev"); \
+	static const struct dev_workload id##_dw = {                           \
+		.needs = (caps), .flags = (fflags),                            \
+		.priv_size = sizeof(struct pfx), .supported = pfx##_supported, \
+		.setup = pfx##_setup, .run = pfx##_run,                        \
+		.teardown = pfx##_teardown,                                    \
+	};                                                                     \
 	static bool id##_fx_supported(const void *c, char *w, size_t l)        \
 	{                                                                      \
-		return dev_fx_supported(&(dw), c, w, l);                       \
+		return dev_fx_supported(&id##_dw, c, w, l);                    \
 	}                                                                      \
 	static int id##_fx_setup(struct cdm_ctx *ctx)                          \
 	{                                                                      \
-		return dev_fx_setup(ctx, &(dw));                               \
+		return dev_fx_setup(ctx, &id##_dw);                            \
 	}                                                                      \
 	const struct cdm_workload cdm_wl_##id = {                              \
 		.backend = "dmirror", .backend_of = dev_fx_backend,            \
-		.opts = optab, .cfg_size = sizeof(cfgtype),                    \
+		.opts = pfx##_opts, .cfg_size = sizeof(struct pfx##_cfg),      \
 		.supported = id##_fx_supported,                                \
 		.device_type = dev_fx_devtype, .setup = id##_fx_setup,         \
 		.run = dev_fx_run, .teardown = dev_fx_teardown, __VA_ARGS__    \
@@ -217,6 +239,20 @@ bool dev_check_data(struct cdm_ctx *ctx, const void *data, size_t len,
  */
 int dev_corrupt_page(struct cdm_ctx *ctx, struct cdm_edev *d,
 		     const struct cdm_ebuf *b, int64_t page);
+/*
+ * The whole of b to the device, checked: every page there and the
+ * device's read-back (into back, b->len bytes) holding generation gen;
+ * then corrupt_page's junk, if asked. 0, or -1 once the case has its
+ * verdict (device memory exhausted fails it; an ioctl error is an error).
+ */
+int dev_to_device(struct cdm_ctx *ctx, struct cdm_edev *d,
+		  const struct cdm_ebuf *b, void *back, uint32_t gen);
+/*
+ * The whole of b home, checked: no page left on a device, and the CPU
+ * reads generation gen (phase names that read). 0, or -1 after cdm_error.
+ */
+int dev_to_system(struct cdm_ctx *ctx, struct cdm_edev *d,
+		  const struct cdm_ebuf *b, uint32_t gen, const char *phase);
 /* "device", "system", or "mixed (N device, ...)" */
 const char *dev_placement(const struct dev_where *w, size_t npages, char *buf,
 			  size_t len);
