@@ -125,6 +125,7 @@ bench: deps
 	@tests/bench/run.sh
 	@tests/bench/devices.sh
 	@tests/bench/fleet.sh
+	@tests/bench/engine.sh
 
 # the tree must stay warning-free under clang too
 check-clang:
