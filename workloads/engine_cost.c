@@ -40,6 +40,7 @@ struct ec {
 	int fd;			/* our own test_hmm file, for the bare ioctl */
 	char *back;
 	int m_dev[NPATHS], m_sys[NPATHS];
+	int m_pct[2];		/* per pair: engine over bare, to_dev and to_sys */
 };
 
 static bool ec_supported(const void *cfg, char *why, size_t len)
@@ -73,6 +74,11 @@ static int ec_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 		e->m_dev[k] = cdm_metric(ctx, name[k][0], "us", CDM_LOWER_IS_BETTER);
 		e->m_sys[k] = cdm_metric(ctx, name[k][1], "us", CDM_LOWER_IS_BETTER);
 	}
+	/* adjacent in time, so drift between rounds cancels in the ratio */
+	e->m_pct[0] = cdm_metric(ctx, "to_dev_engine_over_bare_pct", "%",
+				 CDM_LOWER_IS_BETTER);
+	e->m_pct[1] = cdm_metric(ctx, "to_sys_engine_over_bare_pct", "%",
+				 CDM_LOWER_IS_BETTER);
 	pat_fill(fx->buf.p, fx->buf.len, cdm_seed(ctx), 1);
 	return 0;
 }
@@ -98,7 +104,7 @@ static int timed_move(struct dev_fx *fx, struct ec *e, int path, bool to_dev,
 }
 
 static int round_trip(struct cdm_ctx *ctx, struct dev_fx *fx, struct ec *e,
-		      int path)
+		      int path, uint64_t *took)
 {
 	static const char *const via[NPATHS] = { "engine", "bare ioctl" };
 	char phase[64];
@@ -110,6 +116,7 @@ static int round_trip(struct cdm_ctx *ctx, struct dev_fx *fx, struct ec *e,
 		return cdm_error(ctx, "MIGRATE_TO_DEV (%s): %s", via[path],
 				 strerror(-r));
 	cdm_sample(ctx, e->m_dev[path], ns / 1e3);
+	took[0] = ns;
 	snprintf(phase, sizeof(phase), "after MIGRATE_TO_DEV (%s)", via[path]);
 	if (dev_check_where(ctx, fx->dev, &fx->buf, DEV_ON_DEVICE, phase,
 			    NULL) < 0)
@@ -119,6 +126,7 @@ static int round_trip(struct cdm_ctx *ctx, struct dev_fx *fx, struct ec *e,
 		return cdm_error(ctx, "MIGRATE_TO_SYS (%s): %s", via[path],
 				 strerror(-r));
 	cdm_sample(ctx, e->m_sys[path], ns / 1e3);
+	took[1] = ns;
 	snprintf(phase, sizeof(phase), "after MIGRATE_TO_SYS (%s)", via[path]);
 	return dev_check_where(ctx, fx->dev, &fx->buf, DEV_IN_SYSTEM, phase,
 			       NULL);
@@ -130,11 +138,16 @@ static int ec_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 	uint64_t i = 0;
 
 	while (cdm_iter(ctx)) {
-		int first = i++ & 1;
+		int first = i++ & 1, d;
+		uint64_t took[NPATHS][2];
 
-		if (round_trip(ctx, fx, e, first) < 0 ||
-		    round_trip(ctx, fx, e, !first) < 0)
+		if (round_trip(ctx, fx, e, first, took[first]) < 0 ||
+		    round_trip(ctx, fx, e, !first, took[!first]) < 0)
 			return -1;
+		for (d = 0; d < 2; d++)
+			cdm_sample(ctx, e->m_pct[d],
+				   ((double)took[PATH_ENGINE][d] /
+				    took[PATH_BARE][d] - 1) * 100);
 	}
 	if (!dev_check_data(ctx, fx->buf.p, fx->buf.len, 1,
 			    "CPU read after the last round trip"))

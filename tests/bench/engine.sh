@@ -33,4 +33,11 @@ SELECT e.dev, e.size, e.verdict, replace(e.metric, 'engine_', '') AS move, e.n A
   printf('%+.2f%%', (e.median / b.median - 1) * 100) AS overhead
 FROM m e JOIN m b ON b.id = e.id AND b.metric = replace(e.metric, 'engine_', 'bare_')
 WHERE e.metric LIKE 'engine_%' ORDER BY e.dev, e.size, e.metric"
-echo "engine: goal: overhead <= +1% on every row; database $DB"
+echo
+echo "== paired: each iteration's engine round trip over the bare one next to it (median, its ~95% interval from MAD/sqrt(n))"
+q "SELECT c.device_type AS dev, json_extract(c.params, '\$.size') AS size, replace(x.name, '_engine_over_bare_pct', '') AS move, s.n AS pairs,
+  printf('%+.2f%%', s.median) AS overhead, printf('%+.2f%% .. %+.2f%%', s.median - 1.96 * 1.2533 * 1.4826 * s.mad / sqrt(s.n), s.median + 1.96 * 1.2533 * 1.4826 * s.mad / sqrt(s.n)) AS interval
+FROM cases c JOIN metrics x ON x.case_id = c.id JOIN summaries s ON s.metric_id = x.id
+WHERE c.run_id = 1 AND x.name LIKE '%_over_bare_pct' ORDER BY dev, size, move"
+"$TOP/build/bench" engine
+echo "engine: goal: overhead <= +1% on every row (the emulated node's noise bounds what a row can show: see the interval); database $DB"
