@@ -4,8 +4,8 @@
  * trip (MIGRATE_TO_DEV with the device's read-back, then MIGRATE_TO_SYS)
  * is timed from the caller's side twice per iteration: once through the
  * dmirror engine (dev_migrate: the wrapper, the ops table, the engine's
- * own timing) and once as the bare test_hmm ioctl on a file of our own,
- * in alternating order so drift falls on both. `make bench` reports the
+ * own timing) and once as the bare test_hmm ioctl on the same open file
+ * (the same mirror), in alternating order so drift falls on both. `make bench` reports the
  * ratio of the medians (goal: the engine adds at most 1%).
  *
  * Both paths must land every page where asked (placement is checked
@@ -37,7 +37,7 @@ static const struct cdm_opt ec_opts[] = {
 enum { PATH_ENGINE, PATH_BARE, NPATHS };
 
 struct ec {
-	int fd;			/* our own test_hmm file, for the bare ioctl */
+	int fd;			/* the engine's test_hmm file, for the bare ioctl */
 	char *back;
 	int m_dev[NPATHS], m_sys[NPATHS];
 	int m_pct[2];		/* per pair: engine over bare, to_dev and to_sys */
@@ -63,10 +63,7 @@ static int ec_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 	struct ec *e = fx->priv;
 	int k;
 
-	e->fd = dmirror_open(fx->dev->info.index);
-	if (e->fd < 0)
-		return cdm_error(ctx, "%s: %s", fx->dev->info.name,
-				 strerror(-e->fd));
+	e->fd = cdm_dmirror_fd(fx->dev);
 	e->back = dev_alloc(ctx, fx, fx->buf.len);
 	if (!e->back)
 		return -1;
@@ -156,13 +153,7 @@ static int ec_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 	return 0;
 }
 
-static void ec_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
-{
-	struct ec *e = fx->priv;
-
-	if (e->fd >= 0)
-		close(e->fd);
-}
+#define ec_teardown NULL	/* the fixture closes the device */
 
 DEV_WORKLOAD(engine_cost, ec, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
 	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK, 0,

@@ -8,6 +8,7 @@ set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CDM=$TOP/build/cdmbench
 DB=${1:-$(mktemp -d /tmp/cdm-bench.XXXXXX)/engine.db}
+mkdir -p "$(dirname "$DB")"
 kernel=$("$TOP/kernel/build.sh" --print-path 2>/dev/null) || {
 	echo "engine: SKIP: guest kernel not built (make kernel)"
 	exit 0
@@ -16,11 +17,11 @@ cat >"${DB%.db}.ini" <<'INI'
 [global]
 seed = 1
 warmup = 5
-repeat = 200
+repeat = 400
 kmsg_fail = no
 [engine-cost]
 device = private, coherent
-size = 64K, 1M
+size = 64K, 256K
 INI
 "$CDM" vm run -q --kernel "$kernel" --db "$DB" "${DB%.db}.ini" >/dev/null ||
 	echo "engine: note: the run had failures (see: $CDM show --db $DB 1)"

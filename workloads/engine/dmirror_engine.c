@@ -37,6 +37,12 @@ static int dmirror_fd(struct cdm_edev *d)
 	return ((struct dmirror_dev *)d->priv)->fd;
 }
 
+int cdm_dmirror_fd(const struct cdm_edev *d)
+{
+	return d->ops == &cdm_engine_dmirror ?
+	       ((const struct dmirror_dev *)d->priv)->fd : -1;
+}
+
 static enum cdm_memtype memtype_of(enum dmirror_memtype t)
 {
 	return t == DMIRROR_PRIVATE ? CDM_MEM_PRIVATE :

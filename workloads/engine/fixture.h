@@ -270,6 +270,8 @@ const struct cdm_engine_ops *cdm_engine_get(const char *name, char *why,
 /* the plugin file an engine would load from */
 const char *cdm_engine_path(const char *name, char *buf, size_t len);
 extern const struct cdm_engine_ops cdm_engine_dmirror;
+/* the test_hmm file behind a dmirror device, for the bare-ioctl baseline */
+int cdm_dmirror_fd(const struct cdm_edev *d);
 extern const struct cdm_engine_host cdm_engine_host;
 
 #endif
