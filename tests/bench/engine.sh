@@ -17,11 +17,11 @@ cat >"${DB%.db}.ini" <<'INI'
 [global]
 seed = 1
 warmup = 5
-repeat = 400
+repeat = 4000
 kmsg_fail = no
 [engine-cost]
 device = private, coherent
-size = 64K, 256K
+size = 4K, 64K
 INI
 "$CDM" vm run -q --kernel "$kernel" --db "$DB" "${DB%.db}.ini" >/dev/null ||
 	echo "engine: note: the run had failures (see: $CDM show --db $DB 1)"

@@ -184,7 +184,14 @@ struct cdm_estat {
 	uint64_t ns;		/* wall time, including the engine's own sync */
 	uint64_t pages;		/* pages the engine says it handled; advisory */
 	uint64_t faults;	/* device faults taken, when the engine knows */
+	/*
+	 * In (appended within ABI 1): CDM_ESTAT_UNTIMED when the caller
+	 * times the call itself; an engine may then skip its clock reads
+	 * (an engine that ignores it only wastes them).
+	 */
+	uint32_t flags;
 };
+#define CDM_ESTAT_UNTIMED	(1u << 0)
 
 /* device atomics racing CPU threads: see dev_atomics() */
 struct cdm_atomics_args {

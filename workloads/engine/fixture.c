@@ -302,7 +302,7 @@ void dev_fx_teardown(struct cdm_ctx *ctx)
 
 #define DEV_CALL(d, hook, st, ...)                                             \
 	({                                                                     \
-		struct cdm_estat st_ = { 0 };                                  \
+		struct cdm_estat st_ = { .flags = (st) ? 0 : CDM_ESTAT_UNTIMED }; \
 		int r_;                                                        \
 		(d)->err[0] = '\0';                                            \
 		r_ = (d)->ops->hook ? (d)->ops->hook(d, __VA_ARGS__, &st_) : \
