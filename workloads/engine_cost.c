@@ -39,7 +39,7 @@ enum { PATH_ENGINE, PATH_BARE, NPATHS };
 struct ec {
 	int fd;			/* the engine's test_hmm file, for the bare ioctl */
 	char *back;
-	int m_dev[NPATHS], m_sys[NPATHS];
+	int m_move[NPATHS][2];	/* [path][to_dev, to_sys] */
 	int m_pct[2];		/* per pair: engine over bare, to_dev and to_sys */
 };
 
@@ -68,8 +68,10 @@ static int ec_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 	if (!e->back)
 		return -1;
 	for (k = 0; k < NPATHS; k++) {
-		e->m_dev[k] = cdm_metric(ctx, name[k][0], "us", CDM_LOWER_IS_BETTER);
-		e->m_sys[k] = cdm_metric(ctx, name[k][1], "us", CDM_LOWER_IS_BETTER);
+		e->m_move[k][0] = cdm_metric(ctx, name[k][0], "us",
+					     CDM_LOWER_IS_BETTER);
+		e->m_move[k][1] = cdm_metric(ctx, name[k][1], "us",
+					     CDM_LOWER_IS_BETTER);
 	}
 	/* adjacent in time, so drift between rounds cancels in the ratio */
 	e->m_pct[0] = cdm_metric(ctx, "to_dev_engine_over_bare_pct", "%",
@@ -100,33 +102,28 @@ static int timed_move(struct dev_fx *fx, struct ec *e, int path, bool to_dev,
 	return r;
 }
 
+/* to the device (d = 0) and back (d = 1), each move timed and placed */
 static int round_trip(struct cdm_ctx *ctx, struct dev_fx *fx, struct ec *e,
 		      int path, uint64_t *took)
 {
 	static const char *const via[NPATHS] = { "engine", "bare ioctl" };
+	static const char *const move[2] = { "MIGRATE_TO_DEV", "MIGRATE_TO_SYS" };
 	char phase[64];
-	uint64_t ns;
-	int r;
+	int d, r;
 
-	r = timed_move(fx, e, path, true, &ns);
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_DEV (%s): %s", via[path],
-				 strerror(-r));
-	cdm_sample(ctx, e->m_dev[path], ns / 1e3);
-	took[0] = ns;
-	snprintf(phase, sizeof(phase), "after MIGRATE_TO_DEV (%s)", via[path]);
-	if (dev_check_where(ctx, fx->dev, &fx->buf, DEV_ON_DEVICE, phase,
-			    NULL) < 0)
-		return -1;
-	r = timed_move(fx, e, path, false, &ns);
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_SYS (%s): %s", via[path],
-				 strerror(-r));
-	cdm_sample(ctx, e->m_sys[path], ns / 1e3);
-	took[1] = ns;
-	snprintf(phase, sizeof(phase), "after MIGRATE_TO_SYS (%s)", via[path]);
-	return dev_check_where(ctx, fx->dev, &fx->buf, DEV_IN_SYSTEM, phase,
-			       NULL);
+	for (d = 0; d < 2; d++) {
+		r = timed_move(fx, e, path, !d, &took[d]);
+		if (r)
+			return cdm_error(ctx, "%s (%s): %s", move[d], via[path],
+					 strerror(-r));
+		cdm_sample(ctx, e->m_move[path][d], took[d] / 1e3);
+		snprintf(phase, sizeof(phase), "after %s (%s)", move[d],
+			 via[path]);
+		if (dev_check_where(ctx, fx->dev, &fx->buf, d ? DEV_IN_SYSTEM :
+				    DEV_ON_DEVICE, phase, NULL) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 static int ec_run(struct cdm_ctx *ctx, struct dev_fx *fx)
