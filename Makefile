@@ -42,7 +42,8 @@ CPPFLAGS += -DCDM_HAVE_LIKWID
 LDLIBS += -llikwid
 endif
 
-SRCS := $(wildcard harness/*/*.c) $(wildcard workloads/*.c) $(wildcard workloads/lib/*.c)
+SRCS := $(wildcard harness/*/*.c) $(wildcard workloads/*.c) $(wildcard workloads/lib/*.c) \
+	$(wildcard workloads/engine/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/schema_files.o
 LIB_OBJS := $(filter-out $(BUILD)/harness/cli/main.o,$(OBJS))
 SCHEMA := $(sort $(wildcard schema/[0-9]*.sql))
@@ -125,6 +126,7 @@ bench: deps
 	@tests/bench/run.sh
 	@tests/bench/devices.sh
 	@tests/bench/fleet.sh
+	@tests/bench/engine.sh
 
 # --- fuzzing (libFuzzer, from Debian's clang) ---
 # tests/fuzz/fuzz_*.c, each linked with every library object built with

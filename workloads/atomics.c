@@ -37,28 +37,26 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/dmwork.h"
+#include "engine/fixture.h"
 #include "lib/pattern.h"
 
 enum { WHERE_SYSTEM, WHERE_DEVICE };
 enum { EBUSY_SKIP, EBUSY_FAIL };
 
 struct at_cfg {
-	int device;
-	uint64_t size;
-	bool thp;
+	struct dev_cfg dev;
 	int where;
 	uint64_t batch;
 	int ebusy;
-	int64_t corrupt;
 };
 
 static const struct cdm_opt at_opts[] = {
-	DM_OPT_DEVICE(struct at_cfg, device),
-	{ "size", CDM_T_SIZE, OPT_FIELD(struct at_cfg, size), "1M", 4096,
-	  256.0 * 1048576, NULL, CDM_OF_PAGE_ALIGNED,
-	  "bytes made exclusive and revoked per iteration" },
-	DM_OPT_THP(struct at_cfg, thp),
+	DEV_OPT_ENGINE,
+	DEV_OPT_DEVICE,
+	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
+	DEV_OPT_SIZE("1M", 4096, 256.0 * 1048576,
+		     "bytes made exclusive and revoked per iteration"),
+	DEV_OPT_THP(0),
 	{ "where", CDM_T_ENUM, OPT_FIELD(struct at_cfg, where), "system", 0, 0,
 	  "system|device", 0,
 	  "where the pages live when exclusivity is taken: system RAM, or device-coherent memory (coherent only)" },
@@ -68,15 +66,13 @@ static const struct cdm_opt at_opts[] = {
 	{ "ebusy", CDM_T_ENUM, OPT_FIELD(struct at_cfg, ebusy), "skip", 0, 0,
 	  "skip|fail", 0,
 	  "EXCLUSIVE answering EBUSY on THP-backed memory: skip (a known 6.1 limitation, recorded as exclusive_thp=ebusy) or fail" },
-	{ "corrupt_page", CDM_T_INT, OPT_FIELD(struct at_cfg, corrupt), "-1",
-	  -1, 1e9, NULL, 0,
-	  "proves verification is live: after the revoking CPU writes, write junk into this page through the device (-1: never)" },
+	DEV_OPT_CORRUPT("after the revoking CPU writes"),
 	CDM_OPT_END
 };
 
 struct at {
-	int fd;
-	struct dm_buf buf;
+	struct cdm_edev *dev;
+	struct cdm_ebuf buf;
 	char *back;		/* what the device read */
 	uint8_t *snap;
 	size_t batch_pages;
@@ -90,38 +86,25 @@ static bool at_supported(const void *cfg, char *why, size_t len)
 {
 	const struct at_cfg *c = cfg;
 
-	if (c->where == WHERE_DEVICE && c->device == DM_DEV_PRIVATE) {
+	if (c->where == WHERE_DEVICE && c->dev.device == DEV_PRIVATE) {
 		snprintf(why, len,
 			 "where=device needs CPU-mapped device memory: device-private pages have no CPU mapping, so EXCLUSIVE's get_user_pages would fault them back to system RAM first (that is where=system plus a fault-back); use device=coherent");
 		return false;
 	}
-	return dm_supported(c->device, why, len);
+	return true;
 }
 
-static const char *at_devtype(const void *cfg)
-{
-	return dm_devtype(((const struct at_cfg *)cfg)->device);
-}
-
-static int at_setup(struct cdm_ctx *ctx)
+static int at_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct at_cfg *cfg = cdm_cfg(ctx);
-	struct at *a = calloc(1, sizeof(*a));
+	struct at *a = fx->priv;
 
-	if (!a)
-		return -ENOMEM;
-	a->fd = -1;
-	cdm_set_priv(ctx, a);
-	a->fd = dm_open(ctx, cfg->device, 0);
-	if (a->fd < 0)
-		return -1;
-	if (dm_buf_map(ctx, &a->buf, cfg->size, cfg->thp))
-		return -1;
-	a->back = malloc(cfg->size);
-	a->snap = malloc(a->buf.npages);
+	a->dev = fx->dev;
+	a->buf = fx->buf;
+	a->back = dev_alloc(ctx, fx, cfg->dev.size);
+	a->snap = dev_alloc(ctx, fx, a->buf.npages);
 	if (!a->back || !a->snap)
-		return cdm_skip(ctx, "cannot allocate %llu bytes",
-				(unsigned long long)cfg->size);
+		return -1;
 	a->batch_pages = cfg->batch ? cfg->batch / cdm_page_size() :
 		a->buf.npages;
 	if (a->batch_pages > a->buf.npages)
@@ -135,22 +118,21 @@ static int at_setup(struct cdm_ctx *ctx)
 	return 0;
 }
 
-static enum dm_expect at_home(const struct at_cfg *cfg)
+static enum dev_expect at_home(const struct at_cfg *cfg)
 {
-	return cfg->where == WHERE_DEVICE ? DM_ON_DEVICE : DM_IN_SYSTEM;
+	return cfg->where == WHERE_DEVICE ? DEV_ON_DEVICE : DEV_IN_SYSTEM;
 }
 
 /* where=device: the pages must sit in device-coherent memory before */
 static int place(struct cdm_ctx *ctx, struct at *a)
 {
 	const struct at_cfg *cfg = cdm_cfg(ctx);
-	struct dmirror_cmd cmd;
 	int r;
 
 	if (cfg->where != WHERE_DEVICE)
 		return 0;
-	r = dmirror_ioctl(a->fd, DMIRROR_MIGRATE_TO_DEV, a->buf.p, a->back,
-			  a->buf.npages, &cmd);
+	r = dev_migrate(a->dev, a->buf.p, a->buf.npages, CDM_TO_DEVICE, a->back,
+			NULL);
 	if (r == -ENOMEM) {
 		cdm_info(ctx, "enomem", "MIGRATE_TO_DEV returned ENOMEM (device memory exhausted)");
 		cdm_fail(ctx, "device memory exhausted (ENOMEM) placing the buffer");
@@ -162,9 +144,9 @@ static int place(struct cdm_ctx *ctx, struct at *a)
 	 * SNAPSHOT decides.
 	 */
 	if (r && r != -ENOENT)
-		return cdm_error(ctx, "MIGRATE_TO_DEV: %s", strerror(-r));
-	return dm_check_where(ctx, a->fd, &a->buf, DM_ON_DEVICE,
-			      "before EXCLUSIVE", NULL);
+		return cdm_error(ctx, "MIGRATE_TO_DEV: %s", dev_strerror(a->dev, r));
+	return dev_check_where(ctx, a->dev, &a->buf, DEV_ON_DEVICE,
+			       "before EXCLUSIVE", NULL);
 }
 
 static uint64_t hdr1(struct cdm_ctx *ctx, uint32_t gen)
@@ -193,11 +175,11 @@ static void note_exclusive_snapshot(struct cdm_ctx *ctx, struct at *a)
 {
 	char d[96];
 
-	if (a->snap_noted || dmirror_snapshot(a->fd, a->buf.p, 1, a->snap))
+	if (a->snap_noted || dev_loc(a->dev, a->buf.p, 1, a->snap))
 		return;
 	a->snap_noted = true;
 	cdm_info(ctx, "snap_exclusive", "%s",
-		 snap_describe(a->snap[0], d, sizeof(d)));
+		 dev_pg_describe(a->snap[0], d, sizeof(d)));
 }
 
 /* pages SNAPSHOT reports as mapped by a PMD (THP-backed) */
@@ -205,10 +187,10 @@ static size_t pmd_pages(struct at *a)
 {
 	size_t i, n = 0;
 
-	if (dmirror_snapshot(a->fd, a->buf.p, a->buf.npages, a->snap))
+	if (dev_loc(a->dev, a->buf.p, a->buf.npages, a->snap))
 		return 0;
 	for (i = 0; i < a->buf.npages; i++)
-		n += !!(a->snap[i] & SNAP_PMD);
+		n += !!(a->snap[i] & CDM_PG_HUGE);
 	return n;
 }
 
@@ -217,10 +199,10 @@ static size_t unmapped_pages(struct at *a)
 {
 	size_t i, n = 0;
 
-	if (dmirror_snapshot(a->fd, a->buf.p, a->buf.npages, a->snap))
+	if (dev_loc(a->dev, a->buf.p, a->buf.npages, a->snap))
 		return 0;
 	for (i = 0; i < a->buf.npages; i++)
-		n += !(a->snap[i] & (SNAP_READ | SNAP_WRITE));
+		n += cdm_pg_loc(a->snap[i]) == CDM_LOC_NONE;
 	return n;
 }
 
@@ -233,7 +215,7 @@ static int exclusive_busy(struct cdm_ctx *ctx, struct at *a, size_t page,
 
 	/* give every page back to the CPU before the case ends */
 	pat_fill(a->buf.p, a->buf.len, cdm_seed(ctx), 1);
-	if (!cfg->thp || !pmd) {
+	if (!cfg->dev.thp || !pmd) {
 		cdm_fail(ctx, "EXCLUSIVE returned EBUSY at page %zu of %zu base pages (no THP involved)",
 			 page, a->buf.npages);
 		return 0;
@@ -254,23 +236,22 @@ static int exclusive_busy(struct cdm_ctx *ctx, struct at *a, size_t page,
 static int take_exclusive(struct cdm_ctx *ctx, struct at *a, size_t pmd)
 {
 	size_t pg = cdm_page_size(), i;
-	uint64_t ns;
+	char *p = a->buf.p;
 
 	for (i = 0; i < a->buf.npages; i += a->batch_pages) {
 		size_t n = a->buf.npages - i < a->batch_pages ?
 			   a->buf.npages - i : a->batch_pages;
-		struct dmirror_cmd cmd;
+		struct cdm_estat st;
 		int r;
 
-		r = dm_timed(a->fd, DMIRROR_EXCLUSIVE, a->buf.p + i * pg,
-			     a->back + i * pg, n, &cmd, &ns);
+		r = dev_exclusive(a->dev, p + i * pg, n, a->back + i * pg, &st);
 		if (r == -EBUSY)
 			return exclusive_busy(ctx, a, i, pmd) < 0 ? -1 : 1;
 		if (r)
 			return cdm_error(ctx, "EXCLUSIVE at page %zu: %s", i,
-					 strerror(-r));
-		cdm_sample(ctx, a->m_excl_op, ns / 1e3);
-		cdm_sample(ctx, a->m_excl_page, (double)ns / n);
+					 dev_strerror(a->dev, r));
+		cdm_sample(ctx, a->m_excl_op, st.ns / 1e3);
+		cdm_sample(ctx, a->m_excl_page, (double)st.ns / n);
 	}
 	return 0;
 }
@@ -279,14 +260,12 @@ static int take_exclusive(struct cdm_ctx *ctx, struct at *a, size_t pmd)
 static int check_exclusive(struct cdm_ctx *ctx, struct at *a, void *addr,
 			   size_t npages, bool timed)
 {
-	struct dmirror_cmd cmd;
-	uint64_t ns;
+	struct cdm_estat st;
 	int r;
 
-	r = dm_timed(a->fd, DMIRROR_CHECK_EXCLUSIVE, addr, NULL, npages, &cmd,
-		     &ns);
+	r = dev_check_exclusive(a->dev, addr, npages, &st);
 	if (timed)
-		cdm_sample(ctx, a->m_check, ns / 1e3);
+		cdm_sample(ctx, a->m_check, st.ns / 1e3);
 	return r;
 }
 
@@ -294,14 +273,15 @@ static int check_exclusive(struct cdm_ctx *ctx, struct at *a, void *addr,
 static int expect_released(struct cdm_ctx *ctx, struct at *a)
 {
 	size_t pg = cdm_page_size(), i;
-	int r = check_exclusive(ctx, a, a->buf.p, a->buf.npages, true);
+	char *p = a->buf.p;
+	int r = check_exclusive(ctx, a, p, a->buf.npages, true);
 
 	if (r == 0)
 		return 0;
 	if (r != -EPERM)
-		return cdm_error(ctx, "CHECK_EXCLUSIVE: %s", strerror(-r));
+		return cdm_error(ctx, "CHECK_EXCLUSIVE: %s", dev_strerror(a->dev, r));
 	for (i = 0; i < a->buf.npages; i++)
-		if (check_exclusive(ctx, a, a->buf.p + i * pg, 1, false))
+		if (check_exclusive(ctx, a, p + i * pg, 1, false))
 			break;
 	cdm_fail(ctx, "CPU write did not revoke device exclusivity: page %zu (offset %zu) still exclusive per CHECK_EXCLUSIVE",
 		 i, i * pg);
@@ -312,47 +292,23 @@ static int expect_released(struct cdm_ctx *ctx, struct at *a)
 static void revoke_all(struct cdm_ctx *ctx, struct at *a, uint32_t gen)
 {
 	size_t pg = cdm_page_size(), i;
+	char *p = a->buf.p;
 
 	timed_stores(ctx, a, a->m_revoke, gen);
 	for (i = 0; i < a->buf.npages; i++)
-		pat_fill_page(a->buf.p + i * pg, pg, cdm_seed(ctx), i, gen);
+		pat_fill_page(p + i * pg, pg, cdm_seed(ctx), i, gen);
 	a->revoked += a->buf.npages;
 }
 
 static int device_reads(struct cdm_ctx *ctx, struct at *a, uint32_t gen)
 {
-	struct dmirror_cmd cmd;
 	int r;
 
-	r = dmirror_ioctl(a->fd, DMIRROR_READ, a->buf.p, a->back,
-			  a->buf.npages, &cmd);
+	r = dev_read(a->dev, a->buf.p, a->buf.npages, a->back, NULL);
 	if (r)
-		return cdm_error(ctx, "dmirror READ: %s", strerror(-r));
-	dm_check_data(ctx, a->back, a->buf.len, gen,
+		return cdm_error(ctx, "device READ: %s", dev_strerror(a->dev, r));
+	dev_check_data(ctx, a->back, a->buf.len, gen,
 		      "device READ after revocation");
-	return 0;
-}
-
-static int corrupt(struct cdm_ctx *ctx, struct at *a)
-{
-	const struct at_cfg *cfg = cdm_cfg(ctx);
-	size_t pg = cdm_page_size();
-	struct dmirror_cmd cmd;
-	char *junk;
-	int r;
-
-	if (cfg->corrupt < 0 || (size_t)cfg->corrupt >= a->buf.npages)
-		return 0;
-	junk = malloc(pg);
-	if (!junk)
-		return cdm_error(ctx, "out of memory");
-	memset(junk, 0xa5, pg);
-	r = dmirror_ioctl(a->fd, DMIRROR_WRITE, a->buf.p + cfg->corrupt * pg,
-			  junk, 1, &cmd);
-	free(junk);
-	if (r)
-		return cdm_error(ctx, "dmirror WRITE for corrupt_page: %s",
-				 strerror(-r));
 	return 0;
 }
 
@@ -372,7 +328,7 @@ static int at_iteration(struct cdm_ctx *ctx, struct at *a, uint32_t gen)
 		return r < 0 ? -1 : 0;
 	if (pmd > a->pmd_max)
 		a->pmd_max = pmd;
-	if (!dm_check_data(ctx, a->back, a->buf.len, gen,
+	if (!dev_check_data(ctx, a->back, a->buf.len, gen,
 			   "device read-back under EXCLUSIVE"))
 		return 0;
 	note_exclusive_snapshot(ctx, a);
@@ -381,22 +337,23 @@ static int at_iteration(struct cdm_ctx *ctx, struct at *a, uint32_t gen)
 		cdm_fail(ctx, "CHECK_EXCLUSIVE reports no exclusive page right after EXCLUSIVE succeeded on %zu pages",
 			 a->buf.npages);
 	else if (r != -EPERM)
-		return cdm_error(ctx, "CHECK_EXCLUSIVE: %s", strerror(-r));
+		return cdm_error(ctx, "CHECK_EXCLUSIVE: %s", dev_strerror(a->dev, r));
 	revoke_all(ctx, a, gen + 1);
-	if (expect_released(ctx, a) < 0 || corrupt(ctx, a) < 0)
+	if (expect_released(ctx, a) < 0 ||
+	    dev_corrupt_page(ctx, a->dev, &a->buf, cfg->dev.corrupt) < 0)
 		return -1;
-	if (dm_check_where(ctx, a->fd, &a->buf, at_home(cfg),
-			   "after the revoking CPU writes", NULL) < 0)
+	if (dev_check_where(ctx, a->dev, &a->buf, at_home(cfg),
+			    "after the revoking CPU writes", NULL) < 0)
 		return -1;
-	dm_check_data(ctx, a->buf.p, a->buf.len, gen + 1,
+	dev_check_data(ctx, a->buf.p, a->buf.len, gen + 1,
 		      "CPU read after revocation");
 	return device_reads(ctx, a, gen + 1);
 }
 
-static int at_run(struct cdm_ctx *ctx)
+static int at_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct at_cfg *cfg = cdm_cfg(ctx);
-	struct at *a = cdm_priv(ctx);
+	struct at *a = fx->priv;
 	uint32_t gen = 1;
 
 	while (cdm_iter(ctx)) {
@@ -409,7 +366,7 @@ static int at_run(struct cdm_ctx *ctx)
 	cdm_info(ctx, "where", "%s", cfg->where == WHERE_DEVICE ?
 		 "device-coherent memory" : "system RAM");
 	cdm_info(ctx, "exclusive", "ok");
-	if (cfg->thp)
+	if (cfg->dev.thp)
 		cdm_info(ctx, "exclusive_thp", "%s", a->pmd_max ? "ok" :
 			 "not THP-backed (no PMD mapping seen)");
 	cdm_info(ctx, "revoked_pages", "%llu", (unsigned long long)a->revoked);
@@ -419,29 +376,11 @@ static int at_run(struct cdm_ctx *ctx)
 	return 0;
 }
 
-static void at_teardown(struct cdm_ctx *ctx)
-{
-	struct at *a = cdm_priv(ctx);
+#define at_teardown NULL	/* the fixture frees all there is */
 
-	if (!a)
-		return;
-	dm_buf_unmap(&a->buf);
-	free(a->back);
-	free(a->snap);
-	if (a->fd >= 0)
-		close(a->fd);
-	free(a);
-}
-
-const struct cdm_workload cdm_wl_atomics = {
+DEV_WORKLOAD(atomics, at, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_WHERE |
+	     CDM_CAP_EXCLUSIVE | CDM_CAP_DEV_READ, 0,
 	.name = "atomics",
 	.summary = "device-exclusive access (EXCLUSIVE) ping-ponged with revoking CPU writes",
-	.backend = "dmirror",
-	.opts = at_opts,
-	.cfg_size = sizeof(struct at_cfg),
-	.supported = at_supported,
-	.device_type = at_devtype,
-	.setup = at_setup,
-	.run = at_run,
-	.teardown = at_teardown,
-};
+	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,
+	.tamper = "corrupt_page", .tamper_value = "7");

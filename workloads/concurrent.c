@@ -61,7 +61,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/dmwork.h"
+#include "engine/fixture.h"
 
 #define SLOT_BYTES 8
 #define LAT_CAP 1000		/* latency samples kept per slice per thread */
@@ -71,23 +71,23 @@
 enum { IO_PEER, IO_OWN };
 
 struct cc_cfg {
-	int device;
+	struct dev_cfg dev;
 	int device_io;
-	uint64_t size;
 	int64_t threads;
 	uint64_t slice;
 	uint64_t run;
-	int64_t corrupt;
 };
 
 static const struct cdm_opt cc_opts[] = {
-	DM_OPT_DEVICE(struct cc_cfg, device),
+	DEV_OPT_ENGINE,
+	DEV_OPT_DEVICE,
+	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
 	{ "device_io", CDM_T_ENUM, OPT_FIELD(struct cc_cfg, device_io), "peer",
 	  0, 0, "peer|own", 0,
 	  "which device does READ/WRITE: peer (the second device of the type) or own (the migration target; on 6.1 test_hmm loses device writes that race its own migrations, and oopses on private, which therefore SKIPs)" },
-	{ "size", CDM_T_SIZE, OPT_FIELD(struct cc_cfg, size), "1M", 16384,
-	  64.0 * 1048576, NULL, CDM_OF_PAGE_ALIGNED,
-	  "the shared region (every (threads+1)-th page belongs to the device writer)" },
+	DEV_OPT_SIZE("1M", 16384, 64.0 * 1048576,
+		     "the shared region (every (threads+1)-th page belongs to the device writer)"),
+	DEV_OPT_THP(CDM_OF_KEY_IF_SET),
 	{ "threads", CDM_T_INT, OPT_FIELD(struct cc_cfg, threads), "2", 1, 64,
 	  NULL, 0, "CPU threads writing and reading the region" },
 	{ "slice", CDM_T_DURATION, OPT_FIELD(struct cc_cfg, slice), "250ms",
@@ -96,9 +96,7 @@ static const struct cdm_opt cc_opts[] = {
 	{ "run", CDM_T_SIZE, OPT_FIELD(struct cc_cfg, run), "64K", 4096,
 	  16.0 * 1048576, NULL, CDM_OF_PAGE_ALIGNED,
 	  "largest range one migration moves (the migrator picks 1 page .. run at random)" },
-	{ "corrupt_page", CDM_T_INT, OPT_FIELD(struct cc_cfg, corrupt), "-1",
-	  -1, 1e9, NULL, 0,
-	  "proves verification is live: after the first measured slice, write junk into this page through the device (-1: never)" },
+	DEV_OPT_CORRUPT("after the first measured slice"),
 	CDM_OPT_END
 };
 
@@ -140,9 +138,9 @@ struct cc_worker {
 
 struct cc {
 	struct cdm_ctx *ctx;
-	int fd;			/* migrations and SNAPSHOT */
-	int io_fd;		/* device READ and WRITE */
-	struct dm_buf buf;
+	struct cdm_edev *dev;	/* migrations and placement */
+	struct cdm_edev *io;	/* device READ and WRITE (dev, or its peer) */
+	struct cdm_ebuf buf;
 	size_t slots;		/* per page */
 	size_t nslots;
 	int nthreads;		/* CPU threads; the device writer's id */
@@ -171,16 +169,17 @@ struct cc {
 static bool cc_supported(const void *cfg, char *why, size_t len)
 {
 	const struct cc_cfg *c = cfg;
-	size_t pages = c->size / cdm_page_size();
+	size_t pages = c->dev.size / cdm_page_size();
 
-	if (c->device == DM_DEV_PRIVATE && c->device_io == IO_OWN) {
+	if (c->dev.device == DEV_PRIVATE && c->device_io == IO_OWN) {
 		snprintf(why, len,
 			 "device_io=own on a private device crashes 6.1's test_hmm: a device-private page of its own device with no mirror entry in the open file (migrated through another open, or its entry erased by a migration home that then did not happen) reaches dmirror_do_read/write as the ZONE_DEVICE page hmm_range_fault returns, and they kmap it: Oops in dmirror_do_read");
 		return false;
 	}
-	if (c->device_io == IO_PEER && dmirror_find(dm_memtype(c->device), 1) < 0) {
+	if (c->device_io == IO_PEER &&
+	    !dev_instance_exists(&c->dev, c->dev.device, !c->dev.instance)) {
 		snprintf(why, len, "device_io=peer needs a second %s test_hmm device",
-			 dm_devtype(c->device));
+			 dev_type_name(c->dev.device));
 		return false;
 	}
 	if (pages < (size_t)c->threads + 1) {
@@ -189,12 +188,7 @@ static bool cc_supported(const void *cfg, char *why, size_t len)
 			 pages, (long long)c->threads);
 		return false;
 	}
-	return dm_supported(c->device, why, len);
-}
-
-static const char *cc_devtype(const void *cfg)
-{
-	return dm_devtype(((const struct cc_cfg *)cfg)->device);
+	return true;
 }
 
 /* --- the slot word --- */
@@ -234,7 +228,7 @@ static uint32_t slot_last(const struct cc *c, size_t page, size_t slot)
 
 static uint64_t *live_word(const struct cc *c, size_t page, size_t slot)
 {
-	return (uint64_t *)(c->buf.p + page * cdm_page_size()) + slot;
+	return (uint64_t *)((char *)c->buf.p + page * cdm_page_size()) + slot;
 }
 
 /* --- what threads report; cdm_* calls are not thread-safe --- */
@@ -469,23 +463,23 @@ static void cpu_loop(struct cc_worker *w)
 
 /* --- the device thread --- */
 
-static int dev_io(struct cc_worker *w, unsigned long req, size_t page,
-		  char *data, enum lat_kind k)
+static int dev_io(struct cc_worker *w, bool write, size_t page, char *data,
+		  enum lat_kind k)
 {
 	struct cc *c = w->c;
-	struct dmirror_cmd cmd;
-	uint64_t ns;
+	char *addr = (char *)c->buf.p + page * cdm_page_size();
+	struct cdm_estat st;
 	int r;
 
-	r = dm_timed(c->io_fd, req, c->buf.p + page * cdm_page_size(), data,
-		     1, &cmd, &ns);
+	r = write ? dev_write(c->io, addr, 1, data, &st) :
+		    dev_read(c->io, addr, 1, data, &st);
 	if (r) {
-		w_report(w, "dmirror %s of page %zu: %s",
-			 req == DMIRROR_READ ? "READ" : "WRITE", page,
-			 strerror(-r));
+		w_report(w, "device %s of page %zu: %s",
+			 write ? "WRITE" : "READ", page,
+			 dev_strerror(c->io, r));
 		return r;
 	}
-	lat_add(w, k, ns);
+	lat_add(w, k, st.ns);
 	return 0;
 }
 
@@ -496,7 +490,7 @@ static void dev_update(struct cc_worker *w, size_t page)
 	uint32_t last = c->dev_seq[page];
 	size_t s;
 
-	if (dev_io(w, DMIRROR_READ, page, w->io, L_DEV_READ))
+	if (dev_io(w, false, page, w->io, L_DEV_READ))
 		return;
 	for (s = 0; s < c->slots; s++) {
 		unsigned int owner;
@@ -516,7 +510,7 @@ static void dev_update(struct cc_worker *w, size_t page)
 	}
 	for (s = 0; s < c->slots; s++)
 		img[s] = slot_word(c, page, s, c->nthreads, last + 1);
-	if (dev_io(w, DMIRROR_WRITE, page, w->io, L_DEV_WRITE))
+	if (dev_io(w, true, page, w->io, L_DEV_WRITE))
 		return;
 	c->dev_seq[page] = last + 1;
 	w->ctr[C_DEV_UPD] += c->slots;
@@ -531,7 +525,7 @@ static void dev_loop(struct cc_worker *w)
 
 		dev_update(w, page);
 		page = splitmix64(&w->rng) % c->buf.npages;
-		if (!dev_io(w, DMIRROR_READ, page, w->io, L_DEV_READ))
+		if (!dev_io(w, false, page, w->io, L_DEV_READ))
 			observe_image(w, w->io, page, 1, "device READ of");
 	}
 }
@@ -544,15 +538,14 @@ static void migrate_one(struct cc_worker *w)
 	size_t page = splitmix64(&w->rng) % c->buf.npages;
 	size_t n = 1 + splitmix64(&w->rng) % c->run_pages;
 	bool to_dev = splitmix64(&w->rng) & 1;
-	struct dmirror_cmd cmd;
-	uint64_t ns;
+	struct cdm_estat st;
 	int r;
 
 	if (n > c->buf.npages - page)
 		n = c->buf.npages - page;
-	r = dm_timed(c->fd, to_dev ? DMIRROR_MIGRATE_TO_DEV :
-		     DMIRROR_MIGRATE_TO_SYS, c->buf.p + page * cdm_page_size(),
-		     to_dev ? w->io : NULL, n, &cmd, &ns);
+	r = dev_migrate(c->dev, (char *)c->buf.p + page * cdm_page_size(), n,
+			to_dev ? CDM_TO_DEVICE : CDM_TO_SYSTEM,
+			to_dev ? w->io : NULL, &st);
 	/*
 	 * MIGRATE_TO_DEV's read-back walks the mirror without faulting:
 	 * ENOENT when a CPU thread pulled a page home in between.
@@ -564,11 +557,11 @@ static void migrate_one(struct cc_worker *w)
 	} else if (r) {
 		w_report(w, "MIGRATE_TO_%s of pages %zu..%zu: %s",
 			 to_dev ? "DEV" : "SYS", page, page + n - 1,
-			 strerror(-r));
+			 dev_strerror(c->dev, r));
 		return;
 	}
 	w->ctr[C_MIG]++;
-	lat_add(w, to_dev ? L_TO_DEV : L_TO_SYS, ns);
+	lat_add(w, to_dev ? L_TO_DEV : L_TO_SYS, st.ns);
 	if (to_dev && !r)
 		observe_image(w, w->io, page, n, "MIGRATE_TO_DEV read-back of");
 }
@@ -595,22 +588,22 @@ static void *worker_main(void *arg)
 
 /* --- setup --- */
 
-static int alloc_state(struct cdm_ctx *ctx, struct cc *c)
+static int alloc_state(struct cdm_ctx *ctx, struct dev_fx *fx, struct cc *c)
 {
-	size_t pg = cdm_page_size(), i;
+	size_t pg = cdm_page_size(), n = c->buf.npages, i;
 
 	c->slots = pg / SLOT_BYTES;
-	c->nslots = c->buf.npages * c->slots;
-	c->cpu_seq = calloc(c->nslots, sizeof(*c->cpu_seq));
-	c->dev_seq = calloc(c->buf.npages, sizeof(*c->dev_seq));
-	c->cpu_pages = calloc(c->buf.npages, sizeof(size_t));
-	c->dev_pages = calloc(c->buf.npages, sizeof(size_t));
-	c->check = malloc(c->buf.len);
+	c->nslots = n * c->slots;
 	c->nworkers = c->nthreads + 2;
-	c->w = calloc(c->nworkers, sizeof(*c->w));
+	c->cpu_seq = dev_alloc(ctx, fx, c->nslots * sizeof(*c->cpu_seq));
+	c->dev_seq = dev_alloc(ctx, fx, n * sizeof(*c->dev_seq));
+	c->cpu_pages = dev_alloc(ctx, fx, n * sizeof(size_t));
+	c->dev_pages = dev_alloc(ctx, fx, n * sizeof(size_t));
+	c->check = dev_alloc(ctx, fx, c->buf.len);
+	c->w = dev_alloc(ctx, fx, c->nworkers * sizeof(*c->w));
 	if (!c->cpu_seq || !c->dev_seq || !c->cpu_pages || !c->dev_pages ||
 	    !c->check || !c->w)
-		return cdm_skip(ctx, "out of memory for the slot tables");
+		return -1;
 	for (i = 0; i < c->buf.npages; i++) {
 		if (dev_page(c, i))
 			c->dev_pages[c->ndev++] = i;
@@ -660,50 +653,47 @@ static void declare_metrics(struct cdm_ctx *ctx, struct cc *c)
 static int open_io(struct cdm_ctx *ctx, struct cc *c)
 {
 	const struct cc_cfg *cfg = cdm_cfg(ctx);
-	int m = dmirror_find(dm_memtype(cfg->device), 1);
+	char why[256] = "";
+	bool skip;
 
 	if (cfg->device_io == IO_OWN) {
-		c->io_fd = c->fd;
+		c->io = c->dev;
 		cdm_info(ctx, "device_io", "own device (the migration target, same open file)");
 		return 0;
 	}
-	c->io_fd = dmirror_open(m);
-	if (c->io_fd < 0)
-		return cdm_error(ctx, "/dev/hmm_dmirror%d: %s", m,
-				 strerror(-c->io_fd));
-	cdm_info(ctx, "device_io", "/dev/hmm_dmirror%d, a peer %s device: %s",
-		 m, dm_devtype(cfg->device), cfg->device == DM_DEV_PRIVATE ?
+	/* the other device of the type: instance 1 for 0, 0 for 1 */
+	if (dev_open_raw(&cfg->dev, cfg->dev.device, !cfg->dev.instance,
+			 &c->io, &skip, why, sizeof(why)))
+		return skip ? cdm_skip(ctx, "device_io=peer: %s", why) :
+			      cdm_error(ctx, "device_io=peer: %s", why);
+	if (dev_require(ctx, c->io, CDM_CAP_DEV_READ | CDM_CAP_DEV_WRITE))
+		return -1;
+	cdm_info(ctx, "device_io", "%s, a peer %s device: %s",
+		 c->io->info.name, dev_type_name(cfg->dev.device),
+		 cfg->dev.device == DEV_PRIVATE ?
 		 "its READ/WRITE fault device-private pages home" :
 		 "its READ/WRITE reach device-coherent pages in place");
 	return 0;
 }
 
-static int cc_setup(struct cdm_ctx *ctx)
+static int cc_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct cc_cfg *cfg = cdm_cfg(ctx);
-	struct cc *c = calloc(1, sizeof(*c));
+	struct cc *c = fx->priv;
 
-	if (!c)
-		return -ENOMEM;
-	c->fd = -1;
-	c->io_fd = -1;
 	c->ctx = ctx;
+	c->dev = fx->dev;
+	c->buf = fx->buf;
 	pthread_mutex_init(&c->report_mu, NULL);
 	pthread_mutex_init(&c->mu, NULL);
 	pthread_cond_init(&c->cv_park, NULL);
 	pthread_cond_init(&c->cv_go, NULL);
-	cdm_set_priv(ctx, c);
 	c->nthreads = cfg->threads;
 	c->key = mix64(cdm_seed(ctx), 0xcc);
 	c->run_pages = cfg->run / cdm_page_size();
-	c->fd = dm_open(ctx, cfg->device, 0);
-	if (c->fd < 0)
-		return -1;
 	if (open_io(ctx, c) < 0)
 		return -1;
-	if (dm_buf_map(ctx, &c->buf, cfg->size, false))
-		return -1;
-	if (alloc_state(ctx, c))
+	if (alloc_state(ctx, fx, c))
 		return -1;
 	initial_fill(c);
 	declare_metrics(ctx, c);
@@ -785,48 +775,36 @@ static bool check_exact(struct cdm_ctx *ctx, struct cc *c, const char *img,
 static int corrupt(struct cdm_ctx *ctx, struct cc *c)
 {
 	const struct cc_cfg *cfg = cdm_cfg(ctx);
-	size_t pg = cdm_page_size();
-	struct dmirror_cmd cmd;
-	int r;
 
-	if (c->corrupted || cdm_warming(ctx) || cfg->corrupt < 0 ||
-	    (size_t)cfg->corrupt >= c->buf.npages)
+	if (c->corrupted || cdm_warming(ctx) || cfg->dev.corrupt < 0 ||
+	    (size_t)cfg->dev.corrupt >= c->buf.npages)
 		return 0;
 	c->corrupted = true;
-	memset(c->check, 0xa5, pg);
-	r = dmirror_ioctl(c->io_fd, DMIRROR_WRITE, c->buf.p + cfg->corrupt * pg,
-			  c->check, 1, &cmd);
-	if (r)
-		return cdm_error(ctx, "dmirror WRITE for corrupt_page: %s",
-				 strerror(-r));
+	if (dev_corrupt_page(ctx, c->io, &c->buf, cfg->dev.corrupt) < 0)
+		return -1;
 	cdm_log(ctx, "corrupt_page: wrote junk into page %lld through the device",
-		(long long)cfg->corrupt);
+		(long long)cfg->dev.corrupt);
 	return 0;
 }
 
 static void note_placement(struct cdm_ctx *ctx, struct cc *c)
 {
-	uint8_t *snap = malloc(c->buf.npages);
-	struct dm_where w;
+	struct dev_where w;
 
-	if (!snap)
-		return;
-	if (!dm_where(c->fd, &c->buf, snap, &w))
+	if (!dev_where(c->dev, &c->buf, NULL, &w))
 		cdm_info(ctx, "placement_at_pause",
 			 "%zu device, %zu system (after slice %llu)", w.local,
 			 w.system, (unsigned long long)c->slices);
-	free(snap);
 }
 
 /* move everything one way, SNAPSHOT it there, check the read-back */
 static int settle_region(struct cdm_ctx *ctx, struct cc *c, bool to_dev)
 {
-	struct dmirror_cmd cmd;
 	int r;
 
-	r = dmirror_ioctl(c->fd, to_dev ? DMIRROR_MIGRATE_TO_DEV :
-			  DMIRROR_MIGRATE_TO_SYS, c->buf.p, c->check,
-			  c->buf.npages, &cmd);
+	r = dev_migrate(c->dev, c->buf.p, c->buf.npages,
+			to_dev ? CDM_TO_DEVICE : CDM_TO_SYSTEM,
+			to_dev ? c->check : NULL, NULL);
 	if (r == -ENOMEM) {
 		cdm_info(ctx, "enomem", "whole-region MIGRATE_TO_DEV returned ENOMEM");
 		cdm_fail(ctx, "device memory exhausted (ENOMEM) moving the %zu-page region",
@@ -835,9 +813,9 @@ static int settle_region(struct cdm_ctx *ctx, struct cc *c, bool to_dev)
 	}
 	if (r)
 		return cdm_error(ctx, "whole-region MIGRATE_TO_%s: %s",
-				 to_dev ? "DEV" : "SYS", strerror(-r));
-	if (dm_check_where(ctx, c->fd, &c->buf,
-			   to_dev ? DM_ON_DEVICE : DM_IN_SYSTEM,
+				 to_dev ? "DEV" : "SYS", dev_strerror(c->dev, r));
+	if (dev_check_where(ctx, c->dev, &c->buf,
+			    to_dev ? DEV_ON_DEVICE : DEV_IN_SYSTEM,
 			   to_dev ? "quiescent MIGRATE_TO_DEV" :
 			   "quiescent MIGRATE_TO_SYS", NULL) < 0)
 		return -1;
@@ -849,17 +827,15 @@ static int settle_region(struct cdm_ctx *ctx, struct cc *c, bool to_dev)
 /* all threads parked: the region must be exactly what the writers wrote */
 static int quiescent_check(struct cdm_ctx *ctx, struct cc *c)
 {
-	struct dmirror_cmd cmd;
 	int r;
 
 	if (corrupt(ctx, c) < 0)
 		return -1;
 	note_placement(ctx, c);
-	r = dmirror_ioctl(c->io_fd, DMIRROR_READ, c->buf.p, c->check,
-			  c->buf.npages, &cmd);
+	r = dev_read(c->io, c->buf.p, c->buf.npages, c->check, NULL);
 	if (r)
-		return cdm_error(ctx, "whole-region dmirror READ: %s",
-				 strerror(-r));
+		return cdm_error(ctx, "whole-region device READ: %s",
+				 dev_strerror(c->io, r));
 	if (!check_exact(ctx, c, c->check, "device READ"))
 		return 0;
 	if (!check_exact(ctx, c, c->buf.p, "CPU read"))
@@ -927,10 +903,10 @@ static void report_counts(struct cdm_ctx *ctx, struct cc *c)
 		 c->buf.npages, c->ncpu, c->slots / c->nthreads, c->ndev);
 }
 
-static int cc_run(struct cdm_ctx *ctx)
+static int cc_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct cc_cfg *cfg = cdm_cfg(ctx);
-	struct cc *c = cdm_priv(ctx);
+	struct cc *c = fx->priv;
 	int r = 0;
 
 	if (start_workers(ctx, c) < 0) {
@@ -954,13 +930,11 @@ static int cc_run(struct cdm_ctx *ctx)
 	return r;
 }
 
-static void cc_teardown(struct cdm_ctx *ctx)
+static void cc_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 {
-	struct cc *c = cdm_priv(ctx);
+	struct cc *c = fx->priv;
 	int i;
 
-	if (!c)
-		return;
 	if (c->w) {
 		stop_workers(c);
 		for (i = 0; i < c->nworkers; i++) {
@@ -968,29 +942,14 @@ static void cc_teardown(struct cdm_ctx *ctx)
 			free(c->w[i].io);
 		}
 	}
-	dm_buf_unmap(&c->buf);
-	if (c->io_fd >= 0 && c->io_fd != c->fd)
-		close(c->io_fd);
-	if (c->fd >= 0)
-		close(c->fd);
-	free(c->w);
-	free(c->cpu_seq);
-	free(c->dev_seq);
-	free(c->cpu_pages);
-	free(c->dev_pages);
-	free(c->check);
-	free(c);
+	if (c->io != c->dev)
+		dev_close(c->io);
 }
 
-const struct cdm_workload cdm_wl_concurrent = {
+DEV_WORKLOAD(concurrent, cc, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
+	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK | CDM_CAP_DEV_READ |
+	     CDM_CAP_DEV_WRITE, 0,
 	.name = "concurrent",
 	.summary = "CPU threads, device READ/WRITE and migrations on one region: no lost or torn update",
-	.backend = "dmirror",
-	.opts = cc_opts,
-	.cfg_size = sizeof(struct cc_cfg),
-	.supported = cc_supported,
-	.device_type = cc_devtype,
-	.setup = cc_setup,
-	.run = cc_run,
-	.teardown = cc_teardown,
-};
+	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,
+	.tamper = "corrupt_page", .tamper_value = "5");

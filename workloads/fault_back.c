@@ -26,7 +26,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "lib/dmwork.h"
+#include "engine/fixture.h"
 #include "lib/pattern.h"
 
 #define CHASE_MAX_LINES (1u << 20)
@@ -35,29 +35,27 @@
 enum { FB_READ, FB_WRITE };
 
 struct fb_cfg {
-	int device;
-	uint64_t size;
+	struct dev_cfg dev;
 	int access;
-	int64_t corrupt;
 };
 
 static const struct cdm_opt fb_opts[] = {
-	DM_OPT_DEVICE(struct fb_cfg, device),
-	{ "size", CDM_T_SIZE, OPT_FIELD(struct fb_cfg, size), "4M", 4096,
-	  1073741824.0, NULL, CDM_OF_PAGE_ALIGNED,
-	  "buffer touched per iteration (a coherent device holds 256M)" },
+	DEV_OPT_ENGINE,
+	DEV_OPT_DEVICE,
+	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
+	DEV_OPT_SIZE("4M", 4096, 1073741824.0,
+		     "buffer touched per iteration (a coherent device holds 256M)"),
+	DEV_OPT_THP(CDM_OF_KEY_IF_SET),
 	{ "access", CDM_T_ENUM, OPT_FIELD(struct fb_cfg, access), "read", 0, 0,
 	  "read|write", 0,
 	  "how the CPU touches each page (one load or one store) and sweeps the buffer (read every word, or copy a new generation in)" },
-	{ "corrupt_page", CDM_T_INT, OPT_FIELD(struct fb_cfg, corrupt), "-1",
-	  -1, 1e9, NULL, 0,
-	  "proves verification is live: write garbage into this page through the device (dmirror WRITE) while it is device-resident (-1: never)" },
+	DEV_OPT_CORRUPT("while it is device-resident"),
 	CDM_OPT_END
 };
 
 struct fb {
-	int fd;
-	struct dm_buf buf;
+	struct cdm_edev *dev;
+	struct cdm_ebuf buf;
 	char *back;		/* the device's read-back after MIGRATE_TO_DEV */
 	char *shadow;		/* the next generation, copied in by write sweeps */
 	uint32_t *order;	/* random page order for the touches */
@@ -78,7 +76,7 @@ static volatile uint64_t fb_zero;
 
 static bool is_coherent(const struct fb_cfg *c)
 {
-	return c->device == DM_DEV_COHERENT;
+	return c->dev.device == DEV_COHERENT;
 }
 
 static uint64_t minflt(void)
@@ -93,17 +91,12 @@ static bool fb_supported(const void *cfg, char *why, size_t len)
 {
 	const struct fb_cfg *c = cfg;
 
-	if (is_coherent(c) && c->size > DM_COHERENT_BYTES) {
+	if (is_coherent(c) && c->dev.size > DM_COHERENT_BYTES) {
 		snprintf(why, len, "size %lluM exceeds the 256M a coherent test_hmm device holds",
-			 (unsigned long long)(c->size >> 20));
+			 (unsigned long long)(c->dev.size >> 20));
 		return false;
 	}
-	return dm_supported(c->device, why, len);
-}
-
-static const char *fb_devtype(const void *cfg)
-{
-	return dm_devtype(((const struct fb_cfg *)cfg)->device);
+	return true;
 }
 
 /* Fisher-Yates with the case seed: the same order on every run */
@@ -137,24 +130,23 @@ static void note_timer(struct cdm_ctx *ctx)
 	cdm_info(ctx, "timer_overhead_ns", "%llu", (unsigned long long)best);
 }
 
-static int fb_alloc(struct cdm_ctx *ctx, struct fb *f)
+static int fb_alloc(struct cdm_ctx *ctx, struct dev_fx *fx, struct fb *f)
 {
 	const struct fb_cfg *cfg = cdm_cfg(ctx);
 	size_t n = f->buf.npages;
 
-	f->back = malloc(cfg->size);
-	f->shadow = malloc(cfg->size);
-	f->order = malloc(n * sizeof(*f->order));
-	f->lat = malloc(n * sizeof(*f->lat));
-	f->nlines = cfg->size / LINE;
+	f->nlines = cfg->dev.size / LINE;
 	if (f->nlines > CHASE_MAX_LINES)
 		f->nlines = CHASE_MAX_LINES;
-	f->lines = malloc(f->nlines * sizeof(*f->lines));
+	f->back = dev_alloc(ctx, fx, cfg->dev.size);
+	f->shadow = dev_alloc(ctx, fx, cfg->dev.size);
+	f->order = dev_alloc(ctx, fx, n * sizeof(*f->order));
+	f->lat = dev_alloc(ctx, fx, n * sizeof(*f->lat));
+	f->lines = dev_alloc(ctx, fx, f->nlines * sizeof(*f->lines));
 	if (!f->back || !f->shadow || !f->order || !f->lat || !f->lines)
-		return cdm_skip(ctx, "cannot allocate the work buffers for %llu bytes",
-				(unsigned long long)cfg->size);
+		return -1;
 	/* touched now, so no fault of ours lands in a timed loop */
-	memset(f->back, 0, cfg->size);
+	memset(f->back, 0, cfg->dev.size);
 	memset(f->lat, 0, n * sizeof(*f->lat));
 	shuffle(f->order, n, cdm_seed(ctx) ^ 0x70ac4);
 	shuffle(f->lines, f->nlines, cdm_seed(ctx) ^ 0xc4a5e);
@@ -181,21 +173,14 @@ static void fb_metrics(struct cdm_ctx *ctx, struct fb *f)
 		f->m_fault_bw = cdm_metric(ctx, "fault_back_bw", "GB/s", CDM_HIGHER_IS_BETTER);
 }
 
-static int fb_setup(struct cdm_ctx *ctx)
+static int fb_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct fb_cfg *cfg = cdm_cfg(ctx);
-	struct fb *f = calloc(1, sizeof(*f));
+	struct fb *f = fx->priv;
 
-	if (!f)
-		return -ENOMEM;
-	f->fd = -1;
-	cdm_set_priv(ctx, f);
-	f->fd = dm_open(ctx, cfg->device, 0);
-	if (f->fd < 0)
-		return -1;
-	if (dm_buf_map(ctx, &f->buf, cfg->size, false))
-		return -1;
-	if (fb_alloc(ctx, f))
+	f->dev = fx->dev;
+	f->buf = fx->buf;
+	if (fb_alloc(ctx, fx, f))
 		return -1;
 	/* dependent loads over device pages only mean something if they stay */
 	f->chase = is_coherent(cfg) && cfg->access == FB_READ;
@@ -287,31 +272,12 @@ static void chase(struct cdm_ctx *ctx, struct fb *f, int metric)
 
 static int to_device(struct cdm_ctx *ctx, struct fb *f)
 {
-	struct dmirror_cmd cmd;
-	int r;
-
-	r = dmirror_ioctl(f->fd, DMIRROR_MIGRATE_TO_DEV, f->buf.p, f->back,
-			  f->buf.npages, &cmd);
-	if (r == -ENOMEM) {
-		cdm_info(ctx, "enomem", "MIGRATE_TO_DEV returned ENOMEM (device memory exhausted)");
-		cdm_fail(ctx, "device memory exhausted (ENOMEM) migrating %zu pages",
-			 f->buf.npages);
-		return -1;
-	}
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_DEV: %s", strerror(-r));
-	if (dm_check_where(ctx, f->fd, &f->buf, DM_ON_DEVICE,
-			   "after MIGRATE_TO_DEV", NULL) < 0)
-		return -1;
-	if (!dm_check_data(ctx, f->back, f->buf.len, f->gen,
-			   "device read-back after MIGRATE_TO_DEV"))
-		return -1;
-	return dm_corrupt_page(ctx, f->fd, &f->buf, ((const struct fb_cfg *)cdm_cfg(ctx))->corrupt);
+	return dev_to_device(ctx, f->dev, &f->buf, f->back, f->gen);
 }
 
 /* where the pages must be after the CPU used them on the device */
 static int check_after_cpu(struct cdm_ctx *ctx, struct fb *f, const char *what,
-			   struct dm_where *w)
+			   struct dev_where *w)
 {
 	const struct fb_cfg *cfg = cdm_cfg(ctx);
 	char phase[160];
@@ -320,14 +286,14 @@ static int check_after_cpu(struct cdm_ctx *ctx, struct fb *f, const char *what,
 		 is_coherent(cfg) ? "coherent" : "private",
 		 is_coherent(cfg) ? " (must neither fault nor migrate)" :
 		 " (each access must fault the page back to system RAM)");
-	return dm_check_where(ctx, f->fd, &f->buf,
-			      is_coherent(cfg) ? DM_ON_DEVICE : DM_IN_SYSTEM,
-			      phase, w);
+	return dev_check_where(ctx, f->dev, &f->buf,
+			       is_coherent(cfg) ? DEV_ON_DEVICE : DEV_IN_SYSTEM,
+			       phase, w);
 }
 
 static bool check_cpu(struct cdm_ctx *ctx, struct fb *f, const char *phase)
 {
-	return dm_check_data(ctx, f->buf.p, f->buf.len, f->gen, phase);
+	return dev_check_data(ctx, f->buf.p, f->buf.len, f->gen, phase);
 }
 
 /* the same touches, sweep and chase with the buffer in system RAM */
@@ -345,7 +311,7 @@ static int system_phase(struct cdm_ctx *ctx, struct fb *f)
 }
 
 static void count_faults(struct cdm_ctx *ctx, struct fb *f, uint64_t flt,
-			 const struct dm_where *w)
+			 const struct dev_where *w)
 {
 	const struct fb_cfg *cfg = cdm_cfg(ctx);
 
@@ -363,7 +329,7 @@ static void count_faults(struct cdm_ctx *ctx, struct fb *f, uint64_t flt,
 static int device_phase(struct cdm_ctx *ctx, struct fb *f)
 {
 	const struct fb_cfg *cfg = cdm_cfg(ctx);
-	struct dm_where w;
+	struct dev_where w;
 	uint64_t flt, ns;
 
 	if (to_device(ctx, f))
@@ -394,18 +360,8 @@ static int device_phase(struct cdm_ctx *ctx, struct fb *f)
 
 static int back_home(struct cdm_ctx *ctx, struct fb *f)
 {
-	struct dmirror_cmd cmd;
-	int r;
-
-	r = dmirror_ioctl(f->fd, DMIRROR_MIGRATE_TO_SYS, f->buf.p, NULL,
-			  f->buf.npages, &cmd);
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_SYS: %s", strerror(-r));
-	if (dm_check_where(ctx, f->fd, &f->buf, DM_IN_SYSTEM,
-			   "after MIGRATE_TO_SYS", NULL) < 0)
-		return -1;
-	check_cpu(ctx, f, "CPU read after MIGRATE_TO_SYS");
-	return 0;
+	return dev_to_system(ctx, f->dev, &f->buf, f->gen,
+			     "CPU read after MIGRATE_TO_SYS");
 }
 
 static int fb_iteration(struct cdm_ctx *ctx, struct fb *f)
@@ -435,9 +391,9 @@ static void fb_report(struct cdm_ctx *ctx, struct fb *f)
 	cdm_info(ctx, "integrity", "ok");
 }
 
-static int fb_run(struct cdm_ctx *ctx)
+static int fb_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
-	struct fb *f = cdm_priv(ctx);
+	struct fb *f = fx->priv;
 
 	while (cdm_iter(ctx)) {
 		if (fb_iteration(ctx, f) < 0)
@@ -447,29 +403,12 @@ static int fb_run(struct cdm_ctx *ctx)
 	return 0;
 }
 
-static void fb_teardown(struct cdm_ctx *ctx)
-{
-	struct fb *f = cdm_priv(ctx);
+#define fb_teardown NULL	/* the fixture frees all there is */
 
-	if (!f)
-		return;
-	dm_buf_unmap(&f->buf);
-	free(f->back);
-	free(f->shadow);
-	free(f->order);
-	free(f->lines);
-	free(f->lat);
-	if (f->fd >= 0)
-		close(f->fd);
-	free(f);
-}
-
-const struct cdm_workload cdm_wl_fault_back = {
+DEV_WORKLOAD(fault_back, fb, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
+	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK, 0,
 	.name = "fault-back",
 	.summary = "CPU access to device pages: private faults back, coherent stays (latency, bandwidth)",
-	.backend = "dmirror",
-	.opts = fb_opts,
-	.cfg_size = sizeof(struct fb_cfg),
 	.help = "Touches every page of a device-resident buffer from the CPU and times each\n"
 		"touch (touch_device_ns) against the same buffer in system RAM\n"
 		"(touch_system_ns). On private memory each touch is a fault that migrates\n"
@@ -477,9 +416,5 @@ const struct cdm_workload cdm_wl_fault_back = {
 		"must show every page still on the device. Also a whole-buffer read or\n"
 		"write sweep (cpu_{read,write}_bw_{device,system}) and, for coherent reads,\n"
 		"dependent loads over random cache lines (chase_{device,system}_ns).",
-	.supported = fb_supported,
-	.device_type = fb_devtype,
-	.setup = fb_setup,
-	.run = fb_run,
-	.teardown = fb_teardown,
-};
+	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,
+	.tamper = "corrupt_page", .tamper_value = "21");

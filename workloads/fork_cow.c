@@ -33,31 +33,29 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/dmwork.h"
+#include "engine/fixture.h"
 #include "lib/pattern.h"
 
 enum { ORDER_PARENT_FIRST, ORDER_CHILD_FIRST };
 enum { ROLE_PARENT, ROLE_CHILD };
 
 struct fc_cfg {
-	int device;
-	uint64_t size;
+	struct dev_cfg dev;
 	int order;
-	int64_t corrupt;
 	bool crash_child;
 };
 
 static const struct cdm_opt fc_opts[] = {
-	DM_OPT_DEVICE(struct fc_cfg, device),
-	{ "size", CDM_T_SIZE, OPT_FIELD(struct fc_cfg, size), "1M", 4096,
-	  268435456.0, NULL, CDM_OF_PAGE_ALIGNED,
-	  "buffer shared by fork() and written by both processes" },
+	DEV_OPT_ENGINE,
+	DEV_OPT_DEVICE,
+	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
+	DEV_OPT_SIZE("1M", 4096, 268435456.0,
+		     "buffer shared by fork() and written by both processes"),
+	DEV_OPT_THP(CDM_OF_KEY_IF_SET),
 	{ "order", CDM_T_ENUM, OPT_FIELD(struct fc_cfg, order), "parent-first",
 	  0, 0, "parent-first|child-first", 0,
 	  "who writes first after fork: the first writer pays for the copy (and, on private memory, the fault home); the second may reuse the page" },
-	{ "corrupt_page", CDM_T_INT, OPT_FIELD(struct fc_cfg, corrupt), "-1",
-	  -1, 1e9, NULL, 0,
-	  "proves verification is live: write garbage into this page through the device (dmirror WRITE) before fork (-1: never)" },
+	DEV_OPT_CORRUPT("before fork"),
 	{ "crash_child", CDM_T_BOOL, OPT_FIELD(struct fc_cfg, crash_child), "no",
 	  0, 0, NULL, 0,
 	  "proves a child crash is caught: the child dies of SIGSEGV after its writes, in the device round" },
@@ -71,16 +69,16 @@ struct fc_report {
 	uint64_t faults;		/* during its write pass */
 	uint64_t fork_ns;		/* parent only */
 	int32_t where_ok;
-	struct dm_where before;		/* own view, just before writing */
-	struct dm_where after;		/* own view, after writing */
+	struct dev_where before;	/* own view, just before writing */
+	struct dev_where after;		/* own view, after writing */
 };
 
 /* one process's part of the exchange */
 struct fc_side {
-	const struct dm_buf *buf;
+	const struct cdm_ebuf *buf;
 	uint64_t seed;
 	uint32_t base, mine, other;
-	int fd;				/* dmirror file on this process's mm */
+	struct cdm_edev *dev;		/* a device open on this process's mm */
 	uint8_t *snap;
 	double *lat;
 	const char *who;
@@ -88,9 +86,8 @@ struct fc_side {
 };
 
 struct fc {
-	int fd;
-	int minor;
-	struct dm_buf buf;
+	struct cdm_edev *dev;
+	struct cdm_ebuf buf;
 	char *back;
 	uint8_t *snap;
 	double *lat;			/* the parent's samples */
@@ -100,18 +97,6 @@ struct fc {
 	int m_fork[2];
 	struct fc_report last[2];	/* the device round's reports */
 };
-
-static bool fc_supported(const void *cfg, char *why, size_t len)
-{
-	const struct fc_cfg *c = cfg;
-
-	return dm_supported(c->device, why, len);
-}
-
-static const char *fc_devtype(const void *cfg)
-{
-	return dm_devtype(((const struct fc_cfg *)cfg)->device);
-}
 
 static void fc_metrics(struct cdm_ctx *ctx, struct fc *f)
 {
@@ -130,30 +115,20 @@ static void fc_metrics(struct cdm_ctx *ctx, struct fc *f)
 	}
 }
 
-static int fc_setup(struct cdm_ctx *ctx)
+static int fc_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct fc_cfg *cfg = cdm_cfg(ctx);
-	struct fc *f = calloc(1, sizeof(*f));
-	size_t n;
+	struct fc *f = fx->priv;
+	size_t n = fx->buf.npages;
 
-	if (!f)
-		return -ENOMEM;
-	f->fd = -1;
-	cdm_set_priv(ctx, f);
-	f->minor = dmirror_find(dm_memtype(cfg->device), 0);
-	f->fd = dm_open(ctx, cfg->device, 0);
-	if (f->fd < 0)
-		return -1;
-	if (dm_buf_map(ctx, &f->buf, cfg->size, false))
-		return -1;
-	n = f->buf.npages;
-	f->back = malloc(cfg->size);
-	f->snap = malloc(n);
-	f->lat = calloc(n, sizeof(*f->lat));
-	f->clat = calloc(n, sizeof(*f->clat));
+	f->dev = fx->dev;
+	f->buf = fx->buf;
+	f->back = dev_alloc(ctx, fx, cfg->dev.size);
+	f->snap = dev_alloc(ctx, fx, n);
+	f->lat = dev_alloc(ctx, fx, n * sizeof(*f->lat));
+	f->clat = dev_alloc(ctx, fx, n * sizeof(*f->clat));
 	if (!f->back || !f->snap || !f->lat || !f->clat)
-		return cdm_skip(ctx, "cannot allocate the work buffers for %llu bytes",
-				(unsigned long long)cfg->size);
+		return -1;
 	fc_metrics(ctx, f);
 	cdm_info(ctx, "order", "%s",
 		 cfg->order == ORDER_CHILD_FIRST ? "child-first" : "parent-first");
@@ -201,7 +176,7 @@ static const char *side_whose(const struct fc_side *s, size_t page,
 static bool side_page_intact(struct fc_side *s, size_t page)
 {
 	size_t pg = cdm_page_size(), nw = pg / 8, w;
-	const uint64_t *p = (const uint64_t *)(s->buf->p + page * pg);
+	const uint64_t *p = (const uint64_t *)((char *)s->buf->p + page * pg);
 
 	for (w = 0; w < nw; w++) {
 		uint64_t want = pat_word(s->seed, page, w, s->base);
@@ -224,14 +199,15 @@ static void side_write(struct fc_side *s)
 	uint64_t flt = faults_now();
 
 	for (i = 0; i < s->buf->npages; i++) {
-		volatile uint64_t *w = (volatile uint64_t *)(s->buf->p + i * pg);
+		char *page = (char *)s->buf->p + i * pg;
+		volatile uint64_t *w = (volatile uint64_t *)page;
 		uint64_t v = pat_word(s->seed, i, 1, s->mine);
 		uint64_t t0 = cdm_now_ns();
 
 		w[1] = v;
 		s->lat[i] = (double)(cdm_now_ns() - t0);
 		side_page_intact(s, i);
-		pat_fill_page(s->buf->p + i * pg, pg, s->seed, i, s->mine);
+		pat_fill_page(page, pg, s->seed, i, s->mine);
 	}
 	s->rep.faults = faults_now() - flt;
 }
@@ -249,15 +225,16 @@ static bool side_check(struct fc_side *s, const char *phase)
 	return false;
 }
 
-static void side_where(struct fc_side *s, struct dm_where *w)
+static void side_where(struct fc_side *s, struct dev_where *w)
 {
 	int r;
 
-	if (s->fd < 0)
+	if (!s->dev)
 		return;
-	r = dm_where(s->fd, s->buf, s->snap, w);
+	r = dev_where(s->dev, s->buf, s->snap, w);
 	if (r)
-		side_fail(s, "%s: SNAPSHOT failed: %s", s->who, strerror(-r));
+		side_fail(s, "%s: SNAPSHOT failed: %s", s->who,
+			  dev_strerror(s->dev, r));
 	else
 		s->rep.where_ok = 1;
 }
@@ -327,17 +304,23 @@ static bool send_report(int sock, struct fc_side *s, bool samples)
 
 /* the child's whole life: never returns, never touches the harness */
 static void __attribute__((noreturn))
-child_main(struct fc_side *s, int sock, int minor, bool first, bool crash)
+child_main(struct fc_side *s, const struct dev_cfg *cfg, int sock,
+	   bool first, bool crash)
 {
-	s->fd = dmirror_open(minor);
+	char why[256] = "";
+	bool skip;
+
+	/* the engine is FORK_SAFE (a needed cap): a fresh open on our mm */
+	dev_open_raw(cfg, cfg->device, cfg->instance, &s->dev, &skip, why,
+		     sizeof(why));
 	s->snap = malloc(s->buf->npages);
 	s->lat = calloc(s->buf->npages, sizeof(*s->lat));
 	if (!s->snap || !s->lat)
 		_exit(2);
 	/* fault these in now, not inside the timed loop */
 	memset(s->lat, 0, s->buf->npages * sizeof(*s->lat));
-	if (s->fd < 0)
-		side_fail(s, "child: /dev/hmm_dmirror%d: %s", minor, strerror(-s->fd));
+	if (!s->dev)
+		side_fail(s, "child: opening the device: %s", why);
 	if (!first && !wait_go(sock))
 		_exit(3);
 	side_turn(s);
@@ -366,7 +349,7 @@ static void init_side(struct cdm_ctx *ctx, struct fc *f, struct fc_side *s,
 	s->base = f->gen;
 	s->mine = f->gen + 1 + role;
 	s->other = f->gen + 2 - role;
-	s->fd = role == ROLE_PARENT ? f->fd : -1;
+	s->dev = role == ROLE_PARENT ? f->dev : NULL;
 	s->snap = f->snap;
 	s->lat = f->lat;
 	s->who = role == ROLE_PARENT ? "parent" : "child";
@@ -434,27 +417,7 @@ static bool exchange(struct fc *f, struct fc_side *me, int sock,
 
 static int to_device(struct cdm_ctx *ctx, struct fc *f)
 {
-	const struct fc_cfg *cfg = cdm_cfg(ctx);
-	struct dmirror_cmd cmd;
-	int r;
-
-	r = dmirror_ioctl(f->fd, DMIRROR_MIGRATE_TO_DEV, f->buf.p, f->back,
-			  f->buf.npages, &cmd);
-	if (r == -ENOMEM) {
-		cdm_info(ctx, "enomem", "MIGRATE_TO_DEV returned ENOMEM (device memory exhausted)");
-		cdm_fail(ctx, "device memory exhausted (ENOMEM) migrating %zu pages",
-			 f->buf.npages);
-		return -1;
-	}
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_DEV: %s", strerror(-r));
-	if (dm_check_where(ctx, f->fd, &f->buf, DM_ON_DEVICE,
-			   "after MIGRATE_TO_DEV", NULL) < 0 || cdm_failed(ctx))
-		return -1;
-	if (!dm_check_data(ctx, f->back, f->buf.len, f->gen,
-			   "device read-back after MIGRATE_TO_DEV"))
-		return -1;
-	return dm_corrupt_page(ctx, f->fd, &f->buf, cfg->corrupt);
+	return dev_to_device(ctx, f->dev, &f->buf, f->back, f->gen);
 }
 
 static void sample_round(struct cdm_ctx *ctx, struct fc *f, int d,
@@ -479,8 +442,8 @@ static void judge_where(struct cdm_ctx *ctx, struct fc *f,
 			const struct fc_report *r, const char *who, bool first)
 {
 	const struct fc_cfg *cfg = cdm_cfg(ctx);
-	bool coh = cfg->device == DM_DEV_COHERENT;
-	const struct dm_where *w = &r->after;
+	bool coh = cfg->dev.device == DEV_COHERENT;
+	const struct dev_where *w = &r->after;
 	char d[96];
 
 	if (!r->where_ok || w->first_on_device == f->buf.npages)
@@ -490,7 +453,7 @@ static void judge_where(struct cdm_ctx *ctx, struct fc *f,
 	cdm_fail(ctx, "%s, after writing every page of a forked device-%s buffer: %zu of %zu pages still on a device in its own view; first: page %zu is %s (%s)",
 		 who, coh ? "coherent" : "private", w->local + w->remote,
 		 f->buf.npages, w->first_on_device,
-		 snap_describe(w->first_on_byte, d, sizeof(d)),
+		 dev_pg_describe(w->first_on_byte, d, sizeof(d)),
 		 coh ? "a COW copy comes from the page allocator" :
 		 "a CPU write must fault a private page home");
 }
@@ -539,7 +502,7 @@ static int fc_round(struct cdm_ctx *ctx, struct fc *f, bool on_dev)
 	if (pid == 0) {
 		close(sv[0]);
 		init_side(ctx, f, &me, ROLE_CHILD);
-		child_main(&me, sv[1], f->minor, !pfirst,
+		child_main(&me, &cfg->dev, sv[1], !pfirst,
 			   on_dev && cfg->crash_child);
 	}
 	init_side(ctx, f, &me, ROLE_PARENT);
@@ -569,19 +532,8 @@ static int fc_round(struct cdm_ctx *ctx, struct fc *f, bool on_dev)
 /* whatever the second writer kept on the device comes home for the next round */
 static int back_home(struct cdm_ctx *ctx, struct fc *f)
 {
-	struct dmirror_cmd cmd;
-	int r;
-
-	r = dmirror_ioctl(f->fd, DMIRROR_MIGRATE_TO_SYS, f->buf.p, NULL,
-			  f->buf.npages, &cmd);
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_SYS: %s", strerror(-r));
-	if (dm_check_where(ctx, f->fd, &f->buf, DM_IN_SYSTEM,
-			   "after MIGRATE_TO_SYS", NULL) < 0)
-		return -1;
-	dm_check_data(ctx, f->buf.p, f->buf.len, f->gen + 1,
-		      "parent's CPU read after MIGRATE_TO_SYS");
-	return 0;
+	return dev_to_system(ctx, f->dev, &f->buf, f->gen + 1,
+			     "parent's CPU read after MIGRATE_TO_SYS");
 }
 
 static void report_where(struct cdm_ctx *ctx, struct fc *f, int role)
@@ -593,16 +545,16 @@ static void report_where(struct cdm_ctx *ctx, struct fc *f, int role)
 	if (!r->where_ok)
 		return;
 	snprintf(key, sizeof(key), "placement_%s_before", who[role]);
-	cdm_info(ctx, key, "%s", dm_placement(&r->before, f->buf.npages, val, sizeof(val)));
+	cdm_info(ctx, key, "%s", dev_placement(&r->before, f->buf.npages, val, sizeof(val)));
 	snprintf(key, sizeof(key), "placement_%s_after", who[role]);
-	cdm_info(ctx, key, "%s", dm_placement(&r->after, f->buf.npages, val, sizeof(val)));
+	cdm_info(ctx, key, "%s", dev_placement(&r->after, f->buf.npages, val, sizeof(val)));
 	snprintf(key, sizeof(key), "cpu_faults_%s", who[role]);
 	cdm_info(ctx, key, "%llu", (unsigned long long)r->faults);
 }
 
-static int fc_run(struct cdm_ctx *ctx)
+static int fc_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
-	struct fc *f = cdm_priv(ctx);
+	struct fc *f = fx->priv;
 
 	while (cdm_iter(ctx)) {
 		/* a failed round has set the verdict; cdm_iter() ends the loop */
@@ -620,28 +572,13 @@ static int fc_run(struct cdm_ctx *ctx)
 	return 0;
 }
 
-static void fc_teardown(struct cdm_ctx *ctx)
-{
-	struct fc *f = cdm_priv(ctx);
+#define fc_supported NULL	/* nothing beyond the fixture's checks */
+#define fc_teardown NULL	/* the fixture frees all there is */
 
-	if (!f)
-		return;
-	dm_buf_unmap(&f->buf);
-	free(f->back);
-	free(f->snap);
-	free(f->lat);
-	free(f->clat);
-	if (f->fd >= 0)
-		close(f->fd);
-	free(f);
-}
-
-const struct cdm_workload cdm_wl_fork_cow = {
+DEV_WORKLOAD(fork_cow, fc, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
+	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK | CDM_CAP_FORK_SAFE, 0,
 	.name = "fork-cow",
 	.summary = "fork() with device-resident pages: copy-on-write cost, isolation and placement",
-	.backend = "dmirror",
-	.opts = fc_opts,
-	.cfg_size = sizeof(struct fc_cfg),
 	.help = "Forks with the buffer on the device, then parent and child each write a\n"
 		"generation of their own over every page, one after the other. The first\n"
 		"store to each page is timed (cow_{parent,child}_device_ns) against the\n"
@@ -649,9 +586,5 @@ const struct cdm_workload cdm_wl_fork_cow = {
 		"is timed too (fork_{device,system}_us). Each writer checks its copy\n"
 		"holds the pre-fork data and never the other's; SNAPSHOT from each\n"
 		"process's own dmirror file reports where its pages live.",
-	.supported = fc_supported,
-	.device_type = fc_devtype,
-	.setup = fc_setup,
-	.run = fc_run,
-	.teardown = fc_teardown,
-};
+	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,
+	.tamper = "corrupt_page", .tamper_value = "9");

@@ -19,48 +19,39 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "lib/dmwork.h"
+#include "engine/fixture.h"
 #include "lib/pattern.h"
 
 struct mig_cfg {
-	int device;
-	uint64_t size;
-	bool thp;
+	struct dev_cfg dev;
 	uint64_t batch;
 	int partial;
-	int64_t corrupt;
-	int64_t instance;
 };
 
 enum { PARTIAL_FAIL, PARTIAL_RECORD };
 
 static const struct cdm_opt mig_opts[] = {
-	DM_OPT_DEVICE(struct mig_cfg, device),
-	{ "size", CDM_T_SIZE, OPT_FIELD(struct mig_cfg, size), "16M", 4096,
-	  1073741824.0, NULL, CDM_OF_PAGE_ALIGNED,
-	  "bytes moved each way per iteration (a coherent device holds 256M)" },
-	DM_OPT_THP(struct mig_cfg, thp),
-	{ "instance", CDM_T_INT, OPT_FIELD(struct mig_cfg, instance), "0", 0,
-	  1, NULL, 0,
-	  "which device of the type: 0 (minor 0 private, 2 coherent) or 1 (minor 1, 3)" },
+	DEV_OPT_ENGINE,
+	DEV_OPT_DEVICE,
+	DEV_OPT_SIZE("16M", 4096, 1073741824.0,
+		     "bytes moved each way per iteration (a coherent device holds 256M)"),
+	DEV_OPT_THP(0),
+	DEV_OPT_INSTANCE(0),
 	{ "batch", CDM_T_SIZE, OPT_FIELD(struct mig_cfg, batch), "0", 0,
 	  1073741824.0, NULL, CDM_OF_PAGE_ALIGNED,
 	  "bytes per ioctl, one latency sample each (0: the whole buffer in one call)" },
 	{ "partial", CDM_T_ENUM, OPT_FIELD(struct mig_cfg, partial), "fail", 0,
 	  0, "fail|record", 0,
 	  "pages that do not move (device memory exhausted): fail the case, or record the counts and go on" },
-	{ "corrupt_page", CDM_T_INT, OPT_FIELD(struct mig_cfg, corrupt), "-1",
-	  -1, 1e9, NULL, 0,
-	  "proves verification is live: write garbage into this page through the device (dmirror WRITE) while it is device-resident (-1: never)" },
+	DEV_OPT_CORRUPT("while it is device-resident"),
 	CDM_OPT_END
 };
 
 struct mig {
-	int fd;
-	struct dm_buf buf;
+	struct cdm_edev *dev;
+	struct cdm_ebuf *buf;
 	char *back;		/* the device's read-back copy */
 	char *copy;		/* memcpy baseline target */
 	size_t batch_pages;
@@ -75,58 +66,42 @@ static bool mig_supported(const void *cfg, char *why, size_t len)
 {
 	const struct mig_cfg *c = cfg;
 
-	if (c->device == DM_DEV_COHERENT && c->size > DM_COHERENT_BYTES &&
+	if (c->dev.device == DEV_COHERENT && c->dev.size > DM_COHERENT_BYTES &&
 	    c->partial == PARTIAL_FAIL) {
 		snprintf(why, len,
 			 "size %lluM exceeds the 256M a coherent test_hmm device holds; on 6.1 overflowing it WARNs in memremap_pages (a second chunk at the same address) and leaves the process unkillable: set partial=record to provoke that",
-			 (unsigned long long)(c->size >> 20));
+			 (unsigned long long)(c->dev.size >> 20));
 		return false;
 	}
-	return dm_supported(c->device, why, len);
+	return true;
 }
 
-static const char *mig_devtype(const void *cfg)
+static void note_thp_support(struct cdm_ctx *ctx, struct cdm_edev *dev,
+			     bool thp)
 {
-	return dm_devtype(((const struct mig_cfg *)cfg)->device);
-}
-
-/* newer test_hmm has a FLAGS ioctl (and device THP); 6.1 has neither */
-static void note_thp_support(struct cdm_ctx *ctx, int fd, bool thp)
-{
-	struct dmirror_cmd cmd = { 0 };
-	int r = ioctl(fd, _IOWR('H', 0x08, struct dmirror_cmd), &cmd);
-
-	if (r && (errno == ENOTTY || errno == EINVAL))
-		cdm_info(ctx, "device_thp", "unsupported by this test_hmm: %s",
+	if (dev_has(dev, CDM_CAP_THP))
+		cdm_info(ctx, "device_thp", "the engine keeps huge pages huge");
+	else
+		cdm_info(ctx, "device_thp", "unsupported by this engine: %s",
 			 thp ? "THP source pages are split into base pages on the way" :
 			 "not requested");
-	else
-		cdm_info(ctx, "device_thp", "FLAGS ioctl present (newer test_hmm)");
 }
 
-static int mig_setup(struct cdm_ctx *ctx)
+static int mig_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct mig_cfg *cfg = cdm_cfg(ctx);
-	struct mig *m = calloc(1, sizeof(*m));
+	struct mig *m = fx->priv;
 	size_t pg = cdm_page_size();
 
-	if (!m)
-		return -ENOMEM;
-	m->fd = -1;
-	cdm_set_priv(ctx, m);
-	m->fd = dm_open(ctx, cfg->device, cfg->instance);
-	if (m->fd < 0)
-		return -1;
-	if (dm_buf_map(ctx, &m->buf, cfg->size, cfg->thp))
-		return -1;
-	m->back = malloc(cfg->size);
-	m->copy = malloc(cfg->size);
+	m->dev = fx->dev;
+	m->buf = &fx->buf;
+	m->back = dev_alloc(ctx, fx, cfg->dev.size);
+	m->copy = dev_alloc(ctx, fx, cfg->dev.size);
 	if (!m->back || !m->copy)
-		return cdm_skip(ctx, "cannot allocate 2 x %llu bytes",
-				(unsigned long long)cfg->size);
-	m->batch_pages = cfg->batch ? cfg->batch / pg : m->buf.npages;
-	if (m->batch_pages > m->buf.npages)
-		m->batch_pages = m->buf.npages;
+		return -1;
+	m->batch_pages = cfg->batch ? cfg->batch / pg : m->buf->npages;
+	if (m->batch_pages > m->buf->npages)
+		m->batch_pages = m->buf->npages;
 	m->m_dev_bw = cdm_metric(ctx, "to_dev_bw", "GB/s", CDM_HIGHER_IS_BETTER);
 	m->m_sys_bw = cdm_metric(ctx, "to_sys_bw", "GB/s", CDM_HIGHER_IS_BETTER);
 	m->m_dev_page = cdm_metric(ctx, "to_dev_page", "ns", CDM_LOWER_IS_BETTER);
@@ -134,7 +109,7 @@ static int mig_setup(struct cdm_ctx *ctx)
 	m->m_dev_op = cdm_metric(ctx, "to_dev_op", "us", CDM_LOWER_IS_BETTER);
 	m->m_sys_op = cdm_metric(ctx, "to_sys_op", "us", CDM_LOWER_IS_BETTER);
 	m->m_memcpy = cdm_metric(ctx, "memcpy_bw", "GB/s", CDM_HIGHER_IS_BETTER);
-	note_thp_support(ctx, m->fd, cfg->thp);
+	note_thp_support(ctx, m->dev, cfg->dev.thp);
 	return 0;
 }
 
@@ -142,17 +117,18 @@ static int mig_setup(struct cdm_ctx *ctx)
 static uint64_t move(struct cdm_ctx *ctx, struct mig *m, bool to_dev)
 {
 	size_t pg = cdm_page_size(), i;
-	unsigned long req = to_dev ? DMIRROR_MIGRATE_TO_DEV : DMIRROR_MIGRATE_TO_SYS;
-	uint64_t total = 0, ns;
+	char *p = m->buf->p;
+	uint64_t total = 0;
 
-	for (i = 0; i < m->buf.npages; i += m->batch_pages) {
-		size_t n = m->buf.npages - i < m->batch_pages ?
-			   m->buf.npages - i : m->batch_pages;
-		struct dmirror_cmd cmd;
+	for (i = 0; i < m->buf->npages; i += m->batch_pages) {
+		size_t n = m->buf->npages - i < m->batch_pages ?
+			   m->buf->npages - i : m->batch_pages;
+		struct cdm_estat st;
 		int r;
 
-		r = dm_timed(m->fd, req, m->buf.p + i * pg,
-			     to_dev ? m->back + i * pg : NULL, n, &cmd, &ns);
+		r = dev_migrate(m->dev, p + i * pg, n,
+				to_dev ? CDM_TO_DEVICE : CDM_TO_SYSTEM,
+				to_dev ? m->back + i * pg : NULL, &st);
 		if (r == -ENOENT && to_dev) {
 			/*
 			 * Pages that did not move have no mirror entry, so
@@ -170,11 +146,12 @@ static uint64_t move(struct cdm_ctx *ctx, struct mig *m, bool to_dev)
 		}
 		if (r)
 			return cdm_error(ctx, "MIGRATE_TO_%s at page %zu: %s",
-					 to_dev ? "DEV" : "SYS", i, strerror(-r)), 0;
-		if (to_dev && cmd.cpages == 0)
+					 to_dev ? "DEV" : "SYS", i,
+					 dev_strerror(m->dev, r)), 0;
+		if (to_dev && st.pages == 0)
 			m->cpages_zero++;
-		cdm_sample(ctx, to_dev ? m->m_dev_op : m->m_sys_op, ns / 1e3);
-		total += ns;
+		cdm_sample(ctx, to_dev ? m->m_dev_op : m->m_sys_op, st.ns / 1e3);
+		total += st.ns;
 	}
 	return total ? total : 1;
 }
@@ -182,31 +159,26 @@ static uint64_t move(struct cdm_ctx *ctx, struct mig *m, bool to_dev)
 static void sample_bw(struct cdm_ctx *ctx, struct mig *m, int bw, int page,
 		      uint64_t ns)
 {
-	cdm_sample(ctx, bw, (double)m->buf.len / ns);
-	cdm_sample(ctx, page, (double)ns / m->buf.npages);
+	cdm_sample(ctx, bw, (double)m->buf->len / ns);
+	cdm_sample(ctx, page, (double)ns / m->buf->npages);
 }
 
 /* pages still in system RAM after MIGRATE_TO_DEV: exhausted device memory */
 static int check_on_device(struct cdm_ctx *ctx, struct mig *m)
 {
 	const struct mig_cfg *cfg = cdm_cfg(ctx);
-	struct dm_where w;
-	uint8_t *snap;
+	struct dev_where w;
 	int r;
 
 	if (cfg->partial == PARTIAL_FAIL)
-		return dm_check_where(ctx, m->fd, &m->buf, DM_ON_DEVICE,
-				      "after MIGRATE_TO_DEV", NULL);
-	snap = malloc(m->buf.npages);
-	if (!snap)
-		return cdm_error(ctx, "out of memory for a snapshot");
-	r = dm_where(m->fd, &m->buf, snap, &w);
-	free(snap);
+		return dev_check_where(ctx, m->dev, m->buf, DEV_ON_DEVICE,
+				       "after MIGRATE_TO_DEV", NULL);
+	r = dev_where(m->dev, m->buf, NULL, &w);
 	if (r)
-		return cdm_error(ctx, "SNAPSHOT: %s", strerror(-r));
-	if (w.local != m->buf.npages) {
+		return cdm_error(ctx, "SNAPSHOT: %s", dev_strerror(m->dev, r));
+	if (w.local != m->buf->npages) {
 		/* asked for: count what did not move, and carry on */
-		m->partial += m->buf.npages - w.local;
+		m->partial += m->buf->npages - w.local;
 		cdm_info(ctx, "partial_pages", "%llu pages stayed in system RAM over the run (device memory exhausted)",
 			 (unsigned long long)m->partial);
 	}
@@ -215,12 +187,13 @@ static int check_on_device(struct cdm_ctx *ctx, struct mig *m)
 
 static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 {
+	const struct mig_cfg *cfg = cdm_cfg(ctx);
 	uint64_t ns, t0;
 
-	pat_fill(m->buf.p, m->buf.len, cdm_seed(ctx), gen);
+	pat_fill(m->buf->p, m->buf->len, cdm_seed(ctx), gen);
 	t0 = cdm_now_ns();
-	memcpy(m->copy, m->buf.p, m->buf.len);
-	cdm_sample(ctx, m->m_memcpy, (double)m->buf.len / (cdm_now_ns() - t0));
+	memcpy(m->copy, m->buf->p, m->buf->len);
+	cdm_sample(ctx, m->m_memcpy, (double)m->buf->len / (cdm_now_ns() - t0));
 	m->readback_short = false;
 	ns = move(ctx, m, true);
 	if (!ns)
@@ -231,34 +204,33 @@ static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 	/* the device's view of the data, without a CPU touch that would
 	 * fault private pages back */
 	if (!m->readback_short &&
-	    !dm_check_data(ctx, m->back, m->buf.len, gen, "device read-back after MIGRATE_TO_DEV"))
+	    !dev_check_data(ctx, m->back, m->buf->len, gen, "device read-back after MIGRATE_TO_DEV"))
 		return 0;
 	/* a device write between phases that no check expects */
-	if (dm_corrupt_page(ctx, m->fd, &m->buf,
-			    ((const struct mig_cfg *)cdm_cfg(ctx))->corrupt) < 0)
+	if (dev_corrupt_page(ctx, m->dev, m->buf, cfg->dev.corrupt) < 0)
 		return -1;
 	ns = move(ctx, m, false);
 	if (!ns)
 		return -1;
 	sample_bw(ctx, m, m->m_sys_bw, m->m_sys_page, ns);
-	if (dm_check_where(ctx, m->fd, &m->buf, DM_IN_SYSTEM,
-			   "after MIGRATE_TO_SYS", NULL) < 0)
+	if (dev_check_where(ctx, m->dev, m->buf, DEV_IN_SYSTEM,
+			    "after MIGRATE_TO_SYS", NULL) < 0)
 		return -1;
-	dm_check_data(ctx, m->buf.p, m->buf.len, gen,
-		      "CPU read after MIGRATE_TO_SYS");
+	dev_check_data(ctx, m->buf->p, m->buf->len, gen,
+		       "CPU read after MIGRATE_TO_SYS");
 	return 0;
 }
 
-static int mig_run(struct cdm_ctx *ctx)
+static int mig_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
-	struct mig *m = cdm_priv(ctx);
+	struct mig *m = fx->priv;
 	uint32_t gen = 0;
 
 	while (cdm_iter(ctx)) {
 		if (mig_iteration(ctx, m, ++gen) < 0)
 			return -1;
 	}
-	cdm_info(ctx, "pages", "%zu", m->buf.npages);
+	cdm_info(ctx, "pages", "%zu", m->buf->npages);
 	cdm_info(ctx, "cpages_zero", "%llu MIGRATE_TO_DEV calls reported cpages=0 (placement is judged by SNAPSHOT)",
 		 (unsigned long long)m->cpages_zero);
 	if (!cdm_failed(ctx))
@@ -266,29 +238,11 @@ static int mig_run(struct cdm_ctx *ctx)
 	return 0;
 }
 
-static void mig_teardown(struct cdm_ctx *ctx)
-{
-	struct mig *m = cdm_priv(ctx);
+#define mig_teardown NULL	/* the fixture frees all there is */
 
-	if (!m)
-		return;
-	dm_buf_unmap(&m->buf);
-	free(m->back);
-	free(m->copy);
-	if (m->fd >= 0)
-		close(m->fd);
-	free(m);
-}
-
-const struct cdm_workload cdm_wl_migrate = {
+DEV_WORKLOAD(migrate, mig, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
+	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK, 0,
 	.name = "migrate",
 	.summary = "system<->device round trips via migrate_vma (MIGRATE_TO_DEV/SYS)",
-	.backend = "dmirror",
-	.opts = mig_opts,
-	.cfg_size = sizeof(struct mig_cfg),
-	.supported = mig_supported,
-	.device_type = mig_devtype,
-	.setup = mig_setup,
-	.run = mig_run,
-	.teardown = mig_teardown,
-};
+	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,
+	.tamper = "corrupt_page", .tamper_value = "37");

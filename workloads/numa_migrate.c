@@ -238,4 +238,5 @@ const struct cdm_workload cdm_wl_numa_migrate = {
 	.run = nm_run,
 	.verify = nm_verify,
 	.teardown = nm_teardown,
+	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,
 };

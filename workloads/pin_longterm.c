@@ -38,7 +38,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "lib/dmwork.h"
+#include "engine/fixture.h"
 #include "lib/pattern.h"
 
 /*
@@ -69,27 +69,25 @@ _Static_assert(sizeof(struct cdm_gup_test) == 80, "struct gup_test ABI");
 enum { PM_GUP_LONGTERM, PM_IO_URING, PM_GUP_FAST, PM_PIN_FAST };
 
 struct pl_cfg {
-	int device;
+	struct dev_cfg dev;
 	int method;
-	uint64_t size;
 	uint64_t batch;
-	int64_t corrupt;
 };
 
 static const struct cdm_opt pl_opts[] = {
-	DM_OPT_DEVICE(struct pl_cfg, device),
+	DEV_OPT_ENGINE,
+	DEV_OPT_DEVICE,
+	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
 	{ "method", CDM_T_ENUM, OPT_FIELD(struct pl_cfg, method), "gup-longterm",
 	  0, 0, "gup-longterm|io-uring|gup-fast|pin-fast", 0,
 	  "how to pin: gup_test PIN_LONGTERM_BENCHMARK (FOLL_LONGTERM), io_uring buffer registration (FOLL_LONGTERM), gup_test GUP_FAST_BENCHMARK (get_user_pages_fast) or PIN_FAST_BENCHMARK (pin_user_pages_fast), both without FOLL_LONGTERM" },
-	{ "size", CDM_T_SIZE, OPT_FIELD(struct pl_cfg, size), "2M", 4096,
-	  1073741824.0, NULL, CDM_OF_PAGE_ALIGNED,
-	  "bytes pinned per iteration (a coherent device holds 256M)" },
+	DEV_OPT_SIZE("2M", 4096, 1073741824.0,
+		     "bytes pinned per iteration (a coherent device holds 256M)"),
+	DEV_OPT_THP(CDM_OF_KEY_IF_SET),
 	{ "batch", CDM_T_SIZE, OPT_FIELD(struct pl_cfg, batch), "0", 0,
 	  1073741824.0, NULL, CDM_OF_PAGE_ALIGNED,
 	  "gup_test methods: bytes per GUP call inside the kernel loop (0: the whole buffer in one call)" },
-	{ "corrupt_page", CDM_T_INT, OPT_FIELD(struct pl_cfg, corrupt), "-1",
-	  -1, 1e9, NULL, 0,
-	  "proves verification is live: write garbage into this page through the device (dmirror WRITE) before the pin (-1: never)" },
+	DEV_OPT_CORRUPT("before the pin"),
 	CDM_OPT_END
 };
 
@@ -114,12 +112,12 @@ struct pin_times {
 };
 
 struct pl {
-	int fd;
+	struct cdm_edev *dev;
 	int gup_fd;
 	int memfd;		/* io_uring WRITE_FIXED target */
 	bool ring_ok;
 	struct io_uring ring;
-	struct dm_buf buf;
+	struct cdm_ebuf buf;
 	char *back;		/* the device's read-back copy */
 	char *scratch;		/* what came back from the memfd */
 	uint32_t gen;
@@ -177,23 +175,16 @@ static bool pl_supported(const void *cfg, char *why, size_t len)
 {
 	const struct pl_cfg *c = cfg;
 
-	if (c->device == DM_DEV_COHERENT && c->size > DM_COHERENT_BYTES) {
+	if (c->dev.device == DEV_COHERENT && c->dev.size > DM_COHERENT_BYTES) {
 		snprintf(why, len, "size %lluM exceeds the 256M a coherent test_hmm device holds",
-			 (unsigned long long)(c->size >> 20));
+			 (unsigned long long)(c->dev.size >> 20));
 		return false;
 	}
-	if (is_uring(c) && c->size > (1ull << 30)) {
+	if (is_uring(c) && c->dev.size > (1ull << 30)) {
 		snprintf(why, len, "io_uring registers at most 1G per buffer");
 		return false;
 	}
-	if (!dm_supported(c->device, why, len))
-		return false;
 	return is_uring(c) ? uring_usable(why, len) : gup_test_usable(why, len);
-}
-
-static const char *pl_devtype(const void *cfg)
-{
-	return dm_devtype(((const struct pl_cfg *)cfg)->device);
 }
 
 static void pl_metrics(struct cdm_ctx *ctx, struct pl *p)
@@ -241,27 +232,20 @@ static int pl_open_pinner(struct cdm_ctx *ctx, struct pl *p)
 	return 0;
 }
 
-static int pl_setup(struct cdm_ctx *ctx)
+static int pl_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
 	const struct pl_cfg *cfg = cdm_cfg(ctx);
-	struct pl *p = calloc(1, sizeof(*p));
+	struct pl *p = fx->priv;
 
-	if (!p)
-		return -ENOMEM;
-	p->fd = p->gup_fd = p->memfd = -1;
-	cdm_set_priv(ctx, p);
-	p->fd = dm_open(ctx, cfg->device, 0);
-	if (p->fd < 0)
-		return -1;
+	p->gup_fd = p->memfd = -1;
+	p->dev = fx->dev;
+	p->buf = fx->buf;
 	if (pl_open_pinner(ctx, p))
 		return -1;
-	if (dm_buf_map(ctx, &p->buf, cfg->size, false))
-		return -1;
-	p->back = malloc(cfg->size);
-	p->scratch = malloc(cfg->size);
+	p->back = dev_alloc(ctx, fx, cfg->dev.size);
+	p->scratch = dev_alloc(ctx, fx, cfg->dev.size);
 	if (!p->back || !p->scratch)
-		return cdm_skip(ctx, "cannot allocate 2 x %llu bytes",
-				(unsigned long long)cfg->size);
+		return -1;
 	pl_metrics(ctx, p);
 	cdm_info(ctx, "method", "%s", pl_api[cfg->method]);
 	return 0;
@@ -363,35 +347,35 @@ static int uring_write_fixed(struct cdm_ctx *ctx, struct pl *p)
 /* while the long-term pin holds: placement, no migration, I/O sees the data */
 static int while_pinned(struct cdm_ctx *ctx, struct pl *p, bool on_dev)
 {
-	struct dmirror_cmd cmd;
-	struct dm_where w;
+	struct dev_where w;
 	int r;
 
-	if (dm_check_where(ctx, p->fd, &p->buf, DM_IN_SYSTEM,
+	if (dev_check_where(ctx, p->dev, &p->buf, DEV_IN_SYSTEM,
 			   on_dev ? "while io_uring holds a FOLL_LONGTERM pin on formerly device-resident pages" :
 			   "while io_uring holds a FOLL_LONGTERM pin on system-resident pages", &w) < 0)
 		return -1;
 	if (on_dev)
 		cdm_info(ctx, "placement_while_pinned", "%s",
-			 dm_placement(&w, p->buf.npages, p->placement, sizeof(p->placement)));
+			 dev_placement(&w, p->buf.npages, p->placement, sizeof(p->placement)));
 	/*
 	 * test_hmm's read-back after the migration answers ENOENT for pages
 	 * that did not move (no device mirror entry): the outcome hoped for.
 	 * SNAPSHOT is the judge either way.
 	 */
-	r = dmirror_ioctl(p->fd, DMIRROR_MIGRATE_TO_DEV, p->buf.p, p->back,
-			  p->buf.npages, &cmd);
+	r = dev_migrate(p->dev, p->buf.p, p->buf.npages, CDM_TO_DEVICE, p->back,
+			NULL);
 	if (r && r != -ENOENT && r != -ENOMEM)
-		return cdm_error(ctx, "MIGRATE_TO_DEV of pinned pages: %s", strerror(-r));
-	if (dm_check_where(ctx, p->fd, &p->buf, DM_IN_SYSTEM,
+		return cdm_error(ctx, "MIGRATE_TO_DEV of pinned pages: %s",
+				 dev_strerror(p->dev, r));
+	if (dev_check_where(ctx, p->dev, &p->buf, DEV_IN_SYSTEM,
 			   "after MIGRATE_TO_DEV of pages io_uring holds pinned (a pinned page must not migrate)", &w) < 0)
 		return -1;
-	if (!r && !dm_check_data(ctx, p->back, p->buf.len, p->gen,
+	if (!r && !dev_check_data(ctx, p->back, p->buf.len, p->gen,
 				 "device read-back of pinned pages"))
 		return -1;
 	if (uring_write_fixed(ctx, p) < 0)
 		return -1;
-	if (!dm_check_data(ctx, p->scratch, p->buf.len, p->gen,
+	if (!dev_check_data(ctx, p->scratch, p->buf.len, p->gen,
 			   "WRITE_FIXED from the registered buffer, read back from the memfd"))
 		return -1;
 	return 0;
@@ -439,59 +423,39 @@ static int pin(struct cdm_ctx *ctx, struct pl *p, bool on_dev,
 
 static int to_device(struct cdm_ctx *ctx, struct pl *p)
 {
-	const struct pl_cfg *cfg = cdm_cfg(ctx);
-	struct dmirror_cmd cmd;
-	int r;
-
-	r = dmirror_ioctl(p->fd, DMIRROR_MIGRATE_TO_DEV, p->buf.p, p->back,
-			  p->buf.npages, &cmd);
-	if (r == -ENOMEM) {
-		cdm_info(ctx, "enomem", "MIGRATE_TO_DEV returned ENOMEM (device memory exhausted)");
-		cdm_fail(ctx, "device memory exhausted (ENOMEM) migrating %zu pages",
-			 p->buf.npages);
-		return -1;
-	}
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_DEV: %s", strerror(-r));
-	if (dm_check_where(ctx, p->fd, &p->buf, DM_ON_DEVICE,
-			   "after MIGRATE_TO_DEV", NULL) < 0 || cdm_failed(ctx))
-		return -1;
-	if (!dm_check_data(ctx, p->back, p->buf.len, p->gen,
-			   "device read-back after MIGRATE_TO_DEV"))
-		return -1;
-	return dm_corrupt_page(ctx, p->fd, &p->buf, cfg->corrupt);
+	return dev_to_device(ctx, p->dev, &p->buf, p->back, p->gen);
 }
 
 /* what the kernel promises for this method and memory type */
-static enum dm_expect expected(const struct pl_cfg *c, char *why, size_t len)
+static enum dev_expect expected(const struct pl_cfg *c, char *why, size_t len)
 {
-	bool coh = c->device == DM_DEV_COHERENT;
+	bool coh = c->dev.device == DEV_COHERENT;
 
 	if (is_longterm(c)) {
 		snprintf(why, len, "after %s on device-%s pages (a FOLL_LONGTERM pin must move them to system RAM)",
 			 pl_api[c->method], coh ? "coherent" : "private");
-		return DM_IN_SYSTEM;
+		return DEV_IN_SYSTEM;
 	}
 	if (coh) {
 		snprintf(why, len, "after %s on device-coherent pages (no FOLL_LONGTERM: they stay on the device)",
 			 pl_api[c->method]);
-		return DM_ON_DEVICE;
+		return DEV_ON_DEVICE;
 	}
 	snprintf(why, len, "after %s on device-private pages (GUP faults them back to system RAM)",
 		 pl_api[c->method]);
-	return DM_IN_SYSTEM;
+	return DEV_IN_SYSTEM;
 }
 
 static int check_after_pin(struct cdm_ctx *ctx, struct pl *p)
 {
 	const struct pl_cfg *cfg = cdm_cfg(ctx);
-	struct dm_where w;
+	struct dev_where w;
 	char phase[256];
-	enum dm_expect want = expected(cfg, phase, sizeof(phase));
+	enum dev_expect want = expected(cfg, phase, sizeof(phase));
 
-	if (dm_check_where(ctx, p->fd, &p->buf, want, phase, &w) < 0)
+	if (dev_check_where(ctx, p->dev, &p->buf, want, phase, &w) < 0)
 		return -1;
-	dm_placement(&w, p->buf.npages, p->placement, sizeof(p->placement));
+	dev_placement(&w, p->buf.npages, p->placement, sizeof(p->placement));
 	if (!cdm_warming(ctx)) {
 		p->moved += p->buf.npages - w.local;
 		p->rounds++;
@@ -501,19 +465,8 @@ static int check_after_pin(struct cdm_ctx *ctx, struct pl *p)
 
 static int back_home(struct cdm_ctx *ctx, struct pl *p)
 {
-	struct dmirror_cmd cmd;
-	int r;
-
-	r = dmirror_ioctl(p->fd, DMIRROR_MIGRATE_TO_SYS, p->buf.p, NULL,
-			  p->buf.npages, &cmd);
-	if (r)
-		return cdm_error(ctx, "MIGRATE_TO_SYS: %s", strerror(-r));
-	if (dm_check_where(ctx, p->fd, &p->buf, DM_IN_SYSTEM,
-			   "after MIGRATE_TO_SYS", NULL) < 0)
-		return -1;
-	dm_check_data(ctx, p->buf.p, p->buf.len, p->gen,
-		      "CPU read after MIGRATE_TO_SYS");
-	return 0;
+	return dev_to_system(ctx, p->dev, &p->buf, p->gen,
+			     "CPU read after MIGRATE_TO_SYS");
 }
 
 static int pl_iteration(struct cdm_ctx *ctx, struct pl *p)
@@ -523,17 +476,17 @@ static int pl_iteration(struct cdm_ctx *ctx, struct pl *p)
 	pat_fill(p->buf.p, p->buf.len, cdm_seed(ctx), ++p->gen);
 	if (pin(ctx, p, false, &sys))
 		return -1;
-	if (dm_check_where(ctx, p->fd, &p->buf, DM_IN_SYSTEM,
-			   "after pinning system-resident pages", NULL) < 0 ||
-	    !dm_check_data(ctx, p->buf.p, p->buf.len, p->gen,
+	if (dev_check_where(ctx, p->dev, &p->buf, DEV_IN_SYSTEM,
+			    "after pinning system-resident pages", NULL) < 0 ||
+	    !dev_check_data(ctx, p->buf.p, p->buf.len, p->gen,
 			   "CPU read after pinning system-resident pages"))
 		return -1;
 	if (to_device(ctx, p) || pin(ctx, p, true, &dev))
 		return -1;
 	cdm_sample(ctx, p->m_penalty, ((double)dev.pin_ns - sys.pin_ns) / 1e3);
 	if (check_after_pin(ctx, p) < 0 ||
-	    !dm_check_data(ctx, p->buf.p, p->buf.len, p->gen,
-			   "CPU read after pinning device-resident pages"))
+	    !dev_check_data(ctx, p->buf.p, p->buf.len, p->gen,
+			    "CPU read after pinning device-resident pages"))
 		return -1;
 	return back_home(ctx, p);
 }
@@ -545,7 +498,7 @@ static void pl_report(struct cdm_ctx *ctx, struct pl *p)
 
 	cdm_info(ctx, "pages", "%zu", p->buf.npages);
 	cdm_info(ctx, "placement_expected", "%s",
-		 expected(cfg, why, sizeof(why)) == DM_IN_SYSTEM ? "system" : "device");
+		 expected(cfg, why, sizeof(why)) == DEV_IN_SYSTEM ? "system" : "device");
 	if (p->placement[0])
 		cdm_info(ctx, "placement_after_pin", "%s", p->placement);
 	cdm_info(ctx, "pages_moved_by_pin", "%llu",
@@ -559,9 +512,9 @@ static void pl_report(struct cdm_ctx *ctx, struct pl *p)
 	cdm_info(ctx, "integrity", "ok");
 }
 
-static int pl_run(struct cdm_ctx *ctx)
+static int pl_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 {
-	struct pl *p = cdm_priv(ctx);
+	struct pl *p = fx->priv;
 
 	while (cdm_iter(ctx)) {
 		/* a failed phase has set the verdict; cdm_iter() ends the loop */
@@ -572,41 +525,27 @@ static int pl_run(struct cdm_ctx *ctx)
 	return 0;
 }
 
-static void pl_teardown(struct cdm_ctx *ctx)
+static void pl_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 {
-	struct pl *p = cdm_priv(ctx);
+	struct pl *p = fx->priv;
 
-	if (!p)
-		return;
 	if (p->ring_ok)
 		io_uring_queue_exit(&p->ring);
 	if (p->memfd >= 0)
 		close(p->memfd);
 	if (p->gup_fd >= 0)
 		close(p->gup_fd);
-	dm_buf_unmap(&p->buf);
-	free(p->back);
-	free(p->scratch);
-	if (p->fd >= 0)
-		close(p->fd);
-	free(p);
 }
 
-const struct cdm_workload cdm_wl_pin_longterm = {
+DEV_WORKLOAD(pin_longterm, pl, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
+	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK, 0,
 	.name = "pin-longterm",
 	.summary = "pin device pages (FOLL_LONGTERM via gup_test and io_uring, or plain GUP): placement and cost",
-	.backend = "dmirror",
-	.opts = pl_opts,
-	.cfg_size = sizeof(struct pl_cfg),
 	.help = "Pins a buffer in system RAM and then on the device, and times both pins\n"
 		"(pin_system_us, pin_device_us, pin_penalty_us; gup_test's in-kernel\n"
 		"kernel_get_*_us and kernel_put_*_us; io_uring's unpin_*_us). A long-term\n"
 		"pin must move both memory types to system RAM; get_user_pages_fast and\n"
 		"pin_user_pages_fast leave coherent pages in place and fault private ones\n"
 		"home. SNAPSHOT checks each case, a wrong placement fails it.",
-	.supported = pl_supported,
-	.device_type = pl_devtype,
-	.setup = pl_setup,
-	.run = pl_run,
-	.teardown = pl_teardown,
-};
+	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,
+	.tamper = "corrupt_page", .tamper_value = "3");

@@ -274,4 +274,5 @@ const struct cdm_workload cdm_wl_stream = {
 	.run = stream_run,
 	.verify = stream_verify,
 	.teardown = stream_teardown,
+	.verifies = CDM_VERIFY_DATA,
 };

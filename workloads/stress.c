@@ -33,10 +33,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/dmwork.h"
+#include "engine/fixture.h"
 #include "lib/pattern.h"
-
-enum { DEV_PRIVATE, DEV_COHERENT, DEV_BOTH };
 
 enum st_op {
 	OP_TO_DEV, OP_TO_SYS, OP_CPU_WRITE, OP_CPU_READ, OP_DEV_READ,
@@ -58,8 +56,7 @@ static const unsigned int op_weight[NOPS] = {
 #define MSG_LEN 512
 
 struct stress_cfg {
-	int device;
-	uint64_t size;
+	struct dev_cfg dev;
 	int64_t procs;
 	int64_t threads;
 	int64_t ops;
@@ -70,12 +67,12 @@ struct stress_cfg {
 };
 
 static const struct cdm_opt stress_opts[] = {
-	{ "device", CDM_T_ENUM, OPT_FIELD(struct stress_cfg, device), "both",
-	  0, 0, "private|coherent|both", 0,
+	DEV_OPT_ENGINE,
+	{ "device", CDM_T_ENUM, DEV_FIELD(device), "both", 0, 0,
+	  "private|coherent|both", 0,
 	  "which device memory the mix migrates to (both: a private and a coherent device, chosen per operation)" },
-	{ "size", CDM_T_SIZE, OPT_FIELD(struct stress_cfg, size), "1M", 8192,
-	  268435456.0, NULL, CDM_OF_PAGE_ALIGNED,
-	  "buffer per worker thread (all workers' buffers must fit a coherent device's 256M to avoid ENOMEM)" },
+	DEV_OPT_SIZE("1M", 8192, 268435456.0,
+		     "buffer per worker thread (all workers' buffers must fit a coherent device's 256M to avoid ENOMEM)"),
 	{ "procs", CDM_T_INT, OPT_FIELD(struct stress_cfg, procs), "2", 1, 64,
 	  NULL, 0, "worker processes (each its own mm)" },
 	{ "threads", CDM_T_INT, OPT_FIELD(struct stress_cfg, threads), "2", 1,
@@ -130,8 +127,8 @@ struct worker {
 	uint64_t seed;
 	uint64_t rng;
 	uint64_t deadline;	/* 0: count operations instead */
-	int fd[2];		/* device fds this worker may migrate to */
-	int afd[2];		/* and reads and writes through */
+	struct cdm_edev *dev[2];	/* devices this worker may migrate to */
+	struct cdm_edev *adev[2];	/* and reads and writes through */
 	int nfd;
 	char *buf;
 	size_t npages;
@@ -276,20 +273,19 @@ static void note_errno(struct worker *w, int op, int r)
 
 static void op_migrate(struct worker *w, int op, size_t first, size_t n)
 {
-	struct dmirror_cmd cmd;
 	uint64_t t0 = cdm_now_ns();
 	int k, r = 0;
 
 	if (op == OP_TO_DEV) {
-		r = dmirror_ioctl(w->fd[rnd(w, w->nfd)], DMIRROR_MIGRATE_TO_DEV,
-				  page_at(w, first), w->bounce, n, &cmd);
+		r = dev_migrate(w->dev[rnd(w, w->nfd)], page_at(w, first), n,
+				CDM_TO_DEVICE, w->bounce, NULL);
 		if (!r)
 			check_pages(w, op, w->bounce, first, n);
 	} else {
 		/* each device brings back only its own pages */
 		for (k = 0; k < w->nfd && !r; k++)
-			r = dmirror_ioctl(w->fd[k], DMIRROR_MIGRATE_TO_SYS,
-					  page_at(w, first), NULL, n, &cmd);
+			r = dev_migrate(w->dev[k], page_at(w, first), n,
+					CDM_TO_SYSTEM, NULL, NULL);
 	}
 	if (r)
 		note_errno(w, op, r);
@@ -313,8 +309,8 @@ static void op_cpu(struct worker *w, int op, size_t first, size_t n)
 
 static void op_dev_rw(struct worker *w, int op, size_t first, size_t n)
 {
+	struct cdm_edev *d = w->adev[rnd(w, w->nfd)];
 	size_t pg = cdm_page_size(), i;
-	struct dmirror_cmd cmd;
 	uint64_t t0;
 	int r;
 
@@ -323,9 +319,9 @@ static void op_dev_rw(struct worker *w, int op, size_t first, size_t n)
 			pat_fill_page(w->bounce + i * pg, pg, w->seed, first + i,
 				      w->gen[first + i] + 1);
 	t0 = cdm_now_ns();
-	r = dmirror_ioctl(w->afd[rnd(w, w->nfd)], op == OP_DEV_WRITE ?
-			  DMIRROR_WRITE : DMIRROR_READ, page_at(w, first),
-			  w->bounce, n, &cmd);
+	r = op == OP_DEV_WRITE ?
+	    dev_write(d, page_at(w, first), n, w->bounce, NULL) :
+	    dev_read(d, page_at(w, first), n, w->bounce, NULL);
 	sample(w, op, cdm_now_ns() - t0);
 	if (r) {
 		note_errno(w, op, r);
@@ -403,12 +399,11 @@ static void op_fork(struct worker *w, size_t first, size_t n)
 static void op_exclusive(struct worker *w, size_t first, size_t n)
 {
 	size_t pg = cdm_page_size(), i;
-	struct dmirror_cmd cmd;
 	uint64_t t0 = cdm_now_ns();
-	int fd = w->fd[0], r;
+	struct cdm_edev *d = w->dev[0];
+	int r;
 
-	r = dmirror_ioctl(fd, DMIRROR_EXCLUSIVE, page_at(w, first), w->bounce,
-			  n, &cmd);
+	r = dev_exclusive(d, page_at(w, first), n, w->bounce, NULL);
 	if (!r && !check_pages(w, OP_EXCLUSIVE, w->bounce, first, n))
 		return;
 	/*
@@ -422,8 +417,7 @@ static void op_exclusive(struct worker *w, size_t first, size_t n)
 		sample(w, OP_EXCLUSIVE, cdm_now_ns() - t0);
 		return;
 	}
-	r = dmirror_ioctl(fd, DMIRROR_CHECK_EXCLUSIVE, page_at(w, first), NULL,
-			  n, &cmd);
+	r = dev_check_exclusive(d, page_at(w, first), n, NULL);
 	sample(w, OP_EXCLUSIVE, cdm_now_ns() - t0);
 	/*
 	 * EPERM: test_hmm's mirror still marks a page atomic although the CPU
@@ -454,10 +448,10 @@ static void op_snapshot(struct worker *w, size_t first, size_t n)
 
 	if (!snap)
 		return;
-	r = dmirror_snapshot(w->fd[0], page_at(w, first), n, snap);
+	r = dev_loc(w->dev[0], page_at(w, first), n, snap);
 	sample(w, OP_SNAPSHOT, cdm_now_ns() - t0);
 	for (i = 0; !r && i < n; i++)
-		if (snap[i] == SNAP_ERROR || !(snap[i] & (SNAP_READ | SNAP_WRITE)))
+		if (cdm_pg_loc(snap[i]) == CDM_LOC_NONE)
 			w->rep->unmapped++;
 	if (r)
 		note_errno(w, OP_SNAPSHOT, r);
@@ -525,30 +519,28 @@ static void *worker_thread(void *arg)
 	return NULL;
 }
 
-static int open_one(int type, int index)
-{
-	int m = dmirror_find(type, index);
-
-	return m < 0 ? -ENODEV : dmirror_open(m);
-}
-
-static int open_devices(const struct stress_cfg *cfg, int *fd, int *afd,
-			int *nfd)
+/* in a worker process: the engine is FORK_SAFE, each process opens its own */
+static int open_devices(const struct stress_cfg *cfg, struct cdm_edev **dev,
+			struct cdm_edev **adev, int *nfd, char *why,
+			size_t len)
 {
 	int types[2], n = 0, k;
+	bool skip;
 
-	if (cfg->device != DEV_COHERENT)
-		types[n++] = DMIRROR_PRIVATE;
-	if (cfg->device != DEV_PRIVATE)
-		types[n++] = DMIRROR_COHERENT;
+	if (cfg->dev.device != DEV_COHERENT)
+		types[n++] = DEV_PRIVATE;
+	if (cfg->dev.device != DEV_PRIVATE)
+		types[n++] = DEV_COHERENT;
 	*nfd = 0;
 	for (k = 0; k < n; k++) {
-		fd[k] = open_one(types[k], 0);
-		if (fd[k] < 0)
-			return fd[k];
-		afd[k] = cfg->access == 1 ? fd[k] : open_one(types[k], 1);
-		if (afd[k] < 0)
-			return afd[k];
+		if (dev_open_raw(&cfg->dev, types[k], 0, &dev[k], &skip, why,
+				 len))
+			return -1;
+		adev[k] = dev[k];
+		if (cfg->access != 1 &&
+		    dev_open_raw(&cfg->dev, types[k], 1, &adev[k], &skip, why,
+				 len))
+			return -1;
 		(*nfd)++;
 	}
 	return 0;
@@ -560,14 +552,15 @@ static int worker_process(const struct stress_cfg *cfg, struct shared *sh,
 {
 	struct worker *w = calloc(cfg->threads, sizeof(*w));
 	pthread_t *tid = calloc(cfg->threads, sizeof(*tid));
-	int fd[2], afd[2], nfd, t, r;
+	struct cdm_edev *dev[2], *adev[2];
+	char why[256] = "";
+	int nfd, t;
 
 	if (!w || !tid)
 		return 1;
-	r = open_devices(cfg, fd, afd, &nfd);
-	if (r) {
+	if (open_devices(cfg, dev, adev, &nfd, why, sizeof(why))) {
 		snprintf(sh->w[proc * cfg->threads].msg, MSG_LEN,
-			 "cannot open a device: %s", strerror(-r));
+			 "cannot open a device: %s", why);
 		sh->w[proc * cfg->threads].failed = 1;
 		return 1;
 	}
@@ -581,18 +574,18 @@ static int worker_process(const struct stress_cfg *cfg, struct shared *sh,
 		x->seed = mix64(seed, x->id);
 		x->rng = x->seed;
 		x->deadline = deadline;
-		memcpy(x->fd, fd, sizeof(fd));
-		memcpy(x->afd, afd, sizeof(afd));
+		memcpy(x->dev, dev, sizeof(dev));
+		memcpy(x->adev, adev, sizeof(adev));
 		x->nfd = nfd;
-		x->npages = cfg->size / cdm_page_size();
-		x->buf = mmap(NULL, cfg->size, PROT_READ | PROT_WRITE,
+		x->npages = cfg->dev.size / cdm_page_size();
+		x->buf = mmap(NULL, cfg->dev.size, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		x->gen = calloc(x->npages, sizeof(*x->gen));
 		x->bounce = malloc(cfg->max_range);
 		if (x->buf == MAP_FAILED || !x->gen || !x->bounce)
 			return 1;
 		/* device-exclusive gives up on THP-backed pages (EBUSY) */
-		madvise(x->buf, cfg->size, MADV_NOHUGEPAGE);
+		madvise(x->buf, cfg->dev.size, MADV_NOHUGEPAGE);
 		pthread_create(&tid[t], NULL, worker_thread, x);
 	}
 	for (t = 0; t < cfg->threads; t++)
@@ -603,7 +596,7 @@ static int worker_process(const struct stress_cfg *cfg, struct shared *sh,
 static bool stress_supported(const void *cfg, char *why, size_t len)
 {
 	const struct stress_cfg *c = cfg;
-	uint64_t total = c->size * c->procs * c->threads;
+	uint64_t total = c->dev.size * c->procs * c->threads;
 	unsigned int mask;
 	char bad[64] = "";
 
@@ -611,28 +604,21 @@ static bool stress_supported(const void *cfg, char *why, size_t len)
 		snprintf(why, len, "mix=%s: unknown operation '%s'", c->mix, bad);
 		return false;
 	}
-	if (c->device != DEV_PRIVATE && total > DM_COHERENT_BYTES) {
+	if (c->dev.device != DEV_PRIVATE && total > DM_COHERENT_BYTES) {
 		snprintf(why, len,
 			 "procs x threads x size = %lluM exceeds the 256M of a coherent device",
 			 (unsigned long long)(total >> 20));
 		return false;
 	}
-	if (c->max_range > c->size) {
+	if (c->max_range > c->dev.size) {
 		snprintf(why, len, "max_range is larger than size");
 		return false;
 	}
-	if (c->device == DEV_BOTH)
-		return dm_supported(DM_DEV_PRIVATE, why, len) &&
-		       dm_supported(DM_DEV_COHERENT, why, len);
-	return dm_supported(c->device == DEV_COHERENT ? DM_DEV_COHERENT :
-			    DM_DEV_PRIVATE, why, len);
-}
-
-static const char *stress_devtype(const void *cfg)
-{
-	static const char *const t[] = { "private", "coherent", "mixed" };
-
-	return t[((const struct stress_cfg *)cfg)->device];
+	if (c->dev.device != DEV_COHERENT &&
+	    !dev_usable(&c->dev, DEV_PRIVATE, 0, why, len))
+		return false;
+	return c->dev.device == DEV_PRIVATE ||
+	       dev_usable(&c->dev, DEV_COHERENT, 0, why, len);
 }
 
 static void report_results(struct cdm_ctx *ctx, struct shared *sh)
@@ -677,15 +663,15 @@ static void report_failure(struct cdm_ctx *ctx, struct shared *sh,
 	char size[32], range[32];
 	int i;
 
-	cdm_format_size(cfg->size, size, sizeof(size));
+	cdm_format_size(cfg->dev.size, size, sizeof(size));
 	cdm_format_size(cfg->max_range, range, sizeof(range));
 	for (i = 0; i < sh->nworkers; i++) {
 		if (!sh->w[i].failed)
 			continue;
 		cdm_info(ctx, "reproduce",
 			 "cdmbench run -w stress --set seed=%llu --set device=%s --set size=%s --set procs=%lld --set threads=%lld --set max_range=%s --set ops=%lld --set mix=%s --set access=%s%s",
-			 (unsigned long long)seed, cfg->device == DEV_BOTH ?
-			 "both" : stress_devtype(cfg), size,
+			 (unsigned long long)seed, cfg->dev.device == DEV_BOTH ?
+			 "both" : dev_fx_devtype(cfg), size,
 			 (long long)cfg->procs, (long long)cfg->threads, range,
 			 (long long)cfg->ops, cfg->mix,
 			 cfg->access ? "same" : "other", cdm_common(ctx)->duration ?
@@ -696,7 +682,7 @@ static void report_failure(struct cdm_ctx *ctx, struct shared *sh,
 	}
 }
 
-static int stress_run(struct cdm_ctx *ctx)
+static int stress_run(struct cdm_ctx *ctx, struct dev_fx *fx __unused)
 {
 	const struct stress_cfg *cfg = cdm_cfg(ctx);
 	uint64_t seed = cfg->seed ? (uint64_t)cfg->seed : cdm_seed(ctx);
@@ -740,13 +726,17 @@ static int stress_run(struct cdm_ctx *ctx)
 	return 0;
 }
 
-const struct cdm_workload cdm_wl_stress = {
+/* each worker process opens its own devices and maps its own buffers */
+struct stress {
+	int unused;
+};
+#define stress_setup NULL
+#define stress_teardown NULL
+
+DEV_WORKLOAD(stress, stress, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
+	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK | CDM_CAP_DEV_READ |
+	     CDM_CAP_DEV_WRITE | CDM_CAP_EXCLUSIVE | CDM_CAP_FORK_SAFE,
+	     DEV_F_NO_OPEN | DEV_F_NO_BUFFER,
 	.name = "stress",
 	.summary = "seeded random mix of migrations, faults, forks, exclusive access over processes and threads",
-	.backend = "dmirror",
-	.opts = stress_opts,
-	.cfg_size = sizeof(struct stress_cfg),
-	.supported = stress_supported,
-	.device_type = stress_devtype,
-	.run = stress_run,
-};
+	.verifies = CDM_VERIFY_DATA);

@@ -46,6 +46,38 @@ static void json_opts(struct json *j, const char *key, const struct cdm_opt *o)
 	json_arr_close(j);
 }
 
+/* what a workload verifies, and how a test proves the check is live */
+static void json_verify(struct json *j, const struct cdm_workload *w)
+{
+	json_arr_open(j, "verifies");
+	if (w->verifies & CDM_VERIFY_DATA)
+		json_str(j, NULL, "data");
+	if (w->verifies & CDM_VERIFY_PLACEMENT)
+		json_str(j, NULL, "placement");
+	json_arr_close(j);
+	if (!w->tamper) {
+		json_null(j, "tamper");
+		return;
+	}
+	json_obj_open(j, "tamper");
+	json_str(j, "option", w->tamper);
+	json_str(j, "value", w->tamper_value);
+	json_obj_close(j);
+}
+
+static void print_verify(const struct cdm_workload *w)
+{
+	printf("  verifies: %s%s%s", w->verifies ? "" : "nothing",
+	       (w->verifies & CDM_VERIFY_DATA) ? "data" : "",
+	       (w->verifies & CDM_VERIFY_PLACEMENT) ?
+	       ((w->verifies & CDM_VERIFY_DATA) ? ", placement" : "placement") :
+	       "");
+	if (w->tamper)
+		printf("; %s=%s must fail the case, naming the page",
+		       w->tamper, w->tamper_value);
+	printf("\n");
+}
+
 static void backends(const char **out, size_t *n)
 {
 	size_t i, k;
@@ -87,6 +119,7 @@ static int list_json(const char *only)
 		json_str(&j, "backend", w->backend);
 		json_str(&j, "summary", w->summary);
 		json_opts(&j, "options", w->opts);
+		json_verify(&j, w);
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);
@@ -129,6 +162,7 @@ static void list_text(const char *only)
 			 w->backend, w->summary);
 		printf("\n");
 		print_opts(title, w->opts);
+		print_verify(w);
 		if (only && w->help)
 			printf("\n%s\n", w->help);
 	}

@@ -801,6 +801,24 @@ static const struct cdm_opt *opt_for(const struct cdm_workload *wl,
 	return cdm_opt_find(cdm_common_opts, key);
 }
 
+/* formatted value val is what the option's default formats to */
+static bool at_default(const struct cdm_opt *o, const char *val)
+{
+	struct cdm_opt d = *o;
+	union { int64_t i; double f; char *s; bool b; int e; } v = { 0 };
+	char buf[256], err[128];
+	bool same;
+
+	d.off = 0;
+	if (!o->def || cdm_opt_parse(&d, &v, o->def, err, sizeof(err)))
+		return false;
+	cdm_opt_format(&d, &v, buf, sizeof(buf));
+	same = !strcmp(buf, val);
+	if (o->type == CDM_T_STRING)
+		free(v.s);
+	return same;
+}
+
 static void describe_params(struct cdm_case_spec *cs)
 {
 	const struct cdm_opt *tabs[2] = { cdm_common_opts, cs->wl->opts };
@@ -825,7 +843,8 @@ static void describe_params(struct cdm_case_spec *cs)
 			cdm_opt_format(o, bases[t], buf, sizeof(buf));
 			kv_add(&cs->params, o->name, buf);
 			json_str(&ja, o->name, buf);
-			if (!(o->flags & CDM_OF_NOMATCH))
+			if (!(o->flags & CDM_OF_NOMATCH) &&
+			    !((o->flags & CDM_OF_KEY_IF_SET) && at_default(o, buf)))
 				json_str(&jm, o->name, buf);
 		}
 	}

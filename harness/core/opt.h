@@ -27,6 +27,9 @@ enum {
 	CDM_OF_PAGE_ALIGNED = 1 << 0,	/* size must be a multiple of the page size */
 	CDM_OF_NOMATCH = 1 << 1,	/* not part of a case's identity (repeat, timeout) */
 	CDM_OF_NOLIST = 1 << 2,		/* commas are part of the value, no matrix */
+	/* in a case's identity only when set away from the default: an
+	 * option added later leaves older results comparable */
+	CDM_OF_KEY_IF_SET = 1 << 3,
 };
 
 struct cdm_opt {

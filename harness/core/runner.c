@@ -515,7 +515,8 @@ static void init_case_res(struct cdm_case_res *c, const struct cdm_case_spec *cs
 	c->seq = seq;
 	c->name = xstrdup(cs->name);
 	c->workload = xstrdup(cs->wl->name);
-	c->backend = xstrdup(cs->wl->backend);
+	c->backend = xstrdup(cs->wl->backend_of ? cs->wl->backend_of(cs->cfg) :
+			    cs->wl->backend);
 	c->device_type = xstrdup(cs->wl->device_type ?
 				 cs->wl->device_type(cs->cfg) : "system");
 	c->params = xstrdup(cs->params_json);

@@ -29,6 +29,13 @@ enum cdm_better {
 	CDM_HIGHER_IS_BETTER,
 };
 
+/* what a workload checks, so tests can prove each check is live */
+enum cdm_verifies {
+	CDM_VERIFY_NOTHING = 0,
+	CDM_VERIFY_DATA = 1 << 0,	/* the bytes survive every phase */
+	CDM_VERIFY_PLACEMENT = 1 << 1,	/* pages are where the kernel promises */
+};
+
 struct cdm_workload {
 	const char *name;
 	const char *summary;
@@ -49,6 +56,17 @@ struct cdm_workload {
 	int (*run)(struct cdm_ctx *ctx);
 	int (*verify)(struct cdm_ctx *ctx);
 	void (*teardown)(struct cdm_ctx *ctx);
+
+	/* the backend a case runs on, when its config chooses (engine=) */
+	const char *(*backend_of)(const void *cfg);
+	unsigned int verifies;		/* CDM_VERIFY_* bits */
+	/*
+	 * The option that tampers with the data behind the workload's back,
+	 * and a value that must turn a case into a FAIL naming the page it
+	 * gives (tests read both from `list --json`); NULL: none.
+	 */
+	const char *tamper;
+	const char *tamper_value;
 };
 
 /* runner options every case has, whatever its workload */

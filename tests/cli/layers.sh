@@ -1,8 +1,9 @@
 #!/bin/bash
 # The layers point one way. harness/ is util -> stats -> core -> store ->
 # analysis -> report -> vm -> fleet -> cli; a file may include headers of
-# its own layer or a lower one. workloads/ and workloads/lib/ sit on core
-# (util, stats, core, lib); the harness reaches them only through what core
+# its own layer or a lower one. workloads/, workloads/lib/ and
+# workloads/engine/ (the device engines and fixture) sit on core (util,
+# stats, core, lib, engine); the harness reaches them only through what core
 # declares (the workload registry, the device scan), never by an include.
 # A violation is named by file:line.
 . "$(dirname "$0")/../lib.sh"
@@ -43,8 +44,8 @@ while IFS= read -r hit; do
 			continue
 		fi
 		[ -z "$dir" ] && continue
-		if [ "$dir" = lib ]; then
-			bad+=("$file:$line: includes \"$inc\": the harness reaches workloads/lib only through core (declare it in core, define it in workloads/lib)")
+		if [ "$dir" = lib ] || [ "$dir" = engine ]; then
+			bad+=("$file:$line: includes \"$inc\": the harness reaches workloads/$dir only through core (declare it in core, define it in workloads/$dir)")
 			continue
 		fi
 		tr=$(rank "$dir")
@@ -55,15 +56,15 @@ while IFS= read -r hit; do
 		fi
 		;;
 	workloads/*)
-		[ -z "$dir" ] || [ "$dir" = lib ] && continue
+		[ -z "$dir" ] || [ "$dir" = lib ] || [ "$dir" = engine ] && continue
 		tr=$(rank "$dir")
 		if [ -z "$tr" ] || [ "$tr" -gt "$core_rank" ]; then
-			bad+=("$file:$line: includes \"$inc\": workloads sit on core (util, stats, core, lib only)")
+			bad+=("$file:$line: includes \"$inc\": workloads sit on core (util, stats, core, lib, engine only)")
 		fi
 		;;
 	esac
 done < <(cd "$TOP" && grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' \
-	harness/*/*.[ch] workloads/*.[ch] workloads/lib/*.[ch])
+	harness/*/*.[ch] workloads/*.[ch] workloads/lib/*.[ch] workloads/engine/*.[ch])
 
 if [ "$n" -lt 100 ]; then
 	fail "includes point down the layers" "only $n includes found: the scan is broken"
