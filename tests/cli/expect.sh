@@ -38,7 +38,10 @@ v=$(q "$DB" "select name || ':' || verdict from cases order by seq" | tr '\n' ' 
 [ "$v" = "fast:pass slow:fail skipped:skip stream:pass " ]
 check "verdicts: only the case whose expectation failed fails" $? "$v"
 r=$(q "$DB" "select reason from cases where name = 'slow'")
-case "$r" in *"expect.metric.iteration failed: iteration median 2."*" ms, expected < 1 ms"*) r=0 ;; *) r=1 ;; esac
+# a 2 ms sleep takes 2 ms or more (much more on a loaded machine): any
+# median in ms passes, as long as the unit is the job's
+[[ $r =~ "expect.metric.iteration failed: iteration median "[0-9]+(\.[0-9]+)?" ms, expected < 1 ms" ]]
+r=$?
 check "the failed expectation is the case's reason, in the job's unit" $r "$(q "$DB" "select reason from cases where name = 'slow'")"
 n=$(q "$DB" "select count(*) || '/' || sum(status = 'pass') || '/' || sum(status = 'fail') from expectations")
 [ "$n" = "8/7/1" ]
