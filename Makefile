@@ -89,6 +89,57 @@ $(TEST_BIN): $(TEST_SRCS) $(LIB_OBJS) tests/unit/tap.h
 $(BENCH_BIN): tests/bench/bench.c $(LIB_OBJS)
 	$(call say,LD,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
 
+# --- device engines: GPU plugins, each built when its compiler is here ---
+# hip.so and cuda.so land in build/engines/, where cdmbench looks for them
+# (engine.h); `cdmbench --version` says which exist. The core never links
+# a GPU runtime: it dlopens a plugin in the case process.
+ENGINE_DIR := $(BUILD)/engines
+HIPCC ?= $(shell command -v hipcc 2>/dev/null)
+NVCC ?= $(shell command -v nvcc 2>/dev/null || { [ -x /usr/local/cuda/bin/nvcc ] && echo /usr/local/cuda/bin/nvcc; })
+# MI200 with and without XNACK; gfx942 (MI300) only where hipcc knows it
+HIP_TARGETS := gfx90a:xnack+ gfx90a:xnack-
+# sm_80 (A100), sm_90 (H100/H200), and PTX for newer GPUs to JIT
+CUDA_GENCODE := -gencode arch=compute_80,code=sm_80 \
+	-gencode arch=compute_90,code=[sm_90,compute_90]
+ENGINE_HDRS := workloads/engine/engine.h workloads/engine/gpu_engine.h
+ENGINES :=
+ifneq ($(HIPCC),)
+ENGINES += $(ENGINE_DIR)/hip.so
+endif
+ifneq ($(NVCC),)
+ENGINES += $(ENGINE_DIR)/cuda.so
+endif
+
+# which targets this hipcc compiles for (Debian's 5.2.3 rejects gfx942);
+# hipcc leaves empty folders in TMPDIR, so it gets one of its own
+$(ENGINE_DIR)/hip-targets: Makefile
+	@mkdir -p $(ENGINE_DIR)/tmp
+	$(Q)t="$(HIP_TARGETS)"; echo 'int cdm_probe;' >$(ENGINE_DIR)/tmp/probe.hip; \
+	if TMPDIR=$(abspath $(ENGINE_DIR)/tmp) $(HIPCC) --offload-arch=gfx942 \
+	   -c $(ENGINE_DIR)/tmp/probe.hip -o $(ENGINE_DIR)/tmp/probe.o >/dev/null 2>&1; \
+	then t="$$t gfx942"; fi; rm -rf $(ENGINE_DIR)/tmp; echo "$$t" >$@
+
+$(ENGINE_DIR)/hip.so: workloads/engine/hip/hip_engine.hip workloads/engine/hip/hip_xnack.h \
+		$(ENGINE_HDRS) $(ENGINE_DIR)/hip-targets
+	@mkdir -p $(ENGINE_DIR)/tmp
+	$(call say,HIPCC,$@)t=$$(cat $(ENGINE_DIR)/hip-targets); \
+	case " $$t " in *" gfx942 "*) g='-DCDM_HIP_GFX942="built"';; *) g=;; esac; \
+	TMPDIR=$(abspath $(ENGINE_DIR)/tmp) $(HIPCC) -std=c++20 -O2 -g -fPIC -shared \
+	  -fvisibility=hidden -Wall -Wextra -Werror -Iworkloads \
+	  $$(for a in $$t; do printf -- '--offload-arch=%s ' "$$a"; done) \
+	  -DCDM_HIP_TARGETS="\"$$t\"" $$g -o $@ $<; \
+	rc=$$?; rm -rf $(ENGINE_DIR)/tmp; exit $$rc
+
+# static cudart: the plugin needs only the driver (libcuda) at run time
+$(ENGINE_DIR)/cuda.so: workloads/engine/cuda/cuda_engine.cu $(ENGINE_HDRS)
+	@mkdir -p $(ENGINE_DIR)/tmp
+	$(call say,NVCC,$@)TMPDIR=$(abspath $(ENGINE_DIR)/tmp) $(NVCC) -std=c++20 -O2 -shared \
+	  -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra -Werror all-warnings \
+	  -Iworkloads $(CUDA_GENCODE) -o $@ $<; \
+	rc=$$?; rm -rf $(ENGINE_DIR)/tmp; exit $$rc
+
+engines: $(ENGINES)
+
 # --- the emulated node ---
 
 # our PID 1 for the guest: static, the initramfs has no libc
@@ -155,6 +206,6 @@ check-clang:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps run test bench check-clang clean kernel initramfs fuzz fuzz-build
+.PHONY: all deps run test bench check-clang clean kernel initramfs fuzz fuzz-build engines
 
 -include $(OBJS:.o=.d)
