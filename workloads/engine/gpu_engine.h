@@ -15,6 +15,8 @@
  *   gpu_host_free, gpu_prefetch (dev -1: system RAM), gpu_advise,
  *   gpu_memcpy, gpu_last_error
  *   gpu_describe(ordinal, info, facts)  what the device is and can do
+ *   gpu_where_fixup(g, kind, addr, n, loc)  the runtime's word on pages
+ *                            pagemap cannot place (may do nothing)
  *   GPU_ATOMIC_ADD_SYSTEM(p, v)         a system-scope 64-bit atomic add
  *
  * Everything here runs in the case process (engine.h: init and after).
@@ -38,7 +40,8 @@
 
 /* what gpu_describe() found beyond cdm_edev_info: the reasons for missing caps */
 struct gpu_facts {
-	char no_fault[256];	/* why GPU faults cannot migrate (XNACK, HMM off) */
+	char no_fault[256];	/* why GPU faults cannot migrate (XNACK, UVM) */
+	char no_system[256];	/* why malloc memory is out of reach (HMM off) */
 	char no_where[256];	/* why placement cannot be read */
 	char no_atomics[256];
 	char pci[32];		/* "0000:c1:00.0", for /proc/iomem */
@@ -281,7 +284,7 @@ static void gpu_find_ranges(struct gpu_dev *g, int ndev)
 	}
 	if (!g->nlocal && !g->facts.no_where[0])
 		snprintf(g->facts.no_where, sizeof(g->facts.no_where),
-			 "no physical range of GPU %d's memory (%s) in /proc/iomem (it takes root to read; a driver that registers no region, e.g. for CPU-coherent VRAM, leaves none), so page placement cannot be told from /proc/self/pagemap",
+			 "no physical range of GPU %d's memory (%s) in /proc/iomem (it takes root to read; CPU-coherent VRAM may register none), so a coherent page cannot be told from system RAM in /proc/self/pagemap",
 			 g->ordinal, g->facts.pci[0] ? g->facts.pci : "PCI address unknown");
 }
 
@@ -345,7 +348,8 @@ static int gpu_open(struct cdm_edev *dev, const struct cdm_eopen *how)
 		return r;
 	}
 	gpu_find_ranges(g, n);
-	if (!g->nlocal)
+	/* private pages show as swap entries; coherent ones need the range */
+	if (!g->nlocal && dev->info.memtype == CDM_MEM_COHERENT)
 		dev->info.caps &= ~CDM_CAP_WHERE;
 	return 0;
 }
@@ -383,6 +387,9 @@ static void gpu_why_not(struct cdm_edev *dev, uint64_t cap, char *buf,
 
 	switch (cap) {
 	case CDM_CAP_ALLOC_SYSTEM:
+		snprintf(buf, len, "%s", g && g->facts.no_system[0] ?
+			 g->facts.no_system : fault);
+		break;
 	case CDM_CAP_MIGRATE:
 	case CDM_CAP_DEV_TOUCH:
 		snprintf(buf, len, "%s", fault);
@@ -431,6 +438,17 @@ static void gpu_track(struct gpu_dev *g, void *p, size_t len,
 	a->kind = kind;
 	a->next = g->allocs;
 	g->allocs = a;
+}
+
+static const struct gpu_alloc *gpu_lookup(struct gpu_dev *g, const void *p)
+{
+	const struct gpu_alloc *a;
+
+	for (a = g->allocs; a; a = a->next)
+		if ((const char *)p >= (const char *)a->p &&
+		    (const char *)p < (const char *)a->p + a->len)
+			return a;
+	return NULL;
 }
 
 static void gpu_untrack(struct gpu_dev *g, const void *p)
@@ -495,7 +513,7 @@ static int gpu_alloc(struct cdm_edev *dev, enum cdm_alloc_kind kind,
 	switch (kind) {
 	case CDM_ALLOC_SYSTEM:
 		if (!(dev->info.caps & CDM_CAP_ALLOC_SYSTEM)) {
-			gpu_seterr(dev, "%s", g->facts.no_fault);
+			gpu_seterr(dev, "%s", g->facts.no_system);
 			return -EOPNOTSUPP;
 		}
 		r = gpu_alloc_system(dev, len, flags, b);
@@ -708,18 +726,32 @@ static int gpu_sync(struct cdm_edev *dev)
 	return gpu_check(dev, "stream sync", gpu_stream_sync(gd(dev)->stream));
 }
 
-/* placement from /proc/self/pagemap against this GPU's physical range */
+/*
+ * Placement from /proc/self/pagemap: a device-private page is a swap
+ * entry of a device type, a coherent one a PFN in this GPU's range (so
+ * coherent memory needs the range). Pages the CPU has not mapped the
+ * runtime may place (gpu_where_fixup).
+ */
 static int gpu_where(struct cdm_edev *dev, const void *addr, size_t npages,
 		     uint8_t *loc)
 {
 	struct gpu_dev *g = gd(dev);
+	const struct gpu_alloc *a = gpu_lookup(g, addr);
+	int r;
 
-	if (!g->nlocal || !gpu_host->pagemap_where) {
+	if (!(dev->info.caps & CDM_CAP_WHERE) || !gpu_host->pagemap_where) {
 		gpu_seterr(dev, "%s", g->facts.no_where);
 		return -EOPNOTSUPP;
 	}
-	return gpu_host->pagemap_where(addr, npages, g->local, g->nlocal,
-				       g->remote, g->nremote, loc);
+	r = gpu_host->pagemap_where(addr, npages, g->local, g->nlocal,
+				    g->remote, g->nremote, loc);
+	if (r == -EPERM)
+		gpu_seterr(dev, "/proc/self/pagemap shows no PFNs without CAP_SYS_ADMIN: run as root to see where pages are");
+	else if (r)
+		gpu_seterr(dev, "/proc/self/pagemap: %s", strerror(-r));
+	else if (a)
+		gpu_where_fixup(g, a->kind, addr, npages, loc);
+	return r;
 }
 
 #endif

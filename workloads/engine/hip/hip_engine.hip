@@ -13,6 +13,10 @@
  * (MI300): a site with ROCm 6 rebuilds the plugin there.
  */
 #include <hip/hip_runtime.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 /* the device pass compiles the host functions too, and sees no caller */
@@ -105,6 +109,13 @@ static hipError_t gpu_advise(const void *p, size_t n, int adv, int dev)
 		return hipMemAdvise(p, n, hipMemAdviseUnsetCoarseGrain, dev);
 	}
 	return hipErrorInvalidValue;
+}
+
+struct gpu_dev;
+/* amdkfd's SVM is HMM: pagemap already tells every page */
+static void gpu_where_fixup(struct gpu_dev *, int, const void *, size_t,
+			    uint8_t *)
+{
 }
 
 #include "engine/gpu_engine.h"
@@ -222,6 +233,8 @@ static void gpu_describe(int i, struct cdm_edev_info *info,
 	if (fault)
 		info->caps |= CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
 			      CDM_CAP_MIGRATE_READBACK | CDM_CAP_DEV_TOUCH;
+	else
+		memcpy(f->no_system, f->no_fault, sizeof(f->no_system));
 	snprintf(info->detail, sizeof(info->detail),
 		 "%s %s, %.1f GiB VRAM %s, XNACK %s, PCI %s", p.name,
 		 p.gcnArchName, p.totalGlobalMem / 1073741824.0,
