@@ -17,6 +17,7 @@
 #include <numa.h>
 
 #include "cli/cli.h"
+#include "core/engines.h"
 #include "store/db.h"
 #include "util/version.h"
 
@@ -271,6 +272,9 @@ static int cmd_help(int argc, char **argv)
 
 static int cmd_version(int argc __unused, char **argv __unused)
 {
+	const char *const *e;
+	char line[1024];
+
 	printf("cdmbench %s (git %s)\n", CDM_VERSION, CDM_GIT_REVISION);
 	printf("schema version %d\n", db_latest_version());
 	printf("features:\n");
@@ -289,8 +293,8 @@ static int cmd_version(int argc __unused, char **argv __unused)
 #else
 	printf("  libcurl     no\n");
 #endif
-	printf("  hip         no (backend not built in this version)\n");
-	printf("  cuda        no (backend not built in this version)\n");
+	for (e = cdm_plugin_engines; *e; e++)
+		printf("  %-11s %s\n", *e, cdm_engine_version(*e, line, sizeof(line)));
 	printf("  dmirror     yes (test_hmm devices)\n");
 	return 0;
 }

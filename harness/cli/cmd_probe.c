@@ -19,6 +19,7 @@
 #endif
 
 #include "cli/cli.h"
+#include "core/engines.h"
 #include "core/probe.h"
 #include "core/sysinfo.h"
 
@@ -143,11 +144,16 @@ static void probe_likwid(struct cdm_probe *p)
 #endif
 }
 
+static void probe_engine_item(void *arg, const char *name, bool ok,
+			      const char *value)
+{
+	cdm_probe_add(arg, name, ok, "%s", value);
+}
+
+/* the GPU engines' own answers, from a forked helper (core/engines.h) */
 static void probe_gpus(struct cdm_probe *p)
 {
-	/* GPU backends arrive with their issues; say so rather than guess */
-	cdm_probe_add(p, "hip", false, "backend not built in this version (roadmap: HIP on MI250X/MI300A)");
-	cdm_probe_add(p, "cuda", false, "backend not built in this version (roadmap: CUDA HMM on NVIDIA)");
+	cdm_engines_probe(probe_engine_item, p, 30);
 }
 
 static void print_text(const struct cdm_probe *p)
