@@ -112,32 +112,35 @@ endif
 
 # which targets this hipcc compiles for (Debian's 5.2.3 rejects gfx942);
 # hipcc leaves empty folders in TMPDIR, so it gets one of its own
+# (each compile its own folder: make -j runs them side by side)
 $(ENGINE_DIR)/hip-targets: Makefile
-	@mkdir -p $(ENGINE_DIR)/tmp
-	$(Q)t="$(HIP_TARGETS)"; echo 'int cdm_probe;' >$(ENGINE_DIR)/tmp/probe.hip; \
-	if TMPDIR=$(abspath $(ENGINE_DIR)/tmp) $(HIPCC) --offload-arch=gfx942 \
-	   -c $(ENGINE_DIR)/tmp/probe.hip -o $(ENGINE_DIR)/tmp/probe.o >/dev/null 2>&1; \
-	then t="$$t gfx942"; fi; rm -rf $(ENGINE_DIR)/tmp; echo "$$t" >$@
+	@mkdir -p $(ENGINE_DIR)/tmp-probe
+	$(Q)t="$(HIP_TARGETS)"; echo 'int cdm_probe;' >$(ENGINE_DIR)/tmp-probe/probe.hip; \
+	if TMPDIR=$(abspath $(ENGINE_DIR)/tmp-probe) $(HIPCC) --offload-arch=gfx942 \
+	   -c $(ENGINE_DIR)/tmp-probe/probe.hip -o $(ENGINE_DIR)/tmp-probe/probe.o >/dev/null 2>&1; \
+	then t="$$t gfx942"; fi; rm -rf $(ENGINE_DIR)/tmp-probe; echo "$$t" >$@
 
 $(ENGINE_DIR)/hip.so: workloads/engine/hip/hip_engine.hip workloads/engine/hip/hip_xnack.h \
 		$(ENGINE_HDRS) $(ENGINE_DIR)/hip-targets
-	@mkdir -p $(ENGINE_DIR)/tmp
+	@mkdir -p $(ENGINE_DIR)/tmp-hip
 	$(call say,HIPCC,$@)t=$$(cat $(ENGINE_DIR)/hip-targets); \
 	case " $$t " in *" gfx942 "*) g='-DCDM_HIP_GFX942="built"';; *) g=;; esac; \
-	TMPDIR=$(abspath $(ENGINE_DIR)/tmp) $(HIPCC) -std=c++20 -O2 -g -fPIC -shared \
+	TMPDIR=$(abspath $(ENGINE_DIR)/tmp-hip) $(HIPCC) -std=c++20 -O2 -g -fPIC -shared \
 	  -fvisibility=hidden -Wall -Wextra -Werror -Iworkloads \
 	  $$(for a in $$t; do printf -- '--offload-arch=%s ' "$$a"; done) \
 	  -DCDM_HIP_TARGETS="\"$$t\"" $$g -o $@ $<; \
-	rc=$$?; rm -rf $(ENGINE_DIR)/tmp; exit $$rc
+	rc=$$?; rm -rf $(ENGINE_DIR)/tmp-hip; exit $$rc
 
 # static cudart: the plugin needs only the driver (libcuda) at run time
 $(ENGINE_DIR)/cuda.so: workloads/engine/cuda/cuda_engine.cu $(ENGINE_HDRS)
-	@mkdir -p $(ENGINE_DIR)/tmp
-	$(call say,NVCC,$@)TMPDIR=$(abspath $(ENGINE_DIR)/tmp) $(NVCC) -std=c++20 -O2 -shared \
+	@mkdir -p $(ENGINE_DIR)/tmp-cuda
+	$(call say,NVCC,$@)TMPDIR=$(abspath $(ENGINE_DIR)/tmp-cuda) $(NVCC) -std=c++20 -O2 -shared \
 	  -Xcompiler -fPIC,-fvisibility=hidden,-Wall,-Wextra -Werror all-warnings \
 	  -Iworkloads $(CUDA_GENCODE) -o $@ $<; \
-	rc=$$?; rm -rf $(ENGINE_DIR)/tmp; exit $$rc
+	rc=$$?; rm -rf $(ENGINE_DIR)/tmp-cuda; exit $$rc
 
+# (here, not at `all:` above: prerequisites expand when the rule is read)
+all: $(ENGINES)
 engines: $(ENGINES)
 
 # --- the emulated node ---
