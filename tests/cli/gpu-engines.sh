@@ -149,6 +149,12 @@ stub_run() { # verdict: reason of gpu-* on the stand-in, env first
 	env CDMBENCH_ENGINE_DIR="$STUB" "$@" >/dev/null 2>&1
 	q "$DB" "select verdict || ': ' || reason from cases where id = (select max(id) from cases)"
 }
+t0=$(date +%s)
+out=$(CDMBENCH_ENGINE_DIR=$STUB CDM_STUB_HANG=1 CDMBENCH_PROBE_TIMEOUT=1 timeout 30 "$CDM" probe 2>&1)
+rc=$?
+echo "$out" | grep -qxF "hip              no   the hip runtime did not answer within 1 s (helper killed)" &&
+	[ $rc = 0 ] && [ $(($(date +%s) - t0)) -le 10 ]
+check "probe: a runtime that never answers is killed at the deadline" $? "rc=$rc $(echo "$out" | grep '^hip')"
 r=$(stub_run "$CDM" run -q --db "$DB" -w gpu-atomics --set engine=hip --set repeat=3 --set rounds=64)
 [ "$r" = "pass: " ]
 check "gpu-atomics: exact sums when the device's adds are atomic" $? "$r"

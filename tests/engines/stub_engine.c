@@ -9,6 +9,7 @@
  *
  *   STUB_NAME        the engine name the table claims (-DSTUB_NAME)
  *   CDM_STUB_MEMTYPE private (default) or coherent: what the device is
+ *   CDM_STUB_HANG    set: init() never returns, as a wedged driver
  *   CDM_STUB_BROKEN  lose-updates: the device's adds are not atomic
  *                    (read, pause, write), so racing CPU adds get lost
  *
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "engine/engine.h"
 
@@ -39,6 +41,9 @@ static int stub_init(const struct cdm_engine_host *h, char *why, size_t len)
 	(void)why;
 	(void)len;
 	host = h;
+	/* a driver that never answers: probe must not wait for it */
+	while (getenv("CDM_STUB_HANG"))
+		pause();
 	return 0;
 }
 
