@@ -129,6 +129,26 @@ else
 	skip "engine=cuda SKIPs with cudaErrorInsufficientDriver" "cuda.so not built, or an NVIDIA driver is here"
 fi
 
+# the acceptance configs: here every case carries the runtime's answer, and
+# a gate that demands a pass (frontier: all, hopper: managed memory) fails
+cfg_check() { # config engine want
+	local rc=0 bad
+	"$CDM" run -q --db "$T_TMP/$1.db" "$TOP/configs/$1.ini" >/dev/null 2>&1 || rc=$?
+	bad=$(q "$T_TMP/$1.db" "select name || ': ' || reason from cases where reason not like '%' || '$3'")
+	[ $rc = 1 ] && [ -z "$bad" ] && [ "$(q "$T_TMP/$1.db" "select count(*) from cases where backend = '$2'")" -ge 10 ]
+	check "configs/$1.ini: every case answers with $2's words; the gate fails without a GPU" $? "rc=$rc $bad"
+}
+if [ -n "$have_hipcc" ] && [ -n "$no_amd" ]; then
+	cfg_check frontier hip "$HIP_NODEV"
+else
+	skip "configs/frontier.ini without a GPU" "hip.so not built, or an AMD GPU is here"
+fi
+if [ -n "$have_nvcc" ] && [ -n "$no_nvidia" ]; then
+	cfg_check hopper cuda "$CUDA_NODRV"
+else
+	skip "configs/hopper.ini without a GPU" "cuda.so not built, or an NVIDIA driver is here"
+fi
+
 # --- bad engine options ---
 
 expect_err "an engine that does not exist" 2 "^cdmbench: --set engine=opencl: .*expected one of dmirror\|hip\|cuda" \
