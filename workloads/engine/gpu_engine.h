@@ -288,6 +288,20 @@ static void gpu_find_ranges(struct gpu_dev *g, int ndev)
 			 g->ordinal, g->facts.pci[0] ? g->facts.pci : "PCI address unknown");
 }
 
+static const char *gpu_memtype_name(enum cdm_memtype t)
+{
+	switch (t) {
+	case CDM_MEM_PRIVATE:
+		return "device-private";
+	case CDM_MEM_COHERENT:
+		return "CPU-coherent";
+	case CDM_MEM_UNIFIED:
+		return "unified";
+	default:
+		return "any";
+	}
+}
+
 /* the device the caller asked for: by index, else n-th of a memtype */
 static int gpu_pick(struct cdm_edev *dev, const struct cdm_eopen *how,
 		    int n, struct gpu_facts *f)
@@ -314,8 +328,9 @@ static int gpu_pick(struct cdm_edev *dev, const struct cdm_eopen *how,
 			return i;
 		}
 	}
-	gpu_seterr(dev, "no %s GPU #%d of the memory type asked for among %d device%s",
-		   GPU_NAME, how->instance, n, n == 1 ? "" : "s");
+	gpu_seterr(dev, "no %s GPU number %d with %s memory: %d device%s here, %d of that type (probe lists each GPU's memory type)",
+		   GPU_NAME, how->instance, gpu_memtype_name(how->memtype), n,
+		   n == 1 ? "" : "s", k);
 	return -ENODEV;
 }
 
