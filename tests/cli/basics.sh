@@ -4,7 +4,7 @@
 
 ok_if "--version runs" "$CDM" --version
 "$CDM" --version | grep -q "^  sqlite " && "$CDM" --version | grep -qE "^  likwid +(yes|no)" \
-	&& "$CDM" --version | grep -qE "^  libcurl +" && "$CDM" --version | grep -qE "^  hip +no"
+	&& "$CDM" --version | grep -qE "^  libcurl +" && "$CDM" --version | grep -qE "^  hip +(built|no)" && "$CDM" --version | grep -qE "^  cuda +(built|no)"
 check "--version lists optional features" $? "feature lines missing"
 
 for c in run list probe runs show export db help; do
