@@ -439,6 +439,16 @@ static void gpu_why_not(struct cdm_edev *dev, uint64_t cap, char *buf,
 	}
 }
 
+/*
+ * The runtime's current device is per thread and a stream launches only
+ * on its own device, while a workload may call from any of its threads.
+ */
+static void gpu_bind(struct cdm_edev *dev)
+{
+	/* cheap (no context switch when already current); errors surface at the call */
+	(void)gpu_set(gd(dev)->ordinal);
+}
+
 /* --- memory --- */
 
 static void gpu_track(struct gpu_dev *g, void *p, size_t len,
@@ -508,6 +518,7 @@ static int gpu_alloc_system(struct cdm_edev *dev, size_t len,
 static int gpu_alloc(struct cdm_edev *dev, enum cdm_alloc_kind kind,
 		     size_t len, unsigned int flags, struct cdm_ebuf *b)
 {
+	gpu_bind(dev);
 	struct gpu_dev *g = gd(dev);
 	void *p = NULL;
 	int r;
@@ -628,6 +639,7 @@ static int gpu_dev_copy(struct cdm_edev *dev, void *dst, const void *src,
 static int gpu_dev_read(struct cdm_edev *dev, const void *addr, size_t npages,
 			void *out, struct cdm_estat *st)
 {
+	gpu_bind(dev);
 	size_t len = npages * gpu_pg();
 	uint64_t t0;
 	int r = gpu_stage(dev, len);
@@ -645,6 +657,7 @@ static int gpu_dev_read(struct cdm_edev *dev, const void *addr, size_t npages,
 static int gpu_dev_write(struct cdm_edev *dev, void *addr, size_t npages,
 			 const void *in, struct cdm_estat *st)
 {
+	gpu_bind(dev);
 	size_t len = npages * gpu_pg();
 	uint64_t t0;
 	int r = gpu_stage(dev, len);
@@ -661,6 +674,7 @@ static int gpu_dev_write(struct cdm_edev *dev, void *addr, size_t npages,
 static int gpu_migrate(struct cdm_edev *dev, void *addr, size_t npages,
 		       enum cdm_dir dir, void *readback, struct cdm_estat *st)
 {
+	gpu_bind(dev);
 	struct gpu_dev *g = gd(dev);
 	size_t len = npages * gpu_pg();
 	uint64_t t0;
@@ -687,6 +701,7 @@ static int gpu_migrate(struct cdm_edev *dev, void *addr, size_t npages,
 static int gpu_dev_touch(struct cdm_edev *dev, void *addr, size_t npages,
 			 int write, struct cdm_estat *st)
 {
+	gpu_bind(dev);
 	uint64_t t0 = gpu_now();
 	int r;
 
@@ -701,6 +716,7 @@ static int gpu_dev_atomics(struct cdm_edev *dev,
 			   const struct cdm_atomics_args *a,
 			   struct cdm_estat *st)
 {
+	gpu_bind(dev);
 	size_t stride = a->stride ? a->stride : 1;
 	size_t n = (a->nwords + stride - 1) / stride;
 	uint64_t t0 = gpu_now();
@@ -717,6 +733,7 @@ static int gpu_dev_atomics(struct cdm_edev *dev,
 static int gpu_copy(struct cdm_edev *dev, void *dst, const void *src,
 		    size_t len, enum cdm_dir dir, struct cdm_estat *st)
 {
+	gpu_bind(dev);
 	struct gpu_dev *g = gd(dev);
 	uint64_t t0 = gpu_now();
 	int r;
@@ -732,12 +749,14 @@ static int gpu_copy(struct cdm_edev *dev, void *dst, const void *src,
 static int gpu_advise_op(struct cdm_edev *dev, void *addr, size_t len,
 			 enum cdm_advice adv)
 {
+	gpu_bind(dev);
 	return gpu_check(dev, "advise", gpu_advise(addr, len, adv,
 						   gd(dev)->ordinal));
 }
 
 static int gpu_sync(struct cdm_edev *dev)
 {
+	gpu_bind(dev);
 	return gpu_check(dev, "stream sync", gpu_stream_sync(gd(dev)->stream));
 }
 
