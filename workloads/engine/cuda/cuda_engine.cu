@@ -162,7 +162,9 @@ static void gpu_where_fixup(struct gpu_dev *g, int kind, const void *addr,
 					     (const char *)addr + i * gpu_pg(),
 					     gpu_pg()) != cudaSuccess)
 			dev = cudaInvalidDeviceId;
+		/* prefetched home but not yet mapped by a CPU touch: system RAM */
 		loc[i] = dev == g->ordinal ? CDM_LOC_LOCAL :
+			 dev == cudaCpuDeviceId ? CDM_LOC_SYSTEM :
 			 dev >= 0 ? CDM_LOC_REMOTE : CDM_LOC_UNKNOWN;
 	}
 }
