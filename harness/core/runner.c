@@ -351,7 +351,8 @@ static pid_t spawn_case(const struct cdm_case_spec *cs, int *rfd)
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
-		cdm_child_run(cs->wl, cs->cfg, &cs->common, cs->seed, p[1]);
+		cdm_child_run(cs->wl, cs->cfg, &cs->common, cs->seed, p[1],
+			      cs->name);
 		_exit(0);
 	}
 	/* both sides set the group, so a kill right away cannot miss it */
