@@ -193,8 +193,12 @@ int lwk_cpus(const char *expr, int *cpus, int max, char *err, size_t len)
 	cap_end(&c, said, sizeof(said));
 	if (n > 0)
 		return n;
+	/* likwid's first sentence is the reason; the rest repeats it */
+	said[strcspn(said, ";")] = 0;
+	if (startswith(said, "WARN: ") || startswith(said, "ERROR: "))
+		memmove(said, strchr(said, ' ') + 1, strlen(strchr(said, ' ')));
 	list_domains(doms, sizeof(doms));
-	snprintf(err, len, "cpus=%s: not a likwid-pin expression for this machine%s%s%s (affinity domains: %s)",
+	snprintf(err, len, "cpus=%s: not a likwid-pin expression for this machine%s%s%s; domains: %s",
 		 expr, said[0] ? " (likwid: " : "", said, said[0] ? ")" : "",
 		 doms);
 	return -1;
