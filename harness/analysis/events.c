@@ -343,3 +343,32 @@ void ev_print_compare(struct cdm_db *d, const struct cmp_result *r, FILE *out)
 		free(line);
 	}
 }
+
+void ev_print_history(struct cdm_db *d, const char *case_name,
+		      const char *metric, const struct hist *h, FILE *out)
+{
+	bool head = false;
+	size_t i;
+
+	for (i = 0; i < h->nsteps; i++) {
+		const struct hist_step *st = &h->steps[i];
+		int64_t a, b;
+		char *line;
+
+		if (!st->index)
+			continue;
+		a = h->p[st->index - 1].run_id;
+		b = h->p[st->index].run_id;
+		line = ev_line(d, &a, 1, &b, 1, case_name, metric);
+		if (!line)
+			continue;
+		if (!head)
+			fprintf(out, "\nkernel events at each step (the run before -> the run that moved it):\n");
+		head = true;
+		fprintf(out, "  run %lld -> %lld %+.1f%%: ", (long long)a,
+			(long long)b, st->change);
+		put_term(out, line);
+		fputc('\n', out);
+		free(line);
+	}
+}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "analysis/compare.h"
+#include "analysis/history.h"
 #include "store/db.h"
 
 /*
@@ -29,6 +30,10 @@ char *ev_compare_row(struct cdm_db *d, const struct cmp_result *r,
 		     const struct cmp_row *row);
 /* compare's text output: one line per timing change */
 void ev_print_compare(struct cdm_db *d, const struct cmp_result *r, FILE *out);
+
+/* history's text output: each step's run against the run before it */
+void ev_print_history(struct cdm_db *d, const char *case_name,
+		      const char *metric, const struct hist *h, FILE *out);
 
 /* the phase a metric belongs to among phases[] ("run" if none fits) */
 const char *ev_phase_of(const char *metric, char *const *phases, size_t n);
