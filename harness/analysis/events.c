@@ -10,7 +10,8 @@
 
 #include "analysis/events.h"
 
-#define MAX_SHOWN 10
+/* vmstat is system-wide and has many movers: show the first few */
+#define MAX_VMSTAT 6
 
 struct ev_val {
 	char *key;		/* "<source>:<event>" */
@@ -169,16 +170,16 @@ static int source_rank(const char *key)
 
 static const double *ev_norm;
 
-/* changed ones first, then by source, then by name */
+/* by source (this process's counters first), changed ones first, by name */
 static int cmp_val(const void *a, const void *b)
 {
 	const struct ev_val *x = a, *y = b;
 	int cx = changed(x, ev_norm), cy = changed(y, ev_norm);
 
-	if (cx != cy)
-		return cy - cx;
 	if (source_rank(x->key) != source_rank(y->key))
 		return source_rank(x->key) - source_rank(y->key);
+	if (cx != cy)
+		return cy - cx;
 	return strcmp(x->key, y->key);
 }
 
@@ -222,7 +223,7 @@ static char *render(struct ev_sides *s)
 	bool per_page = s->pages[0] > 0 && s->pages[1] > 0;
 	double norm[2];
 	struct sbuf sb;
-	size_t i, shown = 0;
+	size_t i, shown = 0, vm = 0, left = 0;
 	int side;
 
 	norm[0] = per_page ? s->pages[0] : s->count[0];
@@ -231,9 +232,13 @@ static char *render(struct ev_sides *s)
 	qsort(s->val, s->nval, sizeof(*s->val), cmp_val);
 	sb_init(&sb);
 	sb_addf(&sb, "phase %s: ", s->phase);
-	for (i = 0; i < s->nval && shown < MAX_SHOWN; i++) {
+	for (i = 0; i < s->nval; i++) {
 		if (!s->val[i].v[0] && !s->val[i].v[1])
 			continue;
+		if (startswith(s->val[i].key, "vmstat:") && vm++ >= MAX_VMSTAT) {
+			left++;
+			continue;
+		}
 		if (shown++)
 			sb_adds(&sb, ", ");
 		put_event(&sb, &s->val[i], norm,
@@ -241,9 +246,9 @@ static char *render(struct ev_sides *s)
 	}
 	if (!shown)
 		sb_adds(&sb, "no event counted");
-	if (i < s->nval)
-		sb_addf(&sb, " (+%zu more, see the case_counters view)",
-			s->nval - i);
+	if (left)
+		sb_addf(&sb, " (+%zu more vmstat, see the case_counters view)",
+			left);
 	for (side = 0; side < 2; side++)
 		for (i = 0; i < s->nstatus[side]; i++) {
 			bool both = !side && has_status(s, 1, s->status[0][i]);
