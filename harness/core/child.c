@@ -81,8 +81,10 @@ const struct cdm_opt cdm_common_opts[] = {
 	  CDM_OF_NOMATCH,
 	  "likwid hardware counter group per phase (MEM, L3, TLB_DATA...; auto: the first of those the CPU has; none)",
 	  .check = lwk_check_group },
+	/* not part of the identity, so runs from before pinning existed still
+	 * compare; the value is in params and the case's "pinned" fact */
 	{ "cpus", CDM_T_STRING, OPT_FIELD(struct cdm_common, cpus), "", 0, 0,
-	  NULL, CDM_OF_NOLIST,
+	  NULL, CDM_OF_NOLIST | CDM_OF_NOMATCH,
 	  "pin the case to a likwid-pin expression: S0:0-3, N:0-7, M1:0, 0,2,4 ('': not pinned)",
 	  .check = lwk_check_cpus },
 	CDM_OPT_END
