@@ -69,6 +69,23 @@ touch_run --set counters=off >/dev/null 2>&1
 [ "$(q "$DB" "select count(*) from case_info where case_id = 3 and key glob 'counter*'")" = 0 ]
 check "counters = off records nothing" $? ""
 
+# under likwid-perfctr -m (its environment, without the tool): the markers
+# are opened by the case process; where perfmon cannot start, likwid's
+# reason is stored and the case still runs
+if [ "${lw#unavailable}" != "$lw" ]; then
+	LIKWID_MODE=1 LIKWID_EVENTS=MEM LIKWID_THREADS=0 LIKWID_FILEPATH=$T_TMP/marker.out \
+		touch_run >"$T_TMP/mk.out" 2>&1
+	rc=$?
+	id=$(q "$DB" "select max(id) from cases")
+	st=$(q "$DB" "select value from case_info where case_id = $id and key = 'counter_status.likwid'")
+	[ $rc = 0 ] && [ "$(q "$DB" "select verdict from cases where id = $id")" = pass ] &&
+		[ "${st#unavailable: }" != "$st" ] &&
+		[ "$(q "$DB" "select count(*) from case_counters where case_id = $id and source = 'likwid'")" = 0 ]
+	check "marker mode without perfmon: the case runs, likwid's reason stored ($st)" $? "rc=$rc $(cat "$T_TMP/mk.out")"
+else
+	skip "marker mode without perfmon" "perfmon works here"
+fi
+
 # bad input: one line naming the option, exit 2, database untouched
 before=$(db_digest "$DB")
 expect_err "an impossible likwid-pin expression names itself and the domains" 2 \
