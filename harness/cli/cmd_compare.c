@@ -435,7 +435,7 @@ int cmd_compare(int argc, char **argv)
 		print_json(&r, status);
 	else
 		print_text(&r);
-	if (!a.json)
+	if (strcmp(a.format, "json"))
 		ev_print_compare(&d, &r, stdout);
 	cdm_compare_free(&r);
 	db_close(&d);
