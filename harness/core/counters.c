@@ -65,6 +65,7 @@ struct cdm_counters {
 	struct phase ph[MAX_PHASES];
 	int nph;
 	struct snap stack[MAX_DEPTH];
+	struct snap now;	/* here, not on the stack: see prefault() */
 	int depth;
 	int overflow;		/* begins past MAX_DEPTH, ignored */
 	char status_perf[256];
@@ -316,6 +317,22 @@ bool cnt_phase_name_ok(const char *phase)
 	return n && n < 32 && strspn(phase, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
 }
 
+/*
+ * A snapshot must not fault: workloads count their own page faults
+ * (fault-back expects none on coherent memory), and the counts here would
+ * include the harness's. Every page the snapshots write is touched now.
+ */
+static void prefault(void *p, size_t len)
+{
+	volatile char *c = p;
+	size_t i, pg = cdm_page_size();
+
+	for (i = 0; i < len; i += pg)
+		c[i] = 0;
+	if (len)
+		c[len - 1] = 0;
+}
+
 struct cdm_counters *cnt_open(const struct cdm_common *common,
 			      const char *case_name, char *why, size_t len)
 {
@@ -332,6 +349,8 @@ struct cdm_counters *cnt_open(const struct cdm_common *common,
 	open_vmstat(c);
 	c->hw = lwk_hw_open(common->likwid_group, NULL, 0, case_name, hwwhy,
 			    sizeof(hwwhy));
+	prefault(c, sizeof(*c));
+	prefault(c->vm_text, c->vm_cap);
 	if (c->hw)
 		snprintf(c->status_hw, sizeof(c->status_hw), "on: %s",
 			 lwk_hw_mode(c->hw));
@@ -398,7 +417,7 @@ void cnt_phase_begin(struct cdm_counters *c, const char *phase)
 
 void cnt_phase_end(struct cdm_counters *c, uint64_t pages)
 {
-	struct snap now, *s;
+	struct snap *now, *s;
 	struct phase *ph;
 	int i;
 
@@ -410,20 +429,21 @@ void cnt_phase_end(struct cdm_counters *c, uint64_t pages)
 	}
 	if (!c->depth)
 		return;
-	take(c, &now);
+	now = &c->now;
+	take(c, now);
 	s = &c->stack[--c->depth];
 	ph = &c->ph[s->phase];
 	if (c->hw)
 		lwk_hw_region(c->hw, ph->name, false);
 	ph->count++;
 	ph->pages += pages;
-	ph->ns += now.t - s->t;
+	ph->ns += now->t - s->t;
 	for (i = 0; i < c->nev; i++)
-		ph->ev[i] += now.ev[i] - s->ev[i];
+		ph->ev[i] += now->ev[i] - s->ev[i];
 	for (i = 0; i < c->nvm; i++)
-		ph->vm[i] += now.vm[i] - s->vm[i];
+		ph->vm[i] += now->vm[i] - s->vm[i];
 	for (i = 0; c->hw && i < lwk_hw_nevents(c->hw); i++)
-		ph->hw[i] += now.hw[i] - s->hw[i];
+		ph->hw[i] += now->hw[i] - s->hw[i];
 }
 
 static void emit_u64(void (*emit)(void *, const char *, const char *),
