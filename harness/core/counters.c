@@ -345,7 +345,11 @@ struct cdm_counters *cnt_open(const struct cdm_common *common,
 	c = xcalloc(1, sizeof(*c));
 	c->vm_fd = -1;
 	open_sw(c);
-	open_trace(c);
+	if (common->tracepoints)
+		open_trace(c);
+	else
+		snprintf(c->status_trace, sizeof(c->status_trace),
+			 "off (tracepoints = no)");
 	open_vmstat(c);
 	c->hw = lwk_hw_open(common->likwid_group, NULL, 0, case_name, hwwhy,
 			    sizeof(hwwhy));

@@ -78,6 +78,7 @@ struct cdm_common {
 	bool kmsg_fail;		/* kernel WARN/BUG during the case fails it */
 	int counters;		/* off, on, required (core/counters.h) */
 	char *likwid_group;	/* hardware counter group: auto, none, MEM... */
+	bool tracepoints;	/* also count mm tracepoints (costly per hit) */
 	char *cpus;		/* likwid-pin expression; "" leaves it unpinned */
 };
 extern const struct cdm_opt cdm_common_opts[];

@@ -4,7 +4,8 @@
 # counters = off and on (same size, same device), so both see the same
 # boot and the same drift; the figures are the medians of each side's case
 # medians, for the timed ioctl (to_dev_op, to_sys_op: the in-kernel cost
-# of counting tracepoints and software events) and, separately, what the
+# of counting software events, and of tracepoints with tracepoints = yes)
+# and, separately, what the
 # two snapshots around a phase take outside the timed ioctl.
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -22,8 +23,9 @@ PAIRS=${PAIRS:-4}
 	echo "repeat = 10"
 	echo "warmup = 2"
 	for i in $(seq 1 "$PAIRS"); do
-		for c in off on; do
-			printf '[%s%d]\nworkload = migrate\ndevice = private, coherent\nsize = 4M\ncounters = %s\n' "$c" "$i" "$c"
+		for c in off on trace; do
+			printf '[%s%d]\nworkload = migrate\ndevice = private, coherent\nsize = 4M\ncounters = %s\ntracepoints = %s\n' \
+				"$c" "$i" "$([ $c = off ] && echo off || echo on)" "$([ $c = trace ] && echo yes || echo no)"
 		done
 	done
 } >"$TMP/c.ini"
@@ -32,7 +34,7 @@ PAIRS=${PAIRS:-4}
 q() { sqlite3 -batch -header -column "$DB" "$1"; }
 
 echo "== counting on against off, migrate 4M, $PAIRS alternating pairs of cases, 10 iterations each ($(sqlite3 "$DB" "select environment from runs where id = 1"))"
-q "WITH m AS (SELECT c.device_type AS dev, json_extract(c.params, '\$.counters') AS cnt, x.name AS metric, s.median
+q "WITH m AS (SELECT c.device_type AS dev, json_extract(c.params, '\$.counters') || CASE json_extract(c.params, '\$.tracepoints') WHEN 'yes' THEN '+trace' ELSE '' END AS cnt, x.name AS metric, s.median
 	FROM cases c JOIN metrics x ON x.case_id = c.id JOIN summaries s ON s.metric_id = x.id
 	WHERE c.verdict = 'pass' AND x.name IN ('to_dev_op', 'to_sys_op')),
 med AS (SELECT dev, metric, cnt, median, row_number() OVER (PARTITION BY dev, metric, cnt ORDER BY median) AS k,
@@ -40,13 +42,13 @@ med AS (SELECT dev, metric, cnt, median, row_number() OVER (PARTITION BY dev, me
 mid AS (SELECT dev, metric, cnt, avg(median) AS v, min(median) AS lo, max(median) AS hi, max(n) AS n FROM med
 	WHERE k IN ((n + 1) / 2, (n + 2) / 2) GROUP BY dev, metric, cnt),
 sp AS (SELECT dev, metric, cnt, min(median) AS lo, max(median) AS hi FROM m GROUP BY dev, metric, cnt)
-SELECT o.dev, o.metric, o.n AS cases, printf('%.1f', o.v) AS off_us, printf('%.1f', n.v) AS on_us,
+SELECT o.dev, o.metric, n.cnt AS counting, o.n AS cases, printf('%.1f', o.v) AS off_us, printf('%.1f', n.v) AS on_us,
 	printf('%+.2f%%', (n.v / o.v - 1) * 100) AS counting_adds,
 	printf('%.1f..%.1f', so.lo, so.hi) AS off_range_us, printf('%.1f..%.1f', sn.lo, sn.hi) AS on_range_us
-FROM mid o JOIN mid n ON n.dev = o.dev AND n.metric = o.metric AND n.cnt = 'on'
+FROM mid o JOIN mid n ON n.dev = o.dev AND n.metric = o.metric AND n.cnt != 'off'
 JOIN sp so ON so.dev = o.dev AND so.metric = o.metric AND so.cnt = 'off'
-JOIN sp sn ON sn.dev = o.dev AND sn.metric = o.metric AND sn.cnt = 'on'
-WHERE o.cnt = 'off' ORDER BY o.dev, o.metric"
+JOIN sp sn ON sn.dev = o.dev AND sn.metric = o.metric AND sn.cnt = n.cnt
+WHERE o.cnt = 'off' ORDER BY o.dev, o.metric, n.cnt"
 echo
 echo "== the two snapshots around a phase, outside the timed ioctl: 2 x (phase wall time per entry, which holds the end snapshot, minus the ioctl's mean)"
 q "WITH p AS (SELECT k.case_id, k.phase, k.value AS ns FROM case_counters k WHERE k.source = 'phase' AND k.event = 'ns' AND k.phase IN ('to_dev', 'to_sys')),

@@ -46,6 +46,10 @@ for src in likwid trace perf; do
 		[ "$rows" -gt 0 ]
 		check "$src counts here: values stored ($st)" $? "no rows"
 		;;
+	"off (tracepoints = no)")
+		[ "$rows" = 0 ]
+		check "$src off by default: no value ($st)" $? "$rows rows"
+		;;
 	*)
 		fail "$src has a status" "status '$st'"
 		;;

@@ -18,6 +18,7 @@ cat >"$T_TMP/k.ini" <<'INI'
 name = counters
 repeat = 8
 warmup = 1
+tracepoints = yes
 [migrate]
 device = private, coherent
 size = 2M
