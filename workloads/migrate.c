@@ -197,7 +197,7 @@ static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 	m->readback_short = false;
 	cdm_phase_begin(ctx, "to_dev");
 	ns = move(ctx, m, true);
-	cdm_phase_end(ctx, m->buf.npages);
+	cdm_phase_end(ctx, m->buf->npages);
 	if (!ns)
 		return -1;
 	sample_bw(ctx, m, m->m_dev_bw, m->m_dev_page, ns);
@@ -213,7 +213,7 @@ static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 		return -1;
 	cdm_phase_begin(ctx, "to_sys");
 	ns = move(ctx, m, false);
-	cdm_phase_end(ctx, m->buf.npages);
+	cdm_phase_end(ctx, m->buf->npages);
 	if (!ns)
 		return -1;
 	sample_bw(ctx, m, m->m_sys_bw, m->m_sys_page, ns);
