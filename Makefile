@@ -181,6 +181,7 @@ bench: deps
 	@tests/bench/devices.sh
 	@tests/bench/fleet.sh
 	@tests/bench/engine.sh
+	@tests/bench/counters.sh
 
 # --- fuzzing (libFuzzer, from Debian's clang) ---
 # tests/fuzz/fuzz_*.c, each linked with every library object built with

@@ -206,8 +206,10 @@ static uint64_t touch_pages(struct cdm_ctx *ctx, struct fb *f, int metric,
 	const struct fb_cfg *cfg = cdm_cfg(ctx);
 	size_t pg = cdm_page_size(), n = f->buf.npages, i;
 	uint64_t seed = cdm_seed(ctx), sum = 0, f0 = minflt();
-	uint64_t t_all = cdm_now_ns();
+	uint64_t t_all;
 
+	cdm_phase_begin(ctx, metric == f->m_touch_dev ? "touch_device" : "touch_system");
+	t_all = cdm_now_ns();
 	for (i = 0; i < n; i++) {
 		uint32_t idx = f->order[i];
 		volatile uint64_t *w = (volatile uint64_t *)(f->buf.p + idx * pg);
@@ -220,6 +222,7 @@ static uint64_t touch_pages(struct cdm_ctx *ctx, struct fb *f, int metric,
 		f->lat[i] = (double)(cdm_now_ns() - t0);
 	}
 	t_all = cdm_now_ns() - t_all;
+	cdm_phase_end(ctx, n);
 	if (flt)
 		*flt = minflt() - f0;
 	fb_sink = sum;

@@ -195,7 +195,9 @@ static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 	memcpy(m->copy, m->buf->p, m->buf->len);
 	cdm_sample(ctx, m->m_memcpy, (double)m->buf->len / (cdm_now_ns() - t0));
 	m->readback_short = false;
+	cdm_phase_begin(ctx, "to_dev");
 	ns = move(ctx, m, true);
+	cdm_phase_end(ctx, m->buf->npages);
 	if (!ns)
 		return -1;
 	sample_bw(ctx, m, m->m_dev_bw, m->m_dev_page, ns);
@@ -209,7 +211,9 @@ static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 	/* a device write between phases that no check expects */
 	if (dev_corrupt_page(ctx, m->dev, m->buf, cfg->dev.corrupt) < 0)
 		return -1;
+	cdm_phase_begin(ctx, "to_sys");
 	ns = move(ctx, m, false);
+	cdm_phase_end(ctx, m->buf->npages);
 	if (!ns)
 		return -1;
 	sample_bw(ctx, m, m->m_sys_bw, m->m_sys_page, ns);

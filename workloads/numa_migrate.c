@@ -160,11 +160,14 @@ static int timed_move(struct cdm_ctx *ctx, struct nm_state *s, int node,
 		      int metric)
 {
 	double bytes = (double)s->npages * cdm_page_size();
-	uint64_t t0 = cdm_now_ns(), dt;
+	uint64_t t0, dt;
 	long bad, errs = 0;
 
+	cdm_phase_begin(ctx, "move");
+	t0 = cdm_now_ns();
 	bad = move_all(s, node, &errs);
 	dt = cdm_now_ns() - t0;
+	cdm_phase_end(ctx, s->npages);
 	if (bad < 0)
 		return cdm_error(ctx, "move_pages to node %d: %s", node,
 				 strerror(-bad));

@@ -20,7 +20,7 @@
 
 enum st_mode {
 	ST_PASS, ST_FAIL, ST_SKIP, ST_ERROR, ST_CRASH, ST_BUS, ST_HANG,
-	ST_EXIT, ST_SLOW, ST_NAN, ST_FORK_HANG, ST_KMSG, ST_SYSCALL,
+	ST_EXIT, ST_SLOW, ST_NAN, ST_FORK_HANG, ST_KMSG, ST_SYSCALL, ST_TOUCH,
 };
 
 struct st_cfg {
@@ -32,8 +32,8 @@ struct st_cfg {
 
 static const struct cdm_opt st_opts[] = {
 	{ "mode", CDM_T_ENUM, OPT_FIELD(struct st_cfg, mode), "pass", 0, 0,
-	  "pass|fail|skip|error|crash|sigbus|hang|exit|slow|nan|fork-hang|kmsg|syscall", 0,
-	  "how to behave: crash raises SIGSEGV, sigbus touches a truncated file, hang never returns, exit leaves without a verdict, slow sleeps `sleep` per iteration, fork-hang leaves a hung helper process, kmsg logs a WARNING line to /dev/kmsg from user space (recorded, but only kernel records fail a case), syscall times `batch` getppid() calls per sample (ns per call)" },
+	  "pass|fail|skip|error|crash|sigbus|hang|exit|slow|nan|fork-hang|kmsg|syscall|touch", 0,
+	  "how to behave: crash raises SIGSEGV, sigbus touches a truncated file, hang never returns, exit leaves without a verdict, slow sleeps `sleep` per iteration, fork-hang leaves a hung helper process, kmsg logs a WARNING line to /dev/kmsg from user space (recorded, but only kernel records fail a case), syscall times `batch` getppid() calls per sample (ns per call), touch faults in `batch` fresh pages per iteration in phase \"touch\" (sleeping `sleep` inside it), so per-page kernel events are known: one minor fault per page" },
 	{ "samples", CDM_T_INT, OPT_FIELD(struct st_cfg, samples), "1", 1,
 	  100000000, NULL, 0, "samples recorded per iteration" },
 	{ "batch", CDM_T_INT, OPT_FIELD(struct st_cfg, batch), "1000", 1,
@@ -96,6 +96,33 @@ static int st_syscall(struct cdm_ctx *ctx, const struct st_cfg *cfg)
 	return 0;
 }
 
+/* a phase whose kernel work is known: one minor fault per page */
+static int st_touch(struct cdm_ctx *ctx, const struct st_cfg *cfg)
+{
+	int m = cdm_metric(ctx, "touch_page", "ns", CDM_LOWER_IS_BETTER);
+	size_t pg = cdm_page_size(), len = cfg->batch * pg, i;
+
+	while (cdm_iter(ctx)) {
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t t0;
+
+		if (p == MAP_FAILED)
+			return cdm_error(ctx, "mmap: %s", strerror(errno));
+		madvise(p, len, MADV_NOHUGEPAGE);
+		cdm_phase_begin(ctx, "touch");
+		t0 = cdm_now_ns();
+		for (i = 0; i < len; i += pg)
+			((volatile char *)p)[i] = 1;
+		if (cfg->sleep)
+			usleep(cfg->sleep / 1000);
+		cdm_sample(ctx, m, (double)(cdm_now_ns() - t0) / cfg->batch);
+		cdm_phase_end(ctx, cfg->batch);
+		munmap(p, len);
+	}
+	return 0;
+}
+
 static int st_run(struct cdm_ctx *ctx)
 {
 	const struct st_cfg *cfg = cdm_cfg(ctx);
@@ -104,6 +131,8 @@ static int st_run(struct cdm_ctx *ctx)
 
 	if (cfg->mode == ST_SYSCALL)
 		return st_syscall(ctx, cfg);
+	if (cfg->mode == ST_TOUCH)
+		return st_touch(ctx, cfg);
 	m = cdm_metric(ctx, "iteration", "ns", CDM_LOWER_IS_BETTER);
 
 	while (cdm_iter(ctx)) {

@@ -284,7 +284,7 @@ static int cmd_version(int argc __unused, char **argv __unused)
 	printf("  libnuma     %s\n", numa_available() < 0 ?
 	       "yes (kernel without NUMA)" : "yes");
 #ifdef CDM_HAVE_LIKWID
-	printf("  likwid      yes (topology)\n");
+	printf("  likwid      yes (topology, pinning, counter groups)\n");
 #else
 	printf("  likwid      no\n");
 #endif

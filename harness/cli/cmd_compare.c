@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "core/opt.h"
 #include "analysis/compare.h"
+#include "analysis/events.h"
 
 struct compare_args {
 	const char *db;
@@ -434,6 +435,8 @@ int cmd_compare(int argc, char **argv)
 		print_json(&r, status);
 	else
 		print_text(&r);
+	if (strcmp(a.format, "json"))
+		ev_print_compare(&d, &r, stdout);
 	cdm_compare_free(&r);
 	db_close(&d);
 	free(a.o.ignore);

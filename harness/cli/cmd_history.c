@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/events.h"
 #include "analysis/history.h"
 #include "cli/cli.h"
 #include "core/opt.h"
@@ -239,6 +240,8 @@ int cmd_history(int argc, char **argv)
 			print_json(&a, &h);
 		else
 			print_text(&a, &h);
+		if (strcmp(a.format, "json"))
+			ev_print_history(&d, a.case_name, a.metric, &h, stdout);
 		rc = fflush(stdout) || ferror(stdout) ? CDM_EXIT_FAIL : 0;
 	}
 	cdm_history_free(&h);

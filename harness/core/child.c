@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "core/child.h"
+#include "core/counters.h"
+#include "core/lwk.h"
 #include "core/wire.h"
 #include "core/workload.h"
 
@@ -43,6 +45,12 @@ struct cdm_ctx {
 	bool measuring;
 	uint64_t t_measure;
 
+	struct cdm_counters *cnt;	/* NULL when counters = off */
+	unsigned int pdepth;	/* open phases */
+	uint32_t pskip;		/* bit per depth: begun while warming */
+	int cpus[256];		/* from `cpus`, for cdm_pin_worker() */
+	int ncpus;
+
 	int verdict;		/* CDM_PASS, FAIL, SKIP or ERROR */
 	char reason[512];
 	struct sbuf out;
@@ -65,6 +73,23 @@ const struct cdm_opt cdm_common_opts[] = {
 	{ "kmsg_fail", CDM_T_BOOL, OPT_FIELD(struct cdm_common, kmsg_fail),
 	  "yes", 0, 0, NULL, 0,
 	  "a kernel WARNING, BUG, Oops or similar during the case fails it" },
+	{ "counters", CDM_T_ENUM, OPT_FIELD(struct cdm_common, counters),
+	  "on", 0, 0, "off|on|required", CDM_OF_NOMATCH,
+	  "count kernel events and hardware counters per phase; where a counter is unavailable the case records why (required: SKIP instead)" },
+	{ "tracepoints", CDM_T_BOOL, OPT_FIELD(struct cdm_common, tracepoints),
+	  "no", 0, 0, NULL, CDM_OF_NOMATCH,
+	  "with counters: also count the mm tracepoints (migrate:*, kmem:mm_page_*, tlb:tlb_flush...) per phase; every hit costs the kernel time (make bench measures how much), so off by default" },
+	{ "likwid_group", CDM_T_STRING,
+	  OPT_FIELD(struct cdm_common, likwid_group), "auto", 0, 0, NULL,
+	  CDM_OF_NOMATCH,
+	  "likwid hardware counter group per phase (MEM, L3, TLB_DATA...; auto: the first of those the CPU has; none)",
+	  .check = lwk_check_group },
+	/* not part of the identity, so runs from before pinning existed still
+	 * compare; the value is in params and the case's "pinned" fact */
+	{ "cpus", CDM_T_STRING, OPT_FIELD(struct cdm_common, cpus), "", 0, 0,
+	  NULL, CDM_OF_NOLIST | CDM_OF_NOMATCH,
+	  "pin the case to a likwid-pin expression: S0:0-3, N:0-7, M1:0, 0,2,4 ('': not pinned)",
+	  .check = lwk_check_cpus },
 	CDM_OPT_END
 };
 
@@ -314,6 +339,64 @@ void cdm_log(struct cdm_ctx *ctx, const char *fmt, ...)
 	send_str_rec(ctx, W_LOG, msg, NULL);
 }
 
+void cdm_phase_begin(struct cdm_ctx *ctx, const char *phase)
+{
+	bool skip = ctx->warming;
+
+	if (ctx->pdepth < 32)
+		ctx->pskip = (ctx->pskip & ~(1u << ctx->pdepth)) |
+			     ((uint32_t)skip << ctx->pdepth);
+	ctx->pdepth++;
+	if (!skip)
+		cnt_phase_begin(ctx->cnt, phase);
+}
+
+void cdm_phase_end(struct cdm_ctx *ctx, uint64_t pages)
+{
+	if (!ctx->pdepth)
+		return;
+	ctx->pdepth--;
+	if (ctx->pdepth < 32 && (ctx->pskip >> ctx->pdepth) & 1)
+		return;
+	cnt_phase_end(ctx->cnt, pages);
+}
+
+void cdm_pin_worker(struct cdm_ctx *ctx, int i)
+{
+	if (ctx->ncpus > 0 && i >= 0)
+		lwk_pin_thread(ctx->cpus[i % ctx->ncpus]);
+}
+
+static void emit_info(void *arg, const char *key, const char *val)
+{
+	send_str_rec(arg, W_INFO, key, val);
+}
+
+/* pinning and counters, before setup: threads it starts inherit both */
+static bool start_counting(struct cdm_ctx *ctx, const char *case_name)
+{
+	char why[600];
+
+	if (ctx->common->cpus && *ctx->common->cpus) {
+		ctx->ncpus = lwk_cpus(ctx->common->cpus, ctx->cpus,
+				      ARRAY_SIZE(ctx->cpus), why, sizeof(why));
+		if (ctx->ncpus < 0 ||
+		    lwk_pin_process(ctx->cpus, ctx->ncpus, why, sizeof(why))) {
+			cdm_error(ctx, "%s", why);
+			return false;
+		}
+		cdm_info(ctx, "pinned", "%s: %d CPU%s", ctx->common->cpus,
+			 ctx->ncpus, ctx->ncpus == 1 ? "" : "s");
+	}
+	ctx->cnt = cnt_open(ctx->common, case_name, why, sizeof(why));
+	if (why[0]) {
+		cnt_report(ctx->cnt, emit_info, ctx);
+		cdm_skip(ctx, "%s", why);
+		return false;
+	}
+	return true;
+}
+
 static void send_verdict(struct cdm_ctx *ctx)
 {
 	size_t start;
@@ -340,7 +423,8 @@ static void hook_failed(struct cdm_ctx *ctx, const char *phase, int r)
 }
 
 int cdm_child_run(const struct cdm_workload *wl, const void *cfg,
-		  const struct cdm_common *common, uint64_t seed, int fd)
+		  const struct cdm_common *common, uint64_t seed, int fd,
+		  const char *case_name)
 {
 	struct cdm_ctx ctx = {
 		.wl = wl, .cfg = cfg, .common = common, .seed = seed,
@@ -357,11 +441,18 @@ int cdm_child_run(const struct cdm_workload *wl, const void *cfg,
 		send_verdict(&ctx);
 		return 0;
 	}
+	if (!start_counting(&ctx, case_name)) {
+		cnt_close(ctx.cnt);
+		send_verdict(&ctx);
+		return 0;
+	}
 	r = wl->setup ? wl->setup(&ctx) : 0;
 	if (r < 0)
 		hook_failed(&ctx, "setup", r);
 	if (ctx.verdict == CDM_PASS) {
+		cdm_phase_begin(&ctx, "run");
 		r = wl->run(&ctx);
+		cdm_phase_end(&ctx, 0);
 		if (r < 0)
 			hook_failed(&ctx, "run", r);
 	}
@@ -373,6 +464,8 @@ int cdm_child_run(const struct cdm_workload *wl, const void *cfg,
 	/* also after a failed setup: teardown releases whatever exists */
 	if (wl->teardown)
 		wl->teardown(&ctx);
+	cnt_report(ctx.cnt, emit_info, &ctx);
+	cnt_close(ctx.cnt);
 	send_verdict(&ctx);
 	sb_free(&ctx.out);
 	return 0;

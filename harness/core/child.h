@@ -9,6 +9,7 @@
 
 /* run every phase of one case and report on fd; returns when done */
 int cdm_child_run(const struct cdm_workload *wl, const void *cfg,
-		  const struct cdm_common *common, uint64_t seed, int fd);
+		  const struct cdm_common *common, uint64_t seed, int fd,
+		  const char *case_name);
 
 #endif

@@ -1081,6 +1081,7 @@ void job_free(struct cdm_job *job)
 
 		if (cs->wl->opts)
 			cdm_opt_free(cs->wl->opts, cs->cfg);
+		cdm_opt_free(cdm_common_opts, &cs->common);
 		free(cs->cfg);
 		free(cs->name);
 		free(cs->section);

@@ -316,6 +316,8 @@ int cdm_opt_parse(const struct cdm_opt *o, void *base, const char *val,
 		*(int *)field = e;
 		return 0;
 	case CDM_T_STRING:
+		if (o->check && o->check(val, err, errlen))
+			return -1;
 		free(*(char **)field);
 		*(char **)field = xstrdup(val);
 		return 0;

@@ -42,6 +42,8 @@ struct cdm_opt {
 	const char *choices;	/* CDM_T_ENUM: "a|b|c" */
 	unsigned int flags;
 	const char *help;
+	/* CDM_T_STRING: validate a value (a likwid-pin expression, a group) */
+	int (*check)(const char *val, char *err, size_t errlen);
 };
 
 #define CDM_OPT_END { .name = NULL }

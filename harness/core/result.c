@@ -251,6 +251,7 @@ void run_info_free(struct cdm_run_info *r)
 	free(r->host.hostname);
 	free(r->host.cpu_model);
 	free(r->host.arch);
+	kv_free(&r->host.topo);
 	free(r->kernel.release);
 	free(r->kernel.version);
 	free(r->kernel.config_digest);

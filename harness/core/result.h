@@ -141,6 +141,7 @@ struct cdm_host {
 	int cpus;
 	int numa_nodes;
 	uint64_t mem_bytes;
+	struct cdm_kvlist topo;	/* likwid's topology (core/lwk.c) */
 };
 
 struct cdm_kernel {

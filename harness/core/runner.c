@@ -20,6 +20,7 @@
 #include "core/child.h"
 #include "core/expect.h"
 #include "core/kmsg.h"
+#include "core/lwk.h"
 #include "core/probe.h"
 #include "util/progress.h"
 #include "core/runner.h"
@@ -351,7 +352,8 @@ static pid_t spawn_case(const struct cdm_case_spec *cs, int *rfd)
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		signal(SIGPIPE, SIG_DFL);
-		cdm_child_run(cs->wl, cs->cfg, &cs->common, cs->seed, p[1]);
+		cdm_child_run(cs->wl, cs->cfg, &cs->common, cs->seed, p[1],
+			      cs->name);
 		_exit(0);
 	}
 	/* both sides set the group, so a kill right away cannot miss it */
@@ -495,6 +497,7 @@ static void fill_run_info(struct cdm_run_info *r, const struct cdm_job *job,
 	run_info_for_job(r, job);
 	r->environment = sysinfo_environment();
 	sysinfo_host(&r->host);
+	lwk_topology(&r->host.topo);
 	sysinfo_kernel(&r->kernel);
 	r->cmdline = sysinfo_cmdline();
 	r->argv = xstrdup(o->argv ? o->argv : "");

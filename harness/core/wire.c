@@ -185,6 +185,7 @@ void wire_put_run(struct sbuf *sb, const struct cdm_run_info *r)
 		wire_str(sb, r->devs[i].detail);
 	}
 	wire_u32(sb, r->ncases);
+	put_kvs(sb, &r->host.topo);
 	wire_end(sb, start);
 }
 
@@ -229,6 +230,7 @@ int wire_get_run(struct wire_rd *rd, struct cdm_run_info *r)
 		r->ndevs = i + 1;
 	}
 	r->ncases = wire_get_u32(rd);
+	get_kvs(rd, &r->host.topo);
 	return rd->bad ? -1 : 0;
 }
 

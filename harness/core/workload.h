@@ -76,6 +76,10 @@ struct cdm_common {
 	uint64_t duration;	/* if set: iterate for this long instead */
 	uint64_t timeout;	/* kill the case after this long */
 	bool kmsg_fail;		/* kernel WARN/BUG during the case fails it */
+	int counters;		/* off, on, required (core/counters.h) */
+	char *likwid_group;	/* hardware counter group: auto, none, MEM... */
+	bool tracepoints;	/* also count mm tracepoints (costly per hit) */
+	char *cpus;		/* likwid-pin expression; "" leaves it unpinned */
 };
 extern const struct cdm_opt cdm_common_opts[];
 
@@ -106,6 +110,21 @@ bool cdm_warming(struct cdm_ctx *ctx);
 uint64_t cdm_iteration(struct cdm_ctx *ctx);
 /* deadline-aware: true once the case should wrap up (duration mode) */
 bool cdm_time_up(struct cdm_ctx *ctx);
+
+/*
+ * Bracket one phase of an iteration (a migration one way, a fault-back
+ * pass). The harness counts kernel events (perf software counters, mm
+ * tracepoints, /proc/vmstat) and likwid hardware counters over it, summed
+ * per phase name ([a-z0-9_], up to 31 characters), and opens the likwid
+ * marker region "<case>/<phase>". pages: how many pages the phase moved,
+ * so figures can be given per page (0 where that means nothing). Phases
+ * nest; those begun during warm-up are not counted. The harness itself
+ * brackets the whole run hook as phase "run".
+ */
+void cdm_phase_begin(struct cdm_ctx *ctx, const char *phase);
+void cdm_phase_end(struct cdm_ctx *ctx, uint64_t pages);
+/* pin the calling worker thread to the i-th CPU of `cpus` (no-op if unset) */
+void cdm_pin_worker(struct cdm_ctx *ctx, int i);
 
 /* a fact about the case worth keeping (counts, placements, reasons) */
 void cdm_info(struct cdm_ctx *ctx, const char *key, const char *fmt, ...)

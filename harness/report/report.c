@@ -355,7 +355,7 @@ static int load_compare(struct cdm_db *d, const struct report_opts *o,
 		return -1;
 	}
 	r->have_cmp = true;
-	return 0;
+	return report_events_load(d, r);
 }
 
 int report_load(struct cdm_db *d, int64_t run_id,
@@ -411,6 +411,7 @@ void report_free(struct rrun *r)
 	kv_free(&r->tags);
 	kv_free(&r->devices);
 	cdm_acceptance_free(&r->acc);
+	report_events_free(r);
 	if (r->have_cmp)
 		cdm_compare_free(&r->cmp);
 	free(r->baseline);

@@ -111,6 +111,7 @@ struct rrun {
 	size_t nk_total;	/* events in the run, shown or not */
 	bool have_cmp;
 	struct cmp_result cmp;
+	char **cmp_events;	/* per cmp row: kernel events line or NULL */
 	char *baseline;
 	/* the fleet this run is one node of (report_nodes.c), or NULL */
 	struct nodes_result *nodes;
@@ -134,6 +135,12 @@ void report_md(const struct rrun *r, struct sbuf *out);
 int report_load_nodes(struct cdm_db *d, struct rrun *r) __must_check;
 void report_free_nodes(struct rrun *r);
 void report_html_nodes(const struct rrun *r, struct sbuf *sb);
+
+/* kernel events beside timing changes (report_events.c) */
+int report_events_load(struct cdm_db *d, struct rrun *r);
+void report_events_free(struct rrun *r);
+void report_events_html(const struct rrun *r, struct sbuf *sb);
+void report_events_md(const struct rrun *r, struct sbuf *sb);
 
 /* shared by both writers */
 const char *report_param(const struct rcase *c, const char *key);

@@ -279,6 +279,7 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 	sb_adds(sb, "</table>\n<p class=\"muted\">gain: change in the better direction of each metric, *flanked* when significant (q &lt; alpha, as mmtests marks it); "
 		"REGRESSION and improvement are significant changes beyond the threshold. run noise: the spread of the median between runs of one configuration; "
 		"where it is unknown (-, fewer than 3 such runs) significance reflects the spread within a run only.</p>\n");
+	report_events_html(r, sb);
 	for (i = 0; i < cr->ncases; i++) {
 		const struct cmp_case *c = &cr->cases[i];
 
@@ -724,7 +725,10 @@ static void case_facts(const struct rcase *c, struct sbuf *sb)
 	if (n)
 		sb_adds(sb, "</ul>\n");
 	for (i = 0, n = 0; i < c->info.n; i++) {
-		if (startswith(c->info.v[i].key, "expect."))
+		/* per-phase counters are many: the comparison and the
+		 * case_counters view show them; their status stays here */
+		if (startswith(c->info.v[i].key, "expect.") ||
+		    startswith(c->info.v[i].key, "counters."))
 			continue;
 		if (!n++)
 			sb_adds(sb, "<table class=\"kv\"><tr><th colspan=\"2\">facts the case reported</th></tr>\n");

@@ -103,6 +103,7 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 		sb_addf(sb, " %s |\n", w->mark == CMP_REGRESSION ? "**REGRESSION**" :
 			w->mark == CMP_IMPROVEMENT ? "improvement" : "");
 	}
+	report_events_md(r, sb);
 }
 
 static void cases(const struct rrun *r, struct sbuf *sb)

@@ -643,6 +643,9 @@ static int insert_devices(struct cdm_db *d, int64_t run_id,
 	return 0;
 }
 
+/* likwid's view of the host, schema 005 */
+#define TOPO_SQL "INSERT OR REPLACE INTO host_topology (host_id, key, value) VALUES (?, ?, ?)"
+
 static int rollback(struct cdm_db *d)
 {
 	sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
@@ -724,6 +727,7 @@ int db_run_begin(struct cdm_db *d, const struct cdm_run_info *r,
 	if (exec(d, "BEGIN IMMEDIATE"))
 		return -1;
 	if (host_id(d, &r->host, &hid) || kernel_id(d, &r->kernel, &kid) ||
+	    insert_kv(d, TOPO_SQL, hid, &r->host.topo) ||
 	    insert_run(d, r, hid, kid, run_id) ||
 	    insert_kv(d, "INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES (?, ?, ?)",
 		      *run_id, &r->tags) ||
@@ -742,7 +746,8 @@ int db_run_identity(struct cdm_db *d, int64_t run_id,
 
 	if (exec(d, "BEGIN IMMEDIATE"))
 		return -1;
-	if (host_id(d, &r->host, &hid) || kernel_id(d, &r->kernel, &kid))
+	if (host_id(d, &r->host, &hid) || kernel_id(d, &r->kernel, &kid) ||
+	    insert_kv(d, TOPO_SQL, hid, &r->host.topo))
 		return rollback(d);
 	st = db_prepare(d, "UPDATE runs SET host_id = ?, kernel_id = ?, cmdline = ?, environment = ?, kmsg_status = ? WHERE id = ?");
 	if (!st)

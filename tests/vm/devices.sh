@@ -21,6 +21,10 @@ bad=$(q "$DB" "select name || ': ' || verdict || ' ' || reason from cases where 
 n=$(q "$DB" "select count(*) from cases where run_id = 1")
 [ -z "$bad" ] && [ "$n" -gt 0 ]
 check "smoke.ini: every verdict PASS ($n cases)" $? "${bad:-no case recorded}"
+# issue 12: every device case records its kernel events per phase
+nocount=$(q "$DB" "select name from cases c where run_id = 1 and backend = 'dmirror' and verdict = 'pass' and name not like '%/%' and not exists (select 1 from case_info i where i.case_id = c.id and i.key = 'counters.run.perf:faults_minor')")
+[ -z "$nocount" ]
+check "smoke.ini: every device case records its events per phase" $? "without: $nocount"
 up=$(q "$DB" "select count(*) from cases where name like 'upstream/%' and verdict = 'pass'")
 [ "$up" -ge 58 ]
 check "upstream hmm-tests and gup_test recorded test by test ($up passed)" $? "$(q "$DB" "select name, verdict from cases where name like 'upstream/%' and verdict != 'pass'")"
