@@ -673,6 +673,10 @@ static void case_tables(const struct rcase *c, struct sbuf *sb)
 			td(sb, m->name);
 			td(sb, m->unit);
 			td(sb, m->higher ? "higher" : "lower");
+			if (!m->s.n) {
+				sb_adds(sb, "<td colspan=\"10\">no samples</td></tr>\n");
+				continue;
+			}
 			sb_addf(sb, "<td class=\"n\">%zu</td>", m->s.n);
 			num(sb, m->s.median);
 			num(sb, m->s.p5);

@@ -123,7 +123,10 @@ static void cases(const struct rrun *r, struct sbuf *sb)
 		for (k = 0; k < c->nm; k++) {
 			char buf[48];
 
-			snprintf(buf, sizeof(buf), "%.4g", c->m[k].s.median);
+			if (c->m[k].s.n)
+				snprintf(buf, sizeof(buf), "%.4g", c->m[k].s.median);
+			else
+				snprintf(buf, sizeof(buf), "no samples");
 			sb_adds(sb, k ? ", " : "");
 			md(sb, c->m[k].name);
 			sb_adds(sb, " ");
