@@ -17,6 +17,7 @@
  * migration figure has its baseline next to it.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -61,6 +62,8 @@ struct mig {
 	bool readback_short;	/* this round's read-back missed pages */
 	uint64_t rounds;	/* rounds whose data was checked */
 	uint64_t unread;	/* rounds whose device read-back was skipped */
+	double best_copy;	/* fastest memcpy so far, GB/s */
+	uint64_t implausible;	/* migration samples left out */
 	uint64_t partial;	/* pages that did not move, summed */
 };
 
@@ -158,10 +161,28 @@ static uint64_t move(struct cdm_ctx *ctx, struct mig *m, bool to_dev)
 	return total ? total : 1;
 }
 
+/*
+ * A migration copies every page once, so it cannot move bytes much faster
+ * than the CPU copies them: a rate above MIG_PLAUSIBLE times the best
+ * memcpy of the case is a clock that missed the work. It is left out,
+ * counted and named in `implausible_samples`, never pooled.
+ */
+#define MIG_PLAUSIBLE 3.0
+
 static void sample_bw(struct cdm_ctx *ctx, struct mig *m, int bw, int page,
 		      uint64_t ns)
 {
-	cdm_sample(ctx, bw, (double)m->buf->len / ns);
+	double rate = (double)m->buf->len / ns;
+
+	if (!cdm_warming(ctx) && m->best_copy > 0 &&
+	    rate > MIG_PLAUSIBLE * m->best_copy) {
+		m->implausible++;
+		cdm_info(ctx, "implausible_samples", "%llu migration samples left out: above %.0fx the best memcpy of the case (%.3g GB/s); last %.3g GB/s",
+			 (unsigned long long)m->implausible, MIG_PLAUSIBLE,
+			 m->best_copy, rate);
+		return;
+	}
+	cdm_sample(ctx, bw, rate);
 	cdm_sample(ctx, page, (double)ns / m->buf->npages);
 }
 
@@ -191,11 +212,14 @@ static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 {
 	const struct mig_cfg *cfg = cdm_cfg(ctx);
 	uint64_t ns, t0;
+	double copy;
 
 	pat_fill(m->buf->p, m->buf->len, cdm_seed(ctx), gen);
 	t0 = cdm_now_ns();
 	memcpy(m->copy, m->buf->p, m->buf->len);
-	cdm_sample(ctx, m->m_memcpy, (double)m->buf->len / (cdm_now_ns() - t0));
+	copy = (double)m->buf->len / (cdm_now_ns() - t0);
+	cdm_sample(ctx, m->m_memcpy, copy);
+	m->best_copy = fmax(m->best_copy, copy);
 	m->readback_short = false;
 	ns = move(ctx, m, true);
 	if (!ns)
