@@ -44,10 +44,15 @@ print(len(d['metrics']), d['regressions'], sum(m['significant'] for m in d['metr
 	total=$((total + $1)) regress=$((regress + $2)) sig=$((sig + $3))
 	[ "$rc" = "$4" ] || bad=1
 done
+# Printed, not asserted: how often two runs of this machine differ is the
+# machine's behaviour (a getppid() pair once came out -5.97% against the 5%
+# threshold), and a bound on it would fail by luck. The verdict's own
+# false-positive rate is asserted on synthetic data with fixed seeds
+# (unit tests compare_aa_false_positives, drift_shared_aa, compare_drift_aa).
 echo "# A/A: $regress regressions and $sig significant changes in $total metric comparisons over $PAIRS pairs of CPU runs"
 cat "$T_TMP/aa.flagged" 2>/dev/null
-[ "$total" = $((4 * PAIRS)) ] && [ "$regress" -le 2 ] && [ "$sig" -le 5 ]
-check "A/A: at most 2 of $total metric comparisons flagged as a regression" $? "regressions $regress, significant $sig"
+[ "$total" = $((4 * PAIRS)) ]
+check "A/A: every pair compared on all 4 metrics" $? "total $total"
 check "exit status agrees with the JSON verdict" $bad ""
 
 # --- A/B: one case slowed down, the others left alone ---
