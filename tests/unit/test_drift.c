@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "analysis/compare.h"
+#include "analysis/history.h"
 #include "stats/cstats.h"
 #include "stats/drift.h"
 #include "synth.h"
@@ -260,5 +261,37 @@ TEST(compare_drift_aa)
 	      r.regressions, r.improvements);
 	CHECK(find_row(&r, "to_sys_bw")->normalized);
 	cdm_compare_free(&r);
+	db_close(d);
+}
+
+/*
+ * history over 3 runs of one kernel, then 3 of a kernel 30% slower
+ * device-to-system, the last run drifted 22% (shared with its memcpy):
+ * one step, at run 4, and no false one at run 6.
+ */
+TEST(history_drift_one_step)
+{
+	static const double drift[6] = { 0, 0.03, -0.02, 0, 0.02, 0.20 };
+	struct cdm_db *d = synth_open("hist-drift.db");
+	struct hist_query q = { .case_name = "migrate",
+				.metric = "to_sys_page" };
+	struct hist h;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		int64_t r = synth_begin(d, i < 3 ? "6.1" : "6.2", NULL, i);
+
+		mig_case(d, r, drift[i], i < 3 ? 1 : 1.3, 50 + i);
+		synth_end(d, r);
+	}
+	REQUIRE(cdm_history_load(d, &q, &h) == 0 && h.n == 6);
+	cdm_history_steps(&h, 0.05, 0.05);
+	CHECK(h.normalized, "spread %g noise %g", h.ctrl_spread, h.ctrl_noise);
+	CHECK(h.nsteps == 1, "%zu steps", h.nsteps);
+	CHECK(h.nsteps && h.steps[0].index == 3 && h.steps[0].regression &&
+	      fabs(h.steps[0].change - 30) < 5, "step at %zu, %+.1f%%",
+	      h.nsteps ? h.steps[0].index : 99,
+	      h.nsteps ? h.steps[0].change : 0);
+	cdm_history_free(&h);
 	db_close(d);
 }
