@@ -1,0 +1,33 @@
+#!/bin/bash
+# vm ab: an interleaved A/B of two kernels (here one kernel, booted plain
+# and with init_on_alloc=1 init_on_free=1, which about doubles private
+# device-to-system migration) as one command that ends with compare's
+# verdict and exit status. Bad input: one line, exit 2, nothing booted.
+. "$(dirname "$0")/../lib.sh"
+
+DB=$T_TMP/ab.db
+printf '[global]\nname = ab\nrepeat = 10\nwarmup = 2\n[migrate]\ndevice = private\nsize = 2M\n' >"$T_TMP/ab.ini"
+expect_err "vm ab without --base" 2 "vm ab: expected --base KERNEL and --cand KERNEL" "$CDM" vm ab --cand /etc/hostname "$T_TMP/ab.ini"
+expect_err "vm ab with a missing kernel" 2 "vm ab: --cand /nonexistent: No such file" "$CDM" vm ab --base /etc/hostname --cand /nonexistent "$T_TMP/ab.ini"
+expect_err "vm ab --runs 0" 2 "vm ab: --runs 0: expected a number of runs a side from 1 to 1000" "$CDM" vm ab --base /etc/hostname --cand /etc/hostname --runs 0 "$T_TMP/ab.ini"
+expect_err "vm ab --kernel is refused with the fix" 2 "vm ab: --kernel: use --base/--cand" "$CDM" vm ab --base /etc/hostname --cand /etc/hostname --kernel x "$T_TMP/ab.ini"
+[ ! -e "$DB" ]
+check "bad input boots nothing and writes no database" $? ""
+
+KERNEL=$("$TOP/kernel/build.sh" --print-path 2>/dev/null)
+if [ $? != 0 ] || ! command -v qemu-system-x86_64 >/dev/null; then
+	skip "vm ab in the emulated node" "guest kernel or qemu missing ('make test' builds and installs them)"
+	exit 0
+fi
+"$CDM" vm ab --db "$DB" --base "$KERNEL" --cand "$KERNEL" --cand-append 'init_on_alloc=1 init_on_free=1' \
+	--runs 2 "$T_TMP/ab.ini" >"$T_TMP/ab.out" 2>"$T_TMP/ab.err"
+rc=$?
+sed -n '1,12p' "$T_TMP/ab.out" | sed 's/^/# /'
+[ $rc = 1 ] && grep -qE "^migrate +to_sys_bw .*REGRESSION$" "$T_TMP/ab.out"
+check "vm ab: the slowed direction is a REGRESSION and the command exits 1" $? "rc=$rc $(tail -n 5 "$T_TMP/ab.err")"
+order=$(q "$DB" "select group_concat(t.value, ' ') from (select value from run_tags where key = 'ab' order by run_id) t")
+[ "$order" = "base cand base cand" ]
+check "vm ab: runs interleaved base, cand, base, cand ($order)" $? ""
+[ "$(q "$DB" "select count(distinct value) from run_tags where key = 'ab-session'")" = 1 ] &&
+	[ "$(q "$DB" "select count(*) from runs r where r.cmdline like '%init_on_free=1%' and exists (select 1 from run_tags t where t.run_id = r.id and t.key = 'ab' and t.value = 'cand')")" = 2 ]
+check "vm ab: both sides tagged, one session; the candidate booted with its arguments" $? "$(q "$DB" "select run_id, key, value from run_tags")"
