@@ -23,7 +23,7 @@ static char *history_sql(const struct hist_query *q, char ***binds,
 		"sk.median, sk.mad, sk.n, ck.better "
 		"FROM cases c JOIN runs r ON r.id = c.run_id JOIN metrics m ON m.case_id = c.id AND m.name = ?1 "
 		"LEFT JOIN summaries s ON s.metric_id = m.id LEFT JOIN kernels k ON k.id = r.kernel_id LEFT JOIN hosts h ON h.id = r.host_id "
-		"LEFT JOIN metrics ck ON ck.case_id = c.id AND ck.name = 'memcpy_bw' AND m.name != 'memcpy_bw' LEFT JOIN summaries sk ON sk.metric_id = ck.id "
+		"LEFT JOIN metrics ck ON ck.case_id = c.id AND ck.name IN ('memcpy_bw', 'calib_bw') AND m.name NOT IN ('memcpy_bw', 'calib_bw') LEFT JOIN summaries sk ON sk.metric_id = ck.id "
 		"WHERE r.status != 'running'");
 	if (q->case_name)
 		sb_adds(&sb, " AND c.name = ?2");

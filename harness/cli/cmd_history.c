@@ -119,10 +119,10 @@ static void print_text(const struct history_args *a, const struct hist *h)
 		printf("(%zu older run%s with a case of this name but other parameters, backend or device type left out)\n",
 		       h->other_params, h->other_params == 1 ? "" : "s");
 	if (h->normalized)
-		printf("steps are found on levels normalized by memcpy_bw, timed in the same runs: it drifted %.1f%% between runs, beyond its own noise of %.1f%%\n",
+		printf("steps are found on levels normalized by the in-run control (memcpy_bw or calib_bw), timed in the same runs: it drifted %.1f%% between runs, beyond its own noise of %.1f%%\n",
 		       h->ctrl_spread, h->ctrl_noise);
 	else if (!isnan(h->ctrl_spread))
-		printf("steps are found on raw medians: the in-run control memcpy_bw held steady (%.1f%% between runs, its own noise %.1f%%)\n",
+		printf("steps are found on raw medians: the in-run control held steady (%.1f%% between runs, its own noise %.1f%%)\n",
 		       h->ctrl_spread, h->ctrl_noise);
 	printf("\n  %6s %-8s %-20s %-18s %-12s %-7s %8s %12s %7s %12s\n", "run",
 	       "uuid", "started (UTC)", "kernel", "host", "verdict", "n",

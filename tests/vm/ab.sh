@@ -6,7 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 DB=$T_TMP/ab.db
-printf '[global]\nname = ab\nrepeat = 10\nwarmup = 2\n[migrate]\ndevice = private\nsize = 2M\n' >"$T_TMP/ab.ini"
+printf '[global]\nname = ab\nrepeat = 10\nwarmup = 2\n[migrate]\ndevice = private\nsize = 2M\n[fault-back]\ndevice = private\nsize = 1M\n' >"$T_TMP/ab.ini"
 expect_err "vm ab without --base" 2 "vm ab: expected --base KERNEL and --cand KERNEL" "$CDM" vm ab --cand /etc/hostname "$T_TMP/ab.ini"
 expect_err "vm ab with a missing kernel" 2 "vm ab: --cand /nonexistent: No such file" "$CDM" vm ab --base /etc/hostname --cand /nonexistent "$T_TMP/ab.ini"
 expect_err "vm ab --runs 0" 2 "vm ab: --runs 0: expected a number of runs a side from 1 to 1000" "$CDM" vm ab --base /etc/hostname --cand /etc/hostname --runs 0 "$T_TMP/ab.ini"
@@ -31,3 +31,15 @@ check "vm ab: runs interleaved base, cand, base, cand ($order)" $? ""
 [ "$(q "$DB" "select count(distinct value) from run_tags where key = 'ab-session'")" = 1 ] &&
 	[ "$(q "$DB" "select count(*) from runs r where r.cmdline like '%init_on_free=1%' and exists (select 1 from run_tags t where t.run_id = r.id and t.key = 'ab' and t.value = 'cand')")" = 2 ]
 check "vm ab: both sides tagged, one session; the candidate booted with its arguments" $? "$(q "$DB" "select run_id, key, value from run_tags")"
+# a device case that copies no memory itself gets the harness's control
+"$CDM" compare --db "$DB" -o json ab=base ab=cand >"$T_TMP/ab.json"
+python3 - "$T_TMP/ab.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+fb = [m for m in d["metrics"] if m["workload"] == "fault-back" and m["metric"] != "calib_bw"]
+mig = [m for m in d["metrics"] if m["workload"] == "migrate" and m["metric"] == "to_sys_bw"]
+assert fb and all(m.get("control") == "calib_bw" for m in fb), fb[:1]
+assert any(m["workload"] == "fault-back" and m["metric"] == "calib_bw" for m in d["metrics"])
+assert mig and mig[0]["control"] == "memcpy_bw", mig
+PY
+check "in-run controls: migrate's memcpy_bw, the harness's calib_bw for fault-back" $? "$(head -c 600 "$T_TMP/ab.json")"
