@@ -206,10 +206,12 @@ bool cdm_time_up(struct cdm_ctx *ctx)
 
 /*
  * The in-run control for drift-aware comparison (analysis/compare.c): a
- * device case whose workload does not copy memory itself (migrate times a
- * memcpy of its buffer) gets a fixed memcpy timed at the start of every
- * measured iteration, interleaved with the kernel operation, so drift
- * shared within the run shows in calib_bw too and can be divided out.
+ * case timing a kernel operation whose workload does not copy memory
+ * itself (migrate times a memcpy of its buffer) gets a fixed memcpy timed
+ * at the start of every measured iteration, interleaved with the kernel
+ * operation, so drift shared within the run shows in calib_bw too and can
+ * be divided out. Not for stream (it is the copy baseline) nor selftest
+ * (the harness timing itself).
  */
 #define CALIB_BYTES (1u << 20)
 
@@ -217,7 +219,8 @@ static void calibrate(struct cdm_ctx *ctx)
 {
 	uint64_t t0;
 
-	if (ctx->own_control || !strcmp(ctx->wl->backend, "cpu"))
+	if (ctx->own_control || !strcmp(ctx->wl->name, "stream") ||
+	    !strcmp(ctx->wl->name, "selftest"))
 		return;
 	if (ctx->calib < 0) {
 		ctx->calib_buf = malloc(2 * CALIB_BYTES);
