@@ -1,8 +1,10 @@
 #!/bin/bash
 # vm ab: an interleaved A/B of two kernels (here one kernel, booted plain
-# and with init_on_alloc=1 init_on_free=1, which about doubles private
-# device-to-system migration) as one command that ends with compare's
-# verdict and exit status. Bad input: one line, exit 2, nothing booted.
+# and with init_on_alloc=1 init_on_free=1) as one command that ends with
+# compare's verdict and exit status. Whether the candidate is slower is
+# the kernel's (and a loaded TCG host's) business, so the test checks the
+# mechanics: order, tags, arguments, and that the verdict and exit status
+# are compare's. Bad input: one line, exit 2, nothing booted.
 . "$(dirname "$0")/../lib.sh"
 
 DB=$T_TMP/ab.db
@@ -22,9 +24,12 @@ fi
 "$CDM" vm ab --db "$DB" --base "$KERNEL" --cand "$KERNEL" --cand-append 'init_on_alloc=1 init_on_free=1' \
 	--runs 2 "$T_TMP/ab.ini" >"$T_TMP/ab.out" 2>"$T_TMP/ab.err"
 rc=$?
-sed -n '1,12p' "$T_TMP/ab.out" | sed 's/^/# /'
-[ $rc = 1 ] && grep -qE "^migrate +to_sys_bw .*REGRESSION$" "$T_TMP/ab.out"
-check "vm ab: the slowed direction is a REGRESSION and the command exits 1" $? "rc=$rc $(tail -n 5 "$T_TMP/ab.err")"
+sed -n '1,16p' "$T_TMP/ab.out" | sed 's/^/# /'
+s=$(q "$DB" "select value from run_tags where key = 'ab-session' limit 1")
+"$CDM" compare --db "$DB" "ab-session=$s,ab=base" "ab-session=$s,ab=cand" >"$T_TMP/cmp.out"
+crc=$?
+[ $rc = $crc ] && [ $rc -le 1 ] && cmp -s "$T_TMP/ab.out" "$T_TMP/cmp.out"
+check "vm ab: ends with compare's table and exit status (rc=$rc, compare $crc)" $? "$(tail -n 5 "$T_TMP/ab.err")"
 order=$(q "$DB" "select group_concat(t.value, ' ') from (select value from run_tags where key = 'ab' order by run_id) t")
 [ "$order" = "base cand base cand" ]
 check "vm ab: runs interleaved base, cand, base, cand ($order)" $? ""
