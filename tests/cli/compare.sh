@@ -90,6 +90,17 @@ assert d["regressions"] == 1 and d["exit_status"] == 1
 assert d["base"]["pooled"] and len(d["candidate"]["runs"]) == 3
 EOF
 check "--output-format json: ratio, CI, q, direction, pooled runs" $? "$(head -c 1500 "$T_TMP/ab.json")"
+# one row per measurement, what changed first; every measurement says the
+# smallest change its runs could detect
+"$CDM" compare --db "$DB" --ignore sleep --all ab=base ab=cand >"$T_TMP/all.txt"
+grep -cE "^(slowed|steady|syscall) " "$T_TMP/all.txt" | grep -qx 3 &&
+	[ "$(grep -cE "smallest detectable change, 3 runs a side: \+/-[0-9.]+%" "$T_TMP/all.txt")" = 3 ]
+check "--all: every measurement in full, each with the smallest change 3 runs a side detect" $? "$(cat "$T_TMP/all.txt")"
+"$CDM" compare --db "$DB" --ignore sleep --threshold 1000 ab=base ab=cand >"$T_TMP/fold.txt"
+grep -q "^(no measurement changed)$" "$T_TMP/fold.txt" && grep -q "^unchanged: " "$T_TMP/fold.txt" &&
+	[ "$(grep -cE "^  (slowed|steady|syscall):[a-z]+ .*3 runs a side: \+/-" "$T_TMP/fold.txt")" = 3 ] ||
+	grep -qE "^slowed .*(worse|REGRESSION|\*)" "$T_TMP/fold.txt"
+check "unchanged measurements fold to one line each" $? "$(cat "$T_TMP/fold.txt")"
 "$CDM" compare --db "$DB" --ignore sleep --threshold 150 ab=base ab=cand >/dev/null
 check "a threshold above the change: no regression, exit 0" $? ""
 "$CDM" compare --db "$DB" --latest --ignore sleep ab=base ab=cand | grep -qE "^base: +run 21 "
