@@ -210,7 +210,7 @@ static void print_basis(const struct cmp_row *row, int wc)
 		       wc, "", row->control, row->basis_why, row->ctrl_change,
 		       row->ctrl_spread, row->raw_gain, mde);
 	else if (row->control)
-		printf("%-*s  raw (%s %s); smallest detectable change, %s\n",
+		printf("%-*s  raw (control %s: %s); smallest detectable change, %s\n",
 		       wc, "", row->control, row->basis_why, mde);
 	else
 		printf("%-*s  raw (%s); smallest detectable change, %s\n", wc,
