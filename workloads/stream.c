@@ -16,8 +16,8 @@
  * likwid-bench is installed, its copy figure at the same size and thread
  * count is recorded beside ours (`likwid_copy_bw`), the outside reference.
  * A sample far above the best sustained copy the case saw (its rate over
- * all samples, its median, likwid-bench's figure) is physically
- * impossible: it is left out and counted in `implausible_samples`.
+ * the samples so far, likwid-bench's figure) is physically impossible:
+ * it is left out and counted in `implausible_samples`.
  */
 #include <errno.h>
 #include <math.h>
@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include "core/workload.h"
-#include "stats/cstats.h"
 
 #define SCALAR 3.0
 /* bytes a sample moves at the least: ~10 ms at 6 GB/s */
@@ -75,9 +74,14 @@ struct stream_state {
 	int op;			/* 0 copy, 1 triad, -1 exit */
 	int passes;		/* over the arrays per sample */
 	int m_copy, m_triad;
-	double *val[2];		/* measured samples per op, held back until */
-	double *ns[2];		/* the plausible bound is known */
-	size_t nval;
+};
+
+/* the running plausible bound of one op */
+struct stream_plaus {
+	double bytes, ns;	/* measured so far */
+	double ref;		/* likwid-bench's figure, or NaN */
+	double bound;
+	uint64_t bad;		/* samples left out */
 };
 
 struct stream_worker {
@@ -252,42 +256,27 @@ static double timed_op(struct stream_state *s, int op)
 	return t1 > t0 ? (double)(t1 - t0) : NAN;
 }
 
-static void hold(struct stream_state *s, int op, double bytes, double ns)
-{
-	s->val[op][s->nval] = bytes / ns;
-	s->ns[op][s->nval] = ns;
-}
-
 /*
- * The samples, less any far above the rate the case sustained over all
- * of them (total bytes over total time): a rate no sample-by-sample
- * arithmetic can reach without a clock that missed the work.
+ * One sample, unless it is far above the best sustained rate: the case's
+ * total bytes over total time so far (this sample included) or
+ * likwid-bench's figure. Decided as it is taken, so every sample reaches
+ * the parent at once and an interrupted case keeps what it measured.
  */
-static void emit(struct cdm_ctx *ctx, struct stream_state *s, int op,
-		 int metric, double bytes, double ref, uint64_t *bad,
-		 double *bound)
+static void plausible_sample(struct cdm_ctx *ctx, struct stream_plaus *p,
+			     int metric, double bytes, double ns)
 {
-	double total = 0, best = ref, *tmp;
-	size_t i;
+	double rate = bytes / ns;
 
-	for (i = 0; i < s->nval; i++)
-		total += s->ns[op][i];
-	if (total > 0)
-		best = fmax(best, bytes * s->nval / total);
-	tmp = malloc((s->nval ? s->nval : 1) * sizeof(double));
-	if (tmp && s->nval) {
-		memcpy(tmp, s->val[op], s->nval * sizeof(double));
-		best = fmax(best, cdm_median_select(tmp, s->nval));
+	if (isfinite(ns) && ns > 0) {
+		p->bytes += bytes;
+		p->ns += ns;
 	}
-	free(tmp);
-	*bound = STREAM_PLAUSIBLE * best;
-	for (i = 0; i < s->nval; i++) {
-		if (s->val[op][i] > *bound) {
-			(*bad)++;
-			continue;
-		}
-		cdm_sample(ctx, metric, s->val[op][i]);
+	p->bound = STREAM_PLAUSIBLE * fmax(p->ref, p->bytes / p->ns);
+	if (rate > p->bound) {
+		p->bad++;
+		return;
 	}
+	cdm_sample(ctx, metric, rate);
 }
 
 /*
@@ -336,37 +325,25 @@ static int stream_run(struct cdm_ctx *ctx)
 	struct stream_state *s = cdm_priv(ctx);
 	/* STREAM's convention: copy moves 2 arrays, triad 3 */
 	double bytes = (double)s->n * sizeof(double) * s->passes;
-	uint64_t bad[2] = { 0, 0 };
-	double bound[2], ref = NAN;
-	size_t cap = 0;
+	struct stream_plaus p[2] = { { .ref = NAN }, { .ref = NAN } };
 
+	/* first, so the bound knows it from the first sample on */
+	if (((const struct stream_cfg *)cdm_cfg(ctx))->reference)
+		p[0].ref = likwid_reference(ctx, cdm_cfg(ctx), s->nthreads);
 	while (cdm_iter(ctx)) {
 		double c = timed_op(s, 0), t = timed_op(s, 1);
 
 		if (cdm_warming(ctx))
 			continue;
-		if (s->nval == cap) {
-			cap = cap ? 2 * cap : 64;
-			s->val[0] = realloc(s->val[0], cap * sizeof(double));
-			s->val[1] = realloc(s->val[1], cap * sizeof(double));
-			s->ns[0] = realloc(s->ns[0], cap * sizeof(double));
-			s->ns[1] = realloc(s->ns[1], cap * sizeof(double));
-			if (!s->val[0] || !s->val[1] || !s->ns[0] || !s->ns[1])
-				return cdm_error(ctx, "out of memory for samples");
-		}
-		hold(s, 0, 2 * bytes, c);
-		hold(s, 1, 3 * bytes, t);
-		s->nval++;
+		plausible_sample(ctx, &p[0], s->m_copy, 2 * bytes, c);
+		plausible_sample(ctx, &p[1], s->m_triad, 3 * bytes, t);
 	}
-	if (((const struct stream_cfg *)cdm_cfg(ctx))->reference)
-		ref = likwid_reference(ctx, cdm_cfg(ctx), s->nthreads);
-	emit(ctx, s, 0, s->m_copy, 2 * bytes, ref, &bad[0], &bound[0]);
-	emit(ctx, s, 1, s->m_triad, 3 * bytes, NAN, &bad[1], &bound[1]);
-	if (bad[0] || bad[1])
+	if (p[0].bad || p[1].bad)
 		cdm_info(ctx, "implausible_samples", "%llu copy and %llu triad samples left out: above %.0fx the best sustained rate (%.3g and %.3g GB/s)",
-			 (unsigned long long)bad[0], (unsigned long long)bad[1],
-			 STREAM_PLAUSIBLE, bound[0] / STREAM_PLAUSIBLE,
-			 bound[1] / STREAM_PLAUSIBLE);
+			 (unsigned long long)p[0].bad,
+			 (unsigned long long)p[1].bad, STREAM_PLAUSIBLE,
+			 p[0].bound / STREAM_PLAUSIBLE,
+			 p[1].bound / STREAM_PLAUSIBLE);
 	return 0;
 }
 
@@ -412,10 +389,6 @@ static void stream_teardown(struct cdm_ctx *ctx)
 		munmap(s->c, cfg->size);
 	free(s->tids);
 	free(s->w);
-	for (i = 0; i < 2; i++) {
-		free(s->val[i]);
-		free(s->ns[i]);
-	}
 	free(s);
 }
 
