@@ -518,14 +518,14 @@ static void check_home(struct worker *w)
 		return;
 	}
 	for (k = 0; k < w->nfd && !w->rep->failed; k++) {
-		r = dmirror_snapshot(w->fd[k], w->buf, w->npages, snap);
+		r = dev_loc(w->dev[k], w->buf, w->npages, snap);
 		if (r) {
 			fail(w, OP_TO_SYS, "SNAPSHOT after the final MIGRATE_TO_SYS: %s",
 			     strerror(r < 0 ? -r : r));
 			break;
 		}
 		for (i = 0; i < w->npages; i++) {
-			if (snap_on_device(snap[i])) {
+			if (cdm_pg_on_device(snap[i])) {
 				fail(w, OP_TO_SYS, "page %zu is still on a device after the final MIGRATE_TO_SYS (SNAPSHOT byte 0x%02x)",
 				     i, snap[i]);
 				break;

@@ -541,6 +541,7 @@ static void show_cases(struct cdm_db *d, int64_t id)
 			       sqlite3_column_double(ms, 6),
 			       sqlite3_column_double(ms, 7), tcol(ms, 1),
 			       tcol(ms, 2));
+		}
 	}
 out:
 	sqlite3_finalize(cs);
