@@ -2,7 +2,9 @@
 #
 #   make run     set up everything, run the main job, print where results are
 #   make test    set up everything and run every test
-#   make bench   harness overhead and database throughput figures
+#   make bench   harness overhead, database throughput, device and
+#                verdict-trust figures (tests/bench/trust.sh: hours on TCG;
+#                TRUST_AA_RUNS, TRUST_TRIALS size it)
 #   make fuzz    the libFuzzer targets in tests/fuzz, FUZZ_S seconds each
 #   make         build build/cdmbench and the guest initramfs `vm run` boots
 #                (the guest kernel is built and cached by `make kernel`)
@@ -177,11 +179,8 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_BIN) initramfs
 	@kernel/build.sh >/dev/null
-	@tests/bench/run.sh
-	@tests/bench/devices.sh
-	@tests/bench/fleet.sh
-	@tests/bench/engine.sh
-	@tests/bench/counters.sh
+	@r=0; tests/bench/run.sh || r=$$?; tests/bench/devices.sh; tests/bench/fleet.sh; \
+		tests/bench/engine.sh; tests/bench/counters.sh; tests/bench/trust.sh; exit $$r
 
 # --- fuzzing (libFuzzer, from Debian's clang) ---
 # tests/fuzz/fuzz_*.c, each linked with every library object built with

@@ -619,7 +619,7 @@ static int alloc_state(struct cdm_ctx *ctx, struct dev_fx *fx, struct cc *c)
 		w->seen = calloc(c->nslots, sizeof(*w->seen));
 		w->io = malloc(c->run_pages * pg);
 		if (!w->seen || !w->io)
-			return cdm_skip(ctx, "out of memory for reader state");
+			return cdm_error(ctx, "out of memory for reader state");
 	}
 	return 0;
 }

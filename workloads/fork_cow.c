@@ -511,7 +511,7 @@ static int fc_round(struct cdm_ctx *ctx, struct fc *f, bool on_dev)
 	if (pid < 0) {
 		close(sv[0]);
 		if (errno == ENOMEM || errno == EAGAIN)
-			return cdm_skip(ctx, "fork: %s", strerror(errno));
+			return cdm_error(ctx, "fork: %s", strerror(errno));
 		return cdm_error(ctx, "fork: %s", strerror(errno));
 	}
 	done = exchange(f, &me, sv[0], &child, pfirst);

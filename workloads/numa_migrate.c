@@ -136,8 +136,8 @@ static int nm_setup(struct cdm_ctx *ctx)
 	s->status = calloc(s->npages, sizeof(int));
 	if (s->buf == MAP_FAILED || !s->pages || !s->nodes || !s->status) {
 		s->buf = s->buf == MAP_FAILED ? NULL : s->buf;
-		return cdm_skip(ctx, "cannot allocate %llu bytes",
-				(unsigned long long)cfg->size);
+		return cdm_error(ctx, "cannot allocate %llu bytes",
+				 (unsigned long long)cfg->size);
 	}
 	pat_fill(s->buf, cfg->size, cdm_seed(ctx), 1);
 	for (i = 0; i < s->npages; i++)
@@ -206,6 +206,8 @@ static int nm_verify(struct cdm_ctx *ctx)
 		cdm_fail(ctx, "data corrupted by migration: page %zu, offset %zu: expected 0x%016llx, got 0x%016llx; %s",
 			 e.page, e.offset, (unsigned long long)e.expected,
 			 (unsigned long long)e.got, e.what);
+	else
+		cdm_info(ctx, "integrity", "ok: every page read back as written after the last move");
 	return 0;
 }
 

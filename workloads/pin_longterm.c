@@ -299,8 +299,8 @@ static int uring_register(struct cdm_ctx *ctx, struct pl *p, bool on_dev,
 
 	t->pin_ns = cdm_now_ns() - t0;
 	if (r == -ENOMEM && !on_dev)
-		return cdm_skip(ctx, "io_uring_register_buffers of %zu bytes: ENOMEM (RLIMIT_MEMLOCK too small? raise ulimit -l or run as root)",
-				p->buf.len);
+		return cdm_error(ctx, "io_uring_register_buffers of %zu bytes: ENOMEM (RLIMIT_MEMLOCK too small? raise ulimit -l or run as root)",
+				 p->buf.len);
 	if (r == -ENOMEM) {
 		cdm_info(ctx, "enomem", "io_uring_register_buffers returned ENOMEM on device-resident pages");
 		cdm_fail(ctx, "io_uring_register_buffers: out of memory (ENOMEM) pinning %zu device-resident pages",

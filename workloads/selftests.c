@@ -337,6 +337,9 @@ static int sel_run(struct cdm_ctx *ctx)
 	else if (!n.pass && n.skip)
 		return cdm_skip(ctx, "every upstream test skipped itself (%d)",
 				n.skip);
+	else
+		cdm_info(ctx, "integrity", "ok: %d upstream tests passed, each with its own data checks",
+			 n.pass);
 	return 0;
 }
 

@@ -4,7 +4,9 @@
  * processes and threads, for soak and acceptance runs.
  *
  * Every worker thread owns a buffer and keeps a shadow of what each page
- * must hold (the generation that last wrote it) and where it may be. It
+ * must hold (the generation that last wrote it). Data is checked after
+ * every operation that reads it; placement where it is certain: after the
+ * final migration back, SNAPSHOT must show no page on any device. It
  * then draws operations from its own seeded generator: migrations to the
  * device and back over random ranges, CPU reads and writes (faulting
  * private pages back, touching coherent ones in place), device reads and
@@ -499,6 +501,40 @@ static bool more(struct worker *w)
 	return w->opno < (uint64_t)w->cfg->ops;
 }
 
+/*
+ * Placement, checked where the shadow knows it for certain: after the
+ * final MIGRATE_TO_SYS no page may be on any device. Checked before the
+ * CPU read, which would fault a private page home and hide a page left
+ * behind.
+ */
+static void check_home(struct worker *w)
+{
+	uint8_t *snap = malloc(w->npages);
+	size_t i;
+	int k, r;
+
+	if (!snap) {
+		fail(w, OP_TO_SYS, "out of memory for a snapshot");
+		return;
+	}
+	for (k = 0; k < w->nfd && !w->rep->failed; k++) {
+		r = dev_loc(w->dev[k], w->buf, w->npages, snap);
+		if (r) {
+			fail(w, OP_TO_SYS, "SNAPSHOT after the final MIGRATE_TO_SYS: %s",
+			     strerror(r < 0 ? -r : r));
+			break;
+		}
+		for (i = 0; i < w->npages; i++) {
+			if (cdm_pg_on_device(snap[i])) {
+				fail(w, OP_TO_SYS, "page %zu is still on a device after the final MIGRATE_TO_SYS (SNAPSHOT byte 0x%02x)",
+				     i, snap[i]);
+				break;
+			}
+		}
+	}
+	free(snap);
+}
+
 static void *worker_thread(void *arg)
 {
 	struct worker *w = arg;
@@ -514,6 +550,7 @@ static void *worker_thread(void *arg)
 	if (!w->rep->failed) {
 		w->opno++;
 		op_migrate(w, OP_TO_SYS, 0, w->npages);
+		check_home(w);
 		check_pages(w, OP_CPU_READ, w->buf, 0, w->npages);
 	}
 	return NULL;

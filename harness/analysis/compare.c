@@ -13,6 +13,7 @@
 
 #include "analysis/compare.h"
 #include "stats/cstats.h"
+#include "stats/drift.h"
 #include "stats/stats.h"
 
 void cmp_opts_default(struct cmp_opts *o)
@@ -293,6 +294,8 @@ static void mlist_free(struct mlist *l)
 
 /* --- samples and statistics --- */
 
+#define FP_LEN 32	/* samples in a fingerprint */
+
 struct dvec {
 	double *v;
 	size_t n;
@@ -306,6 +309,8 @@ struct stmts {
 	sqlite3_stmt *count;
 	sqlite3_stmt *history;
 	sqlite3_stmt *median;
+	sqlite3_stmt *runval;	/* a run's median with its control's */
+	sqlite3_stmt *fprint;	/* a run's first samples, in order */
 };
 
 static int load_samples(struct cdm_db *d, struct stmts *s,
@@ -642,7 +647,250 @@ static struct cmp_row *new_row(struct cmp_result *r, size_t group,
 	row->unit = xstrdup(m->unit);
 	row->higher_better = m->higher;
 	row->p_runs = row->run_noise = row->aa_range = NAN;
+	row->raw_ratio = row->raw_gain = row->mde = NAN;
+	row->ctrl_change = row->ctrl_spread = NAN;
 	return row;
+}
+
+/* --- drift: the in-run control --- */
+
+/*
+ * The control a case times beside its kernel operation: migrate copies
+ * the same buffer with memcpy every iteration; other device cases get a
+ * fixed memcpy at the start of every iteration from the harness
+ * (calib_bw, core/child.c). A case without either is compared raw.
+ */
+static const char *const controls[] = { "memcpy_bw", "calib_bw" };
+
+static const char *find_control(struct mlist l[2])
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(controls); i++)
+		if (mlist_get(&l[0], controls[i]) &&
+		    mlist_get(&l[1], controls[i]))
+			return controls[i];
+	return NULL;
+}
+
+struct runvals {
+	double *y, *c;
+	size_t n;
+	double se2;		/* sum of the control's sampling variances */
+	size_t nse;
+};
+
+/* one side's per-run log medians of the metric and of the control */
+static int load_runvals(struct cdm_db *d, sqlite3_stmt *st,
+			const struct mref *m, const char *control,
+			struct runvals *v)
+{
+	size_t i;
+	int r;
+
+	v->y = xcalloc(m->nids + 1, sizeof(double));
+	v->c = xcalloc(m->nids + 1, sizeof(double));
+	v->n = m->nids;
+	for (i = 0; i < m->nids; i++) {
+		double med, cm, mad;
+		int n;
+
+		v->y[i] = v->c[i] = NAN;
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, m->ids[i]);
+		sqlite3_bind_text(st, 2, control ? control : "", -1,
+				  SQLITE_STATIC);
+		r = db_step(d, st);
+		if (r < 0)
+			return -1;
+		if (r != SQLITE_ROW)
+			continue;
+		med = sqlite3_column_double(st, 0);
+		cm = sqlite3_column_double(st, 1);
+		mad = sqlite3_column_double(st, 2);
+		n = sqlite3_column_int(st, 3);
+		if (sqlite3_column_type(st, 0) != SQLITE_NULL && med > 0)
+			v->y[i] = log(med);
+		if (sqlite3_column_type(st, 1) != SQLITE_NULL && cm > 0) {
+			v->c[i] = log(cm);
+			/* variance of a log median: (1.4826 MAD/med)^2 pi/2n */
+			if (n > 0) {
+				double sd = 1.4826 * mad / cm;
+
+				v->se2 += sd * sd * M_PI / (2.0 * n);
+				v->nse++;
+			}
+		}
+	}
+	return 0;
+}
+
+static void runvals_free(struct runvals *v)
+{
+	free(v->y);
+	free(v->c);
+}
+
+static int count_finite(const double *v, size_t n)
+{
+	int k = 0;
+
+	while (n--)
+		k += isfinite(v[n]);
+	return k;
+}
+
+/*
+ * The change at the level of runs, raw and normalized by the control,
+ * and the verdict's basis: normalized when the control moved beyond its
+ * own noise (see stats/drift.h).
+ */
+static int drift_row(struct cdm_db *d, struct stmts *s,
+		     const struct cmp_result *r, const struct mref *m[2],
+		     const struct mref *ctrl, struct cmp_row *row)
+{
+	const char *cname = ctrl && strcmp(ctrl->name, m[0]->name) ?
+			    ctrl->name : NULL;
+	struct runvals v[2] = { { 0 } };
+	struct drift_in in = { 0 };
+	struct drift_out out;
+	int k, rc = -1;
+
+	row->raw_ratio = row->ratio;
+	row->raw_gain = row->gain;
+	row->mde = row->ctrl_change = row->ctrl_spread = NAN;
+	row->basis_why = ctrl && !cname ? "this is the control" :
+			 r->opts.raw ? "--raw" : "no control in this case";
+	for (k = 0; k < 2; k++)
+		if (load_runvals(d, s->runval, m[k], cname, &v[k]))
+			goto out;
+	for (k = 0; k < 2; k++) {
+		in.s[k].y = v[k].y;
+		in.s[k].c = cname && !r->opts.raw ? v[k].c : NULL;
+		in.s[k].n = v[k].n;
+		row->runs[k] = count_finite(v[k].y, v[k].n);
+	}
+	/* +1 when both are times or both rates */
+	in.orient = m[0]->higher ? 1 : -1;
+	if (cname)
+		in.orient *= ctrl->higher ? 1 : -1;
+	in.c_se2 = v[0].nse + v[1].nse ?
+		   (v[0].se2 + v[1].se2) / (v[0].nse + v[1].nse) : 0;
+	if (row->noise_df >= 2) {
+		in.ext_var = row->run_noise * row->run_noise;
+		in.ext_df = row->noise_df;
+	}
+	in.alpha = r->opts.alpha;
+	cdm_drift_compare(&in, &out);
+	if (cname && !r->opts.raw) {
+		row->control = xstrdup(cname);
+		row->basis_why = out.why;
+		row->ctrl_change = 100 * expm1(out.ctrl.d);
+		row->ctrl_spread = 100 * expm1(out.ctrl_spread);
+	}
+	row->mde = 100 * expm1(out.mde);
+	if (out.normalized && !isnan(row->gain)) {
+		row->normalized = true;
+		row->ratio = exp(out.norm.d);
+		row->lo = exp(out.norm.lo);
+		row->hi = exp(out.norm.hi);
+		row->gain = 100 * (row->higher_better ? row->ratio - 1 :
+				   1 - row->ratio);
+		row->p_runs = out.norm.p;
+		row->p = row->p_runs;
+	}
+	rc = 0;
+out:
+	runvals_free(&v[0]);
+	runvals_free(&v[1]);
+	return rc;
+}
+
+/*
+ * One measurement in several units (a time as GB/s, ns per page and us
+ * per call) moves sample by sample in lockstep: their log samples are
+ * perfectly correlated. A fingerprint is the first FP_LEN log samples of
+ * the first base run, centred and scaled; two metrics with fingerprints
+ * of |dot product| ~ 1 are one measurement.
+ */
+struct fprint {
+	double v[FP_LEN];
+	int n;
+};
+
+static int load_fprint(struct cdm_db *d, sqlite3_stmt *st, int64_t id,
+		       struct fprint *f)
+{
+	double mean = 0, norm = 0;
+	int r, i;
+
+	f->n = 0;
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, id);
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		double x = sqlite3_column_double(st, 0);
+
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL || !(x > 0)) {
+			f->n = 0;	/* not comparable: no fingerprint */
+			break;
+		}
+		f->v[f->n++] = log(x);
+	}
+	if (r < 0)
+		return -1;
+	for (i = 0; i < f->n; i++)
+		mean += f->v[i] / f->n;
+	for (i = 0; i < f->n; i++) {
+		f->v[i] -= mean;
+		norm += f->v[i] * f->v[i];
+	}
+	/* constant or too short: nothing to recognize it by */
+	if (f->n < 3 || !(norm > 1e-18)) {
+		f->n = 0;
+		return 0;
+	}
+	for (i = 0; i < f->n; i++)
+		f->v[i] /= sqrt(norm);
+	return 0;
+}
+
+static bool same_measurement(const struct fprint *a, const struct fprint *b)
+{
+	double dot = 0;
+	int i;
+
+	if (!a->n || a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		dot += a->v[i] * b->v[i];
+	return fabs(dot) > 1 - 1e-6;
+}
+
+/* rows first..last of one case: each joins an earlier row it repeats */
+static void group_measurements(struct cmp_result *r, size_t first,
+			       const struct fprint *fp)
+{
+	size_t i, j;
+
+	for (i = first; i < r->nrows; i++) {
+		struct cmp_row *row = &r->rows[i];
+
+		row->measure = i;
+		for (j = first; j < i; j++) {
+			struct cmp_row *head = &r->rows[j];
+			char *a;
+
+			if (head->measure != j ||
+			    !same_measurement(&fp[j - first], &fp[i - first]))
+				continue;
+			row->measure = j;
+			a = xasprintf("%s%s%s", head->aliases ? head->aliases : "",
+				      head->aliases ? ", " : "", row->metric);
+			free(head->aliases);
+			head->aliases = a;
+			break;
+		}
+	}
 }
 
 /* every metric of one matched pair of cases */
@@ -651,12 +899,18 @@ static int compare_pair(struct cdm_db *d, struct stmts *s,
 			const struct group *gc, struct dvec v[2])
 {
 	struct mlist l[2] = { { 0 } };
-	size_t gi = r->ncases - 1, i;
+	size_t gi = r->ncases - 1, i, first = r->nrows;
+	struct fprint *fp = NULL;
+	const struct mref *ctrl;
+	const char *cname;
 	int rc = -1;
 
 	if (load_metrics(d, s->metrics, gb, &l[0]) ||
 	    load_metrics(d, s->metrics, gc, &l[1]))
 		goto out;
+	cname = find_control(l);
+	ctrl = cname ? mlist_get(&l[0], cname) : NULL;
+	fp = xcalloc(l[0].n + 1, sizeof(*fp));
 	for (i = 0; i < l[0].n; i++) {
 		const struct mref *mb = &l[0].m[i];
 		const struct mref *mc = mlist_get(&l[1], mb->name);
@@ -670,6 +924,8 @@ static int compare_pair(struct cdm_db *d, struct stmts *s,
 			continue;
 		}
 		row = new_row(r, gi, mb);
+		if (load_fprint(d, s->fprint, mb->ids[0], &fp[r->nrows - 1 - first]))
+			goto out;
 		if (strcmp(mb->unit, mc->unit)) {
 			row->ratio = row->lo = row->hi = row->p = row->q = NAN;
 			row->gain = row->p_samples = row->p_runs = NAN;
@@ -688,7 +944,12 @@ static int compare_pair(struct cdm_db *d, struct stmts *s,
 			  r->opts.reps);
 		if (!isnan(row->p_runs))
 			row->p = fmax(row->p_samples, row->p_runs);
+		if (!row->note &&
+		    drift_row(d, s, r, (const struct mref *[2]){ mb, mc }, ctrl,
+			      row))
+			goto out;
 	}
+	group_measurements(r, first, fp);
 	for (i = 0; i < l[1].n; i++) {
 		char *what;
 
@@ -700,6 +961,7 @@ static int compare_pair(struct cdm_db *d, struct stmts *s,
 	}
 	rc = 0;
 out:
+	free(fp);
 	mlist_free(&l[0]);
 	mlist_free(&l[1]);
 	return rc;
@@ -723,20 +985,37 @@ static void add_case(struct cmp_result *r, struct group *gb,
 	r->broke += c->broke;
 }
 
+/*
+ * Benjamini-Hochberg over measurements: each measurement's first row
+ * carries its test; the other units take its q and its verdict.
+ */
 static void judge(struct cmp_result *r)
 {
 	double *p = xmalloc((r->nrows ? r->nrows : 1) * sizeof(double));
 	double *q = xmalloc((r->nrows ? r->nrows : 1) * sizeof(double));
-	size_t i;
+	size_t *at = xmalloc((r->nrows ? r->nrows : 1) * sizeof(size_t));
+	size_t i, m = 0;
 
-	for (i = 0; i < r->nrows; i++)
-		p[i] = r->rows[i].p;
-	cdm_bh_adjust(p, r->nrows, q);
 	for (i = 0; i < r->nrows; i++) {
-		struct cmp_row *row = &r->rows[i];
-		bool sig = q[i] < r->opts.alpha && !isnan(row->gain), beyond;
+		if (r->rows[i].measure != i)
+			continue;
+		at[i] = m;
+		p[m++] = r->rows[i].p;
+	}
+	r->measurements = m;
+	cdm_bh_adjust(p, m, q);
+	for (i = 0; i < r->nrows; i++) {
+		struct cmp_row *row = &r->rows[i], *head;
+		bool sig, beyond;
 
-		row->q = q[i];
+		if (row->measure != i) {
+			head = &r->rows[row->measure];
+			row->q = head->q;
+			row->mark = head->mark;
+			continue;
+		}
+		sig = q[at[i]] < r->opts.alpha && !isnan(row->gain);
+		row->q = q[at[i]];
 		row->mark = CMP_SAME;
 		if (!sig)
 			continue;
@@ -754,6 +1033,48 @@ static void judge(struct cmp_result *r)
 	}
 	free(p);
 	free(q);
+	free(at);
+}
+
+static const struct cmp_result *sort_res;
+
+static int rank_of(const struct cmp_row *row)
+{
+	static const int rank[] = {
+		[CMP_REGRESSION] = 0, [CMP_IMPROVEMENT] = 1, [CMP_WORSE] = 2,
+		[CMP_BETTER] = 3, [CMP_SAME] = 4,
+	};
+
+	return rank[row->mark];
+}
+
+static int by_effect(const void *a, const void *b)
+{
+	const struct cmp_row *x = &sort_res->rows[*(const size_t *)a];
+	const struct cmp_row *y = &sort_res->rows[*(const size_t *)b];
+	double gx = isnan(x->gain) ? 0 : fabs(x->gain);
+	double gy = isnan(y->gain) ? 0 : fabs(y->gain);
+
+	if (rank_of(x) != rank_of(y))
+		return rank_of(x) - rank_of(y);
+	if (gx != gy)
+		return gx < gy ? 1 : -1;
+	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
+}
+
+size_t *cmp_sorted_measurements(const struct cmp_result *r, size_t *n)
+{
+	size_t *v = xmalloc((r->nrows ? r->nrows : 1) * sizeof(size_t));
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < r->nrows; i++)
+		if (r->rows[i].measure == i)
+			v[(*n)++] = i;
+	sort_res = r;
+	qsort(v, *n, sizeof(*v), by_effect);
+	sort_res = NULL;
+	return v;
 }
 
 /* this case's medians in completed runs on the hosts being compared,
@@ -784,8 +1105,11 @@ static int prepare(struct cdm_db *d, struct stmts *s, const char *history_sql)
 	s->count = db_prepare(d, "SELECT n + nonfinite FROM summaries WHERE metric_id = ?");
 	s->history = db_prepare(d, history_sql);
 	s->median = db_prepare(d, "SELECT median FROM summaries WHERE metric_id = ? AND median > 0");
+	s->runval = db_prepare(d, "SELECT sm.median, sc.median, sc.mad, sc.n FROM summaries sm JOIN metrics m ON m.id = sm.metric_id "
+			       "LEFT JOIN metrics k ON k.case_id = m.case_id AND k.name = ?2 LEFT JOIN summaries sc ON sc.metric_id = k.id WHERE sm.metric_id = ?1");
+	s->fprint = db_prepare(d, "SELECT value FROM samples WHERE metric_id = ? ORDER BY seq LIMIT 32");	/* FP_LEN */
 	return s->metrics && s->samples && s->count && s->history &&
-	       s->median ? 0 : -1;
+	       s->median && s->runval && s->fprint ? 0 : -1;
 }
 
 static void finalize(struct stmts *s)
@@ -795,6 +1119,8 @@ static void finalize(struct stmts *s)
 	sqlite3_finalize(s->count);
 	sqlite3_finalize(s->history);
 	sqlite3_finalize(s->median);
+	sqlite3_finalize(s->runval);
+	sqlite3_finalize(s->fprint);
 }
 
 /* nothing to compare: say why in one line, naming the cases */
@@ -920,6 +1246,8 @@ void cdm_compare_free(struct cmp_result *r)
 		free(r->rows[i].metric);
 		free(r->rows[i].unit);
 		free(r->rows[i].note);
+		free(r->rows[i].aliases);
+		free(r->rows[i].control);
 	}
 	free(r->rows);
 	for (i = 0; i < r->nonly; i++) {

@@ -17,6 +17,7 @@ struct cmp_opts {
 	double threshold;	/* percent a change must exceed to count */
 	double alpha;		/* false discovery rate (Benjamini-Hochberg) */
 	bool latest;		/* a selector takes its newest run, not all */
+	bool raw;		/* never normalize by the in-run control */
 	char **ignore;		/* parameters left out of a case's identity */
 	int nignore;
 	int reps;		/* bootstrap replicates */
@@ -62,6 +63,23 @@ struct cmp_row {
 	double gain;		/* percent, positive is better */
 	enum cmp_mark mark;
 	char *note;		/* why there are no statistics, or NULL */
+	/*
+	 * One measurement, several units (to_sys_bw, to_sys_page): the rows
+	 * of one measurement share the test of its first row, and the
+	 * correction counts measurements, not units.
+	 */
+	size_t measure;		/* row index of the measurement's first row */
+	char *aliases;		/* on that row: the other units, or NULL */
+	/* drift: the in-run control and the change normalized by it */
+	char *control;		/* the control metric, or NULL */
+	bool normalized;	/* ratio, CI, gain and p are the normalized ones */
+	const char *basis_why;	/* why normalized or raw (static text) */
+	double raw_ratio;	/* the raw ratio of medians, always */
+	double raw_gain;
+	double ctrl_change;	/* the control's change, percent */
+	double ctrl_spread;	/* its spread between runs, percent */
+	double mde;		/* smallest detectable change, percent, or NaN */
+	int runs[2];		/* runs on each side with a value */
 };
 
 struct cmp_case {
@@ -90,8 +108,13 @@ struct cmp_result {
 	size_t nrows;
 	struct cmp_only *only;	/* unmatched cases and metrics */
 	size_t nonly;
-	int regressions, improvements, broke;
+	int regressions, improvements, broke;	/* measurements, cases */
+	size_t measurements;
 };
+
+/* rows that open a measurement, sorted by the change the verdict used
+ * (regressions first, then by size); caller frees */
+size_t *cmp_sorted_measurements(const struct cmp_result *r, size_t *n);
 
 /* compare; 0, or -1 with the reason reported (bad input, exit 2) */
 int cdm_compare(struct cdm_db *d, const char *base, const char *cand,

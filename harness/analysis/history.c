@@ -18,9 +18,12 @@ static char *history_sql(const struct hist_query *q, char ***binds,
 	struct sbuf sb;
 
 	sb_init(&sb);
-	sb_adds(&sb, "SELECT r.id, substr(r.uuid, 1, 8), r.started_at, coalesce(k.release, '?'), coalesce(h.hostname, '?'), c.verdict, coalesce(s.n, 0), s.median, s.mad, c.match_key, c.backend, c.device_type, m.unit, m.better "
+	/* the in-run control (memcpy of the same buffer), as compare uses it */
+	sb_adds(&sb, "SELECT r.id, substr(r.uuid, 1, 8), r.started_at, coalesce(k.release, '?'), coalesce(h.hostname, '?'), c.verdict, coalesce(s.n, 0), s.median, s.mad, c.match_key, c.backend, c.device_type, m.unit, m.better, "
+		"sk.median, sk.mad, sk.n, ck.better "
 		"FROM cases c JOIN runs r ON r.id = c.run_id JOIN metrics m ON m.case_id = c.id AND m.name = ?1 "
 		"LEFT JOIN summaries s ON s.metric_id = m.id LEFT JOIN kernels k ON k.id = r.kernel_id LEFT JOIN hosts h ON h.id = r.host_id "
+		"LEFT JOIN metrics ck ON ck.case_id = c.id AND ck.name IN ('memcpy_bw', 'calib_bw') AND m.name NOT IN ('memcpy_bw', 'calib_bw') LEFT JOIN summaries sk ON sk.metric_id = ck.id "
 		"WHERE r.status != 'running'");
 	if (q->case_name)
 		sb_adds(&sb, " AND c.name = ?2");
@@ -56,6 +59,18 @@ static void add_point(struct hist *h, sqlite3_stmt *st, size_t *cap)
 	p->median = sqlite3_column_type(st, 7) == SQLITE_NULL ? NAN :
 		    sqlite3_column_double(st, 7);
 	p->noise = cdm_noise_pct(mad, p->median);
+	p->level = p->median;
+	p->ctrl = p->ctrl_se2 = NAN;
+	if (sqlite3_column_type(st, 14) != SQLITE_NULL &&
+	    sqlite3_column_double(st, 14) > 0) {
+		double cm = sqlite3_column_double(st, 14);
+		double sd = 1.4826 * sqlite3_column_double(st, 15) / cm;
+		int n = sqlite3_column_int(st, 16);
+
+		p->ctrl = cm;
+		p->ctrl_se2 = n > 0 ? sd * sd * M_PI / (2.0 * n) : NAN;
+		h->ctrl_higher = !strcmp(col_text(st, 17), "higher");
+	}
 }
 
 static void free_point(struct hist_point *p)
@@ -154,6 +169,55 @@ out:
 	return r;
 }
 
+/*
+ * Drift shared within a run moves the metric and its control together:
+ * when the control's run medians spread more than twice their own
+ * sampling error, each run's median is carried to the control's typical
+ * level (median x (typical / this run's control), for a time against a
+ * rate), and the steps are found on that. The choice looks at the control
+ * only. Every point needs a control, or none is normalized.
+ */
+static void normalize_levels(struct hist *h)
+{
+	double *c = xmalloc((h->n ? h->n : 1) * sizeof(*c)), mid, se2 = 0;
+	int orient = (h->higher_better ? 1 : -1) * (h->ctrl_higher ? 1 : -1);
+	size_t i, m = 0, nse = 0;
+
+	h->normalized = false;
+	h->ctrl_spread = h->ctrl_noise = NAN;
+	for (i = 0; i < h->n; i++) {
+		h->p[i].level = h->p[i].median;
+		if (isnan(h->p[i].median))
+			continue;
+		if (isnan(h->p[i].ctrl))
+			goto out;
+		c[m++] = log(h->p[i].ctrl);
+		if (!isnan(h->p[i].ctrl_se2)) {
+			se2 += h->p[i].ctrl_se2;
+			nse++;
+		}
+	}
+	if (m < 3)
+		goto out;
+	mid = cdm_median_select(c, m);
+	for (i = 0; i < m; i++)
+		c[i] = fabs(c[i] - mid);
+	h->ctrl_spread = 1.4826 * cdm_median_select(c, m);
+	h->ctrl_noise = nse ? sqrt(se2 / nse) : 0;
+	if (!(h->ctrl_spread > 2 * h->ctrl_noise))
+		goto convert;
+	h->normalized = true;
+	for (i = 0; i < h->n; i++)
+		if (!isnan(h->p[i].median))
+			h->p[i].level = h->p[i].median *
+				exp(-orient * (log(h->p[i].ctrl) - mid));
+convert:
+	h->ctrl_spread = 100 * expm1(h->ctrl_spread);
+	h->ctrl_noise = 100 * expm1(h->ctrl_noise);
+out:
+	free(c);
+}
+
 void cdm_history_steps(struct hist *h, double alpha, double min_rel)
 {
 	struct cdm_step *s;
@@ -163,14 +227,15 @@ void cdm_history_steps(struct hist *h, double alpha, double min_rel)
 	free(h->steps);
 	h->steps = NULL;
 	h->nsteps = 0;
+	normalize_levels(h);
 	y = xmalloc((h->n ? h->n : 1) * sizeof(*y));
 	at = xmalloc((h->n ? h->n : 1) * sizeof(*at));
 	/* runs without a finite sample are shown, but carry no level */
 	for (i = 0; i < h->n; i++) {
-		if (isnan(h->p[i].median))
+		if (isnan(h->p[i].level))
 			continue;
 		at[m] = i;
-		y[m++] = h->p[i].median;
+		y[m++] = h->p[i].level;
 	}
 	s = xmalloc((m ? m : 1) * sizeof(*s));
 	n = cdm_changepoints(y, m, alpha, min_rel, s, m);

@@ -34,6 +34,10 @@ struct hist_point {
 	size_t n;
 	double median;		/* NaN when the run has no finite sample */
 	double noise;		/* MAD / median in percent */
+	double ctrl;		/* the control's median in this run, or NaN */
+	double ctrl_se2;	/* its sampling variance, log scale */
+	double level;		/* the median the steps are found on: raw, or
+				 * normalized to the control's typical level */
 };
 
 struct hist_step {
@@ -52,12 +56,19 @@ struct hist {
 	size_t other_params;	/* same case name, other identity: left out */
 	struct hist_step *steps;
 	size_t nsteps;
+	/* drift: levels normalized by the in-run control when it drifted
+	 * beyond its own noise (as compare does) */
+	bool ctrl_higher;	/* the control is a rate */
+	bool normalized;
+	double ctrl_spread;	/* its robust spread between runs, percent */
+	double ctrl_noise;	/* its own sampling noise, percent */
 };
 
 /* 0 (possibly with no points), or -1 with the reason reported */
 int cdm_history_load(struct cdm_db *d, const struct hist_query *q,
 		     struct hist *h) __must_check;
-/* change points on the points' medians: min_rel e.g. 0.05 */
+/* change points on the points' levels (normalized where the control
+ * drifted): min_rel e.g. 0.05 */
 void cdm_history_steps(struct hist *h, double alpha, double min_rel);
 void cdm_history_free(struct hist *h);
 /* the case exists and has the metric; else say what it has (-1) */

@@ -41,5 +41,6 @@ int cmd_merge(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_nodes(int argc, char **argv);
 int cmd_push(int argc, char **argv);
+int cmd_vm_ab(int argc, char **argv);	/* vm ab: interleaved A/B */
 
 #endif

@@ -19,6 +19,7 @@
 struct compare_args {
 	const char *db;
 	const char *format;
+	bool all;		/* list unchanged measurements in full */
 	struct cmp_opts o;
 };
 
@@ -69,11 +70,27 @@ const struct cli_spec cli_compare_spec = {
 		{ .name = "ignore", .kind = CLI_CALL, .arg = "KEY",
 		  .help = "leave option KEY out of the case identity, to\ncompare cases differing in it (repeatable)",
 		  .call = add_ignore },
+		{ .name = "all", .kind = CLI_FLAG, .off = CA(all),
+		  .help = "list unchanged measurements in full too" },
+		{ .name = "raw", .kind = CLI_FLAG, .off = CA(o.raw),
+		  .help = "never normalize by the in-run control" },
 		CLI_OPT_FORMAT(struct compare_args, format),
 		CLI_OPT_DB(struct compare_args, db),
 		CLI_OPT_END
 	},
 	.more =
+	"Drift: a run's conditions move everything in it together, so each\n"
+	"device case times a control beside its kernel operation (migrate's\n"
+	"memcpy of the same buffer, else a fixed memcpy the harness interleaves:\n"
+	"calib_bw). With 2 runs a side or more, the change is tested on per-run\n"
+	"medians (a t test, runs being the replicates), normalized by the\n"
+	"control when the control moved beyond its own noise; the 'used' column\n"
+	"and the line under each change say which, with the raw change and the\n"
+	"smallest change the runs could detect ('3 runs a side: +/-4.1%').\n"
+	"Metrics that are one measurement in other units (to_sys_bw,\n"
+	"to_sys_page, to_sys_op) are tested once. The table leads with what\n"
+	"changed, largest first; unchanged measurements are folded to a line.\n"
+	"\n"
 	"Samples of one run share its conditions (placement, page sizes,\n"
 	"neighbours), so a change must also beat the spread between runs of one\n"
 	"configuration in the database: each side's runs, and other runs of\n"
@@ -82,9 +99,9 @@ const struct cli_spec cli_compare_spec = {
 	"it must also exceed 95% of the differences seen between two such runs\n"
 	"(from 5). Run each side a few times for verdicts you can trust.\n"
 	"\n"
-	"The p-values of all metrics are adjusted together (Benjamini-Hochberg),\n"
-	"so the share of false alarms stays at alpha however many metrics a job\n"
-	"has. A regression is a change that is significant (q < alpha) and worse\n"
+	"The p-values of all measurements are adjusted together (Benjamini-\n"
+	"Hochberg), so the share of false alarms stays at alpha however many\n"
+	"measurements a job has. A regression is a change that is significant (q < alpha) and worse\n"
 	"than the threshold in the metric's direction (lower or higher is\n"
 	"better); the text table *flanks* significant gains, as mmtests does.\n"
 	"\n"
@@ -165,6 +182,42 @@ static int width(const struct cmp_result *r, bool metric)
 	return w > 48 ? 48 : (int)w;
 }
 
+/* "3 runs a side: +/-4.1%" */
+static void fmt_mde(char *buf, size_t len, const struct cmp_row *row)
+{
+	char runs[40], v[32];
+
+	if (row->runs[0] == row->runs[1])
+		snprintf(runs, sizeof(runs), "%d run%s a side", row->runs[0],
+			 row->runs[0] == 1 ? "" : "s");
+	else
+		snprintf(runs, sizeof(runs), "%d + %d runs", row->runs[0],
+			 row->runs[1]);
+	snprintf(v, sizeof(v), isnan(row->mde) ? "unknown (too few runs)" :
+		 "+/-%.1f%%", row->mde);
+	snprintf(buf, len, "%s: %s", runs, v);
+}
+
+/* what decided the row: raw or normalized, why, and what it can see */
+static void print_basis(const struct cmp_row *row, int wc)
+{
+	char mde[96];
+
+	if (row->aliases)
+		printf("%-*s  same measurement: %s\n", wc, "", row->aliases);
+	fmt_mde(mde, sizeof(mde), row);
+	if (row->control && row->normalized)
+		printf("%-*s  normalized by %s (%s: it changed %+.1f%%, runs spread %.1f%%); raw %+.2f%%; smallest detectable change, %s\n",
+		       wc, "", row->control, row->basis_why, row->ctrl_change,
+		       row->ctrl_spread, row->raw_gain, mde);
+	else if (row->control)
+		printf("%-*s  raw (control %s: %s); smallest detectable change, %s\n",
+		       wc, "", row->control, row->basis_why, mde);
+	else
+		printf("%-*s  raw (%s); smallest detectable change, %s\n", wc,
+		       "", row->basis_why, mde);
+}
+
 static void print_row(const struct cmp_result *r, const struct cmp_row *row,
 		      int wc, int wm)
 {
@@ -189,12 +242,14 @@ static void print_row(const struct cmp_result *r, const struct cmp_row *row,
 	fmt_noise(noise, sizeof(noise), row);
 	snprintf(rn, sizeof(rn), isnan(row->run_noise) ? "-" : "%.1f%%",
 		 100 * expm1(row->run_noise));
-	printf("%-*.*s  %-*.*s  %-6.6s %-6s %11s %11s %7s %-17s %10s %8s %13s %6s  %s\n",
+	printf("%-*.*s  %-*.*s  %-6.6s %-6s %11s %11s %7s %-17s %10s %8s %13s %6s %-4s %s\n",
 	       wc, wc, r->cases[row->group].name, wm, wm, row->metric,
 	       row->unit, row->higher_better ? "higher" : "lower", b, c, ratio,
-	       ci, gain, q, noise, rn, verdict[row->mark]);
+	       ci, gain, q, noise, rn, row->normalized ? "norm" : "raw",
+	       verdict[row->mark]);
 	if (row->note)
 		printf("%-*s  %s\n", wc, "", row->note);
+	print_basis(row, wc);
 	if (row->s[0].nonfinite || row->s[1].nonfinite)
 		printf("%-*s  left out: %zu NaN or infinite sample%s in the base, %zu in the candidate\n",
 		       wc, "", row->s[0].nonfinite,
@@ -259,21 +314,60 @@ static void print_no_noise(const struct cmp_result *r)
 	       n, r->nrows);
 }
 
-static void print_text(const struct cmp_result *r)
+/* unchanged measurements, one line each: the change and what was visible */
+static void print_folded(const struct cmp_result *r, const size_t *m,
+			 size_t n, size_t from)
+{
+	char mde[96], gain[24];
+	size_t i;
+
+	if (from == n)
+		return;
+	printf("\nunchanged: %zu measurement%s (gain; the smallest change these runs could detect; --all shows them in full):\n",
+	       n - from, n - from == 1 ? "" : "s");
+	for (i = from; i < n; i++) {
+		const struct cmp_row *row = &r->rows[m[i]];
+
+		fmt_mde(mde, sizeof(mde), row);
+		snprintf(gain, sizeof(gain), isnan(row->gain) ? "-" : "%+.1f%%",
+			 row->gain);
+		printf("  %s:%s  %s  %s%s%s", r->cases[row->group].name,
+		       row->metric, gain, mde, row->note ? "; " : "",
+		       row->note ? row->note : "");
+		if (row->s[0].nonfinite || row->s[1].nonfinite)
+			printf("; left out: %zu NaN or infinite sample%s in the base, %zu in the candidate",
+			       row->s[0].nonfinite,
+			       row->s[0].nonfinite == 1 ? "" : "s",
+			       row->s[1].nonfinite);
+		printf("\n");
+	}
+}
+
+static void print_text(const struct cmp_result *r, bool all)
 {
 	int wc = width(r, false), wm = width(r, true);
-	size_t i;
+	size_t n, *m = cmp_sorted_measurements(r, &n), shown;
 
 	printf("base:       %s\n", r->side[0].label);
 	printf("candidate:  %s\n", r->side[1].label);
-	printf("%zu matched case%s, %zu metric%s; Mann-Whitney U, Benjamini-Hochberg at alpha %g; threshold %g%%\n\n",
-	       r->ncases, r->ncases == 1 ? "" : "s", r->nrows,
+	printf("%zu matched case%s, %zu measurement%s (%zu metric%s); per-run t test (normalized by the in-run control where it drifted) and Mann-Whitney U, Benjamini-Hochberg over measurements at alpha %g; threshold %g%%\n\n",
+	       r->ncases, r->ncases == 1 ? "" : "s", r->measurements,
+	       r->measurements == 1 ? "" : "s", r->nrows,
 	       r->nrows == 1 ? "" : "s", r->opts.alpha, r->opts.threshold);
-	printf("%-*s  %-*s  %-6s %-6s %11s %11s %7s %-17s %10s %8s %13s %6s\n",
+	printf("%-*s  %-*s  %-6s %-6s %11s %11s %7s %-17s %10s %8s %13s %6s %-4s\n",
 	       wc, "case", wm, "metric", "unit", "better", "base", "cand",
-	       "ratio", "95% CI of ratio", "gain", "q", "noise b/c", "runs");
-	for (i = 0; i < r->nrows; i++)
-		print_row(r, &r->rows[i], wc, wm);
+	       "ratio", "95% CI of ratio", "gain", "q", "noise b/c", "runs",
+	       "used");
+	/* what changed first, largest first; the rest folded */
+	for (shown = 0; shown < n; shown++) {
+		if (!all && r->rows[m[shown]].mark == CMP_SAME)
+			break;
+		print_row(r, &r->rows[m[shown]], wc, wm);
+	}
+	if (!shown)
+		printf("(no measurement changed)\n");
+	print_folded(r, m, n, shown);
+	free(m);
 	print_changes(r);
 	print_only(r);
 	print_no_noise(r);
@@ -354,6 +448,23 @@ static void json_row(struct json *j, const struct cmp_result *r,
 		 "mann-whitney-u normal, tie-corrected");
 	json_bool(j, "significant", row->mark != CMP_SAME);
 	json_str(j, "change", cmp_mark_name(row->mark));
+	json_str(j, "measurement", r->rows[row->measure].metric);
+	if (row->aliases)
+		json_str(j, "same_measurement", row->aliases);
+	json_str(j, "basis", row->normalized ? "normalized" : "raw");
+	json_str(j, "basis_reason", row->basis_why ? row->basis_why : "");
+	if (row->control) {
+		json_str(j, "control", row->control);
+		json_dbl(j, "control_change_pct", row->ctrl_change);
+		json_dbl(j, "control_run_spread_pct", row->ctrl_spread);
+	}
+	json_dbl(j, "raw_ratio", row->raw_ratio);
+	json_dbl(j, "raw_gain_pct", row->raw_gain);
+	json_dbl(j, "detectable_change_pct", row->mde);
+	json_arr_open(j, "runs");
+	json_int(j, NULL, row->runs[0]);
+	json_int(j, NULL, row->runs[1]);
+	json_arr_close(j);
 	if (row->note)
 		json_str(j, "note", row->note);
 	json_obj_close(j);
@@ -371,6 +482,7 @@ static void print_json(const struct cmp_result *r, int status)
 	json_dbl(&j, "alpha", r->opts.alpha);
 	json_dbl(&j, "threshold_pct", r->opts.threshold);
 	json_str(&j, "correction", "benjamini-hochberg");
+	json_int(&j, "measurements", r->measurements);
 	json_arr_open(&j, "metrics");
 	for (i = 0; i < r->nrows; i++)
 		json_row(&j, r, &r->rows[i]);
@@ -434,7 +546,7 @@ int cmd_compare(int argc, char **argv)
 	if (!strcmp(a.format, "json"))
 		print_json(&r, status);
 	else
-		print_text(&r);
+		print_text(&r, a.all);
 	if (strcmp(a.format, "json"))
 		ev_print_compare(&d, &r, stdout);
 	cdm_compare_free(&r);

@@ -508,7 +508,7 @@ static void show_header(struct cdm_db *d, int64_t id)
 static void show_cases(struct cdm_db *d, int64_t id)
 {
 	sqlite3_stmt *cs = db_prepare(d, "SELECT id, seq, name, backend, device_type, verdict, reason, elapsed_ns FROM cases WHERE run_id = ? ORDER BY seq");
-	sqlite3_stmt *ms = db_prepare(d, "SELECT m.name, m.unit, m.better, s.n, s.median, s.p5, s.p95, s.p99, s.mad FROM metrics m JOIN summaries s ON s.metric_id = m.id WHERE m.case_id = ? ORDER BY m.id");
+	sqlite3_stmt *ms = db_prepare(d, "SELECT m.name, m.unit, m.better, s.n, s.median, s.p5, s.p95, s.p99, s.mad, s.nonfinite FROM metrics m JOIN summaries s ON s.metric_id = m.id WHERE m.case_id = ? ORDER BY m.id");
 
 	if (!cs || !ms)
 		goto out;
@@ -522,7 +522,18 @@ static void show_cases(struct cdm_db *d, int64_t id)
 			printf("        reason: %s\n", tcol(cs, 6));
 		sqlite3_reset(ms);
 		sqlite3_bind_int64(ms, 1, sqlite3_column_int64(cs, 0));
-		while (db_step(d, ms) == SQLITE_ROW)
+		while (db_step(d, ms) == SQLITE_ROW) {
+			if (!sqlite3_column_int(ms, 3)) {
+				int bad = sqlite3_column_int(ms, 9);
+
+				if (bad)
+					printf("        %-22s no finite samples (%d NaN or infinite)\n",
+					       tcol(ms, 0), bad);
+				else
+					printf("        %-22s no samples\n",
+					       tcol(ms, 0));
+				continue;
+			}
 			printf("        %-22s n=%-6d median %-12.6g p5 %-12.6g p95 %-12.6g p99 %-12.6g %s (%s is better)\n",
 			       tcol(ms, 0), sqlite3_column_int(ms, 3),
 			       sqlite3_column_double(ms, 4),
@@ -530,6 +541,7 @@ static void show_cases(struct cdm_db *d, int64_t id)
 			       sqlite3_column_double(ms, 6),
 			       sqlite3_column_double(ms, 7), tcol(ms, 1),
 			       tcol(ms, 2));
+		}
 	}
 out:
 	sqlite3_finalize(cs);

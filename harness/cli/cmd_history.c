@@ -119,22 +119,31 @@ static void print_text(const struct history_args *a, const struct hist *h)
 	if (h->other_params)
 		printf("(%zu older run%s with a case of this name but other parameters, backend or device type left out)\n",
 		       h->other_params, h->other_params == 1 ? "" : "s");
-	printf("\n  %6s %-8s %-20s %-18s %-12s %-7s %8s %12s %7s\n", "run",
+	if (h->normalized)
+		printf("steps are found on levels normalized by the in-run control (memcpy_bw or calib_bw), timed in the same runs: it drifted %.1f%% between runs, beyond its own noise of %.1f%%\n",
+		       h->ctrl_spread, h->ctrl_noise);
+	else if (!isnan(h->ctrl_spread))
+		printf("steps are found on raw medians: the in-run control held steady (%.1f%% between runs, its own noise %.1f%%)\n",
+		       h->ctrl_spread, h->ctrl_noise);
+	printf("\n  %6s %-8s %-20s %-18s %-12s %-7s %8s %12s %7s %12s\n", "run",
 	       "uuid", "started (UTC)", "kernel", "host", "verdict", "n",
-	       "median", "noise");
+	       "median", "noise", h->normalized ? "normalized" : "");
 	for (i = 0; i < h->n; i++) {
 		const struct hist_point *p = &h->p[i];
 		const struct hist_step *s = step_at(h, i);
-		char med[32], noise[16];
+		char med[32], noise[16], lvl[32] = "";
 
 		snprintf(med, sizeof(med), isnan(p->median) ? "-" : "%.6g",
 			 p->median);
 		snprintf(noise, sizeof(noise), isnan(p->noise) ? "-" : "%.1f%%",
 			 p->noise);
-		printf("%s %6lld %-8s %-20.19s %-18.18s %-12.12s %-7s %8zu %12s %7s",
+		if (h->normalized)
+			snprintf(lvl, sizeof(lvl), isnan(p->level) ? "-" : "%.6g",
+				 p->level);
+		printf("%s %6lld %-8s %-20.19s %-18.18s %-12.12s %-7s %8zu %12s %7s %12s",
 		       s ? ">" : " ", (long long)p->run_id, p->uuid,
 		       p->started_at, p->kernel, p->host, p->verdict, p->n, med,
-		       noise);
+		       noise, lvl);
 		if (s)
 			printf("  step %+.1f%% %s", s->change,
 			       s->regression ? "REGRESSION" : "improvement");
@@ -165,6 +174,9 @@ static void print_json(const struct history_args *a, const struct hist *h)
 	json_str(&j, "unit", h->unit);
 	json_str(&j, "better", h->higher_better ? "higher" : "lower");
 	json_int(&j, "other_params_left_out", h->other_params);
+	json_bool(&j, "normalized", h->normalized);
+	json_dbl(&j, "control_spread_pct", h->ctrl_spread);
+	json_dbl(&j, "control_noise_pct", h->ctrl_noise);
 	json_arr_open(&j, "runs");
 	for (i = 0; i < h->n; i++) {
 		const struct hist_point *p = &h->p[i];
@@ -179,6 +191,8 @@ static void print_json(const struct history_args *a, const struct hist *h)
 		json_int(&j, "n", p->n);
 		json_dbl(&j, "median", p->median);
 		json_dbl(&j, "noise_pct", p->noise);
+		json_dbl(&j, "control_median", p->ctrl);
+		json_dbl(&j, "level", p->level);
 		json_obj_close(&j);
 	}
 	json_arr_close(&j);

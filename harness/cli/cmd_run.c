@@ -132,6 +132,11 @@ static int exit_status(const struct cdm_run_totals *t, int rc)
 	if (t->verdicts[CDM_FAIL] || t->verdicts[CDM_ERROR] ||
 	    t->verdicts[CDM_TIMEOUT] || t->verdicts[CDM_CRASH])
 		return CDM_EXIT_FAIL;
+	/* every case skipped: nothing was measured, nothing is accepted */
+	if (!t->verdicts[CDM_PASS] && t->verdicts[CDM_SKIP]) {
+		cdm_warn("no case passed: every case skipped, nothing was measured");
+		return CDM_EXIT_FAIL;
+	}
 	return CDM_EXIT_OK;
 }
 

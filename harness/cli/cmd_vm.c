@@ -78,7 +78,9 @@ const struct cli_spec cli_vm_spec = {
 	.cmd = "vm",
 	.usage =
 	"usage: cdmbench vm run JOBFILE [OPTIONS]\n"
-	"       cdmbench vm exec [OPTIONS] -- CDMBENCH-ARGS...\n",
+	"       cdmbench vm exec [OPTIONS] -- CDMBENCH-ARGS...\n"
+	"       cdmbench vm ab --base KERNEL --cand KERNEL [--base-append ARGS]\n"
+	"                      [--cand-append ARGS] [--runs N] [OPTIONS] JOBFILE\n",
 	.about =
 	"Boots the cdmbench guest kernel (built by 'make kernel': Debian's\n"
 	"linux-source-6.1 with CONFIG_TEST_HMM and friends) in QEMU with two\n"
@@ -93,7 +95,12 @@ const struct cli_spec cli_vm_spec = {
 	"progress as crash) and the command exits 1.\n"
 	"\n"
 	"vm exec runs any cdmbench command in the guest and prints its output,\n"
-	"e.g. 'cdmbench vm exec -- probe'.\n",
+	"e.g. 'cdmbench vm exec -- probe'.\n"
+	"\n"
+	"vm ab boots base, cand, base, cand... (N runs a side, default 3),\n"
+	"tags them ab=base / ab=cand with a session tag of their own, and ends\n"
+	"with 'compare' of the two sides: its table and its exit status (1 on a\n"
+	"regression or a case that broke). Other options go to every vm run.\n",
 	.opts = vm_opts,
 	.more =
 	"On a real node with test_hmm or a GPU driver providing the devices,\n"
@@ -166,13 +173,15 @@ int cmd_vm(int argc, char **argv)
 	size_t i;
 	int rc;
 
+	if (argc >= 2 && !strcmp(argv[1], "ab"))
+		return cmd_vm_ab(argc - 1, argv + 1);
 	for (i = 0; argc >= 2 && i < ARRAY_SIZE(vm_subs); i++)
 		if (!strcmp(argv[1], vm_subs[i].name))
 			break;
 	if (argc < 2 || i == ARRAY_SIZE(vm_subs)) {
 		if (argc >= 2 && !strcmp(argv[1], "--help"))
 			return cli_help("vm");
-		cdm_err("vm: expected 'vm run JOBFILE' or 'vm exec -- ARGS'");
+		cdm_err("vm: expected 'vm run JOBFILE', 'vm ab --base K --cand K JOBFILE' or 'vm exec -- ARGS'");
 		return CDM_EXIT_USAGE;
 	}
 	if (argc >= 3 && !strcmp(argv[2], "--help"))

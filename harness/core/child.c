@@ -39,6 +39,10 @@ struct cdm_ctx {
 	size_t nmetrics;
 	size_t buffered;	/* samples held across all metrics */
 
+	bool own_control;	/* the workload times memcpy_bw itself */
+	int calib;		/* calib_bw metric, or -1 */
+	char *calib_buf;	/* 2 x CALIB_BYTES */
+
 	bool warming;
 	int64_t warm_done;
 	uint64_t iter;
@@ -169,6 +173,8 @@ int cdm_metric(struct cdm_ctx *ctx, const char *name, const char *unit,
 {
 	size_t i, start;
 
+	if (!strcmp(name, "memcpy_bw"))
+		ctx->own_control = true;
 	i = ctx->nmetrics++;
 	ctx->mb = xrealloc(ctx->mb, ctx->nmetrics * sizeof(*ctx->mb));
 	ctx->mb[i].cap = 1024;
@@ -223,6 +229,37 @@ bool cdm_time_up(struct cdm_ctx *ctx)
 	return cdm_now_ns() - ctx->t_measure >= ctx->common->duration;
 }
 
+/*
+ * The in-run control for drift-aware comparison (analysis/compare.c): a
+ * case timing a kernel operation whose workload does not copy memory
+ * itself (migrate times a memcpy of its buffer) gets a fixed memcpy timed
+ * at the start of every measured iteration, interleaved with the kernel
+ * operation, so drift shared within the run shows in calib_bw too and can
+ * be divided out. Not for stream (it is the copy baseline) nor selftest
+ * (the harness timing itself).
+ */
+#define CALIB_BYTES (1u << 20)
+
+static void calibrate(struct cdm_ctx *ctx)
+{
+	uint64_t t0;
+
+	if (ctx->own_control || !strcmp(ctx->wl->name, "stream") ||
+	    !strcmp(ctx->wl->name, "selftest"))
+		return;
+	if (ctx->calib < 0) {
+		ctx->calib_buf = malloc(2 * CALIB_BYTES);
+		if (!ctx->calib_buf)
+			return;
+		memset(ctx->calib_buf, 0x5a, 2 * CALIB_BYTES);
+		ctx->calib = cdm_metric(ctx, "calib_bw", "GB/s",
+					CDM_HIGHER_IS_BETTER);
+	}
+	t0 = cdm_now_ns();
+	memcpy(ctx->calib_buf + CALIB_BYTES, ctx->calib_buf, CALIB_BYTES);
+	cdm_sample(ctx, ctx->calib, (double)CALIB_BYTES / (cdm_now_ns() - t0));
+}
+
 bool cdm_iter(struct cdm_ctx *ctx)
 {
 	/*
@@ -249,6 +286,7 @@ bool cdm_iter(struct cdm_ctx *ctx)
 		return false;
 	}
 	ctx->iter++;
+	calibrate(ctx);
 	return true;
 }
 
@@ -428,7 +466,7 @@ int cdm_child_run(const struct cdm_workload *wl, const void *cfg,
 {
 	struct cdm_ctx ctx = {
 		.wl = wl, .cfg = cfg, .common = common, .seed = seed,
-		.fd = fd, .verdict = CDM_PASS,
+		.fd = fd, .verdict = CDM_PASS, .calib = -1,
 	};
 	char why[512] = "";
 	int r;
@@ -468,5 +506,6 @@ int cdm_child_run(const struct cdm_workload *wl, const void *cfg,
 	cnt_close(ctx.cnt);
 	send_verdict(&ctx);
 	sb_free(&ctx.out);
+	free(ctx.calib_buf);
 	return 0;
 }

@@ -15,9 +15,9 @@
  *   expect.kmsg = clean        no kernel warning, BUG, oops... in the case
  *   expect.verdict = pass | pass|skip | skip   verdicts that are accepted
  *       (without it a SKIP is accepted: a missing device is not a failure)
- *   expect.integrity = ok      the case's data checks found no corruption:
- *       its `integrity` fact starts with "ok", or, for a workload that does
- *       not report one, it passed its own verify phase
+ *   expect.integrity = ok      the case's data checks ran and found no
+ *       corruption: its `integrity` fact starts with "ok"; a workload that
+ *       checked nothing reports "not checked" (or nothing), which fails
  *
  * The runner evaluates them after each case; each result is stored as the
  * case fact expect.KEY = "pass|fail|skip: detail" (view `expectations`),

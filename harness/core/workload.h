@@ -131,7 +131,12 @@ void cdm_info(struct cdm_ctx *ctx, const char *key, const char *fmt, ...)
 	__printf(3, 4);
 /* mark the case failed; the first reason is kept, later ones logged */
 void cdm_fail(struct cdm_ctx *ctx, const char *fmt, ...) __printf(2, 3);
-/* skip with a reason; returns -1 so "return cdm_skip(...)" reads well */
+/*
+ * skip with a reason; returns -1 so "return cdm_skip(...)" reads well.
+ * Only for what this node lacks (a device, a kernel feature): a resource
+ * that ran out (memory, mappings, fork) is cdm_error(), which no
+ * acceptance accepts.
+ */
 int cdm_skip(struct cdm_ctx *ctx, const char *fmt, ...) __printf(2, 3);
 /* an error in the harness or environment rather than in what is tested */
 int cdm_error(struct cdm_ctx *ctx, const char *fmt, ...) __printf(2, 3);

@@ -61,12 +61,17 @@ static int ci_details(struct cdm_db *d, int64_t case_id, struct sbuf *out,
 	if (r < 0 || !metrics)
 		goto out;
 	sqlite3_bind_int64(m, 1, case_id);
-	while ((r = db_step(d, m)) == SQLITE_ROW)
+	while ((r = db_step(d, m)) == SQLITE_ROW) {
+		if (!sqlite3_column_int(m, 2)) {
+			sb_addf(out, "%s: no samples\n", col_text(m, 0));
+			continue;
+		}
 		sb_addf(out, "%s: n=%d median %.6g p5 %.6g p95 %.6g mad %.6g %s\n",
 			col_text(m, 0), sqlite3_column_int(m, 2),
 			sqlite3_column_double(m, 3), sqlite3_column_double(m, 4),
 			sqlite3_column_double(m, 5), sqlite3_column_double(m, 6),
 			col_text(m, 1));
+	}
 out:
 	sqlite3_finalize(e);
 	sqlite3_finalize(m);

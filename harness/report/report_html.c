@@ -252,14 +252,36 @@ static void cmp_row(const struct cmp_result *cr, const struct cmp_row *w,
 	else
 		sb_addf(sb, "<td class=\"n\">%.1f%%</td>", 100 * expm1(w->run_noise));
 	sb_adds(sb, "<td>");
+	if (w->normalized) {
+		sb_adds(sb, "normalized by ");
+		h(sb, w->control);
+		sb_addf(sb, " (raw %+.1f%%)", w->raw_gain);
+	} else {
+		sb_adds(sb, "raw");
+	}
+	sb_adds(sb, "</td>");
+	if (isnan(w->mde))
+		sb_addf(sb, "<td class=\"n\">- (%d + %d runs)</td>", w->runs[0],
+			w->runs[1]);
+	else
+		sb_addf(sb, "<td class=\"n\">&plusmn;%.1f%% (%d + %d runs)</td>",
+			w->mde, w->runs[0], w->runs[1]);
+	sb_adds(sb, "<td>");
 	h(sb, w->note ? w->note : what[w->mark]);
+	if (w->aliases) {
+		sb_adds(sb, w->note || *what[w->mark] ? "; " : "");
+		sb_adds(sb, "same measurement: ");
+		h(sb, w->aliases);
+	}
 	sb_adds(sb, "</td></tr>\n");
 }
+
+#define CMP_HEAD "<tr><th>case</th><th>metric</th><th>unit</th><th>base median</th><th>candidate median</th><th>ratio</th><th>95% CI</th><th>gain</th><th>q</th><th>noise b / c</th><th>run noise</th><th>used</th><th>detectable</th><th></th></tr>\n"
 
 static void comparison(const struct rrun *r, struct sbuf *sb)
 {
 	const struct cmp_result *cr = &r->cmp;
-	size_t i;
+	size_t i, n, *m, shown;
 
 	if (!r->have_cmp)
 		return;
@@ -268,15 +290,34 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 	sb_adds(sb, "<br>Candidate: ");
 	h(sb, cr->side[1].label);
 	sb_addf(sb, "</p>\n<p><strong>%d regression%s, %d improvement%s, %d case%s broke</strong> "
-		"(%zu metrics in %zu matched cases; Mann-Whitney U and run-to-run noise, Benjamini-Hochberg at %g; threshold %g%%).</p>\n",
+		"(%zu measurements, %zu metrics, in %zu matched cases; per-run t test, normalized by the in-run control where it drifted, and Mann-Whitney U; Benjamini-Hochberg over measurements at %g; threshold %g%%).</p>\n",
 		cr->regressions, cr->regressions == 1 ? "" : "s",
 		cr->improvements, cr->improvements == 1 ? "" : "s", cr->broke,
-		cr->broke == 1 ? "" : "s", cr->nrows, cr->ncases,
-		cr->opts.alpha, cr->opts.threshold);
-	sb_adds(sb, "<table><tr><th>case</th><th>metric</th><th>unit</th><th>base median</th><th>candidate median</th><th>ratio</th><th>95% CI</th><th>gain</th><th>q</th><th>noise b / c</th><th>run noise</th><th></th></tr>\n");
-	for (i = 0; i < cr->nrows; i++)
-		cmp_row(cr, &cr->rows[i], sb);
-	sb_adds(sb, "</table>\n<p class=\"muted\">gain: change in the better direction of each metric, *flanked* when significant (q &lt; alpha, as mmtests marks it); "
+		cr->broke == 1 ? "" : "s", cr->measurements, cr->nrows,
+		cr->ncases, cr->opts.alpha, cr->opts.threshold);
+	/* what changed first, by size; the unchanged folded below */
+	m = cmp_sorted_measurements(cr, &n);
+	for (shown = 0; shown < n && cr->rows[m[shown]].mark != CMP_SAME;)
+		shown++;
+	sb_adds(sb, "<table>" CMP_HEAD);
+	for (i = 0; i < shown; i++)
+		cmp_row(cr, &cr->rows[m[i]], sb);
+	if (!shown)
+		sb_adds(sb, "<tr><td colspan=\"14\">no measurement changed</td></tr>\n");
+	sb_adds(sb, "</table>\n");
+	if (shown < n) {
+		sb_addf(sb, "<details><summary>%zu unchanged measurement%s</summary>\n<table>",
+			n - shown, n - shown == 1 ? "" : "s");
+		sb_adds(sb, CMP_HEAD);
+		for (i = shown; i < n; i++)
+			cmp_row(cr, &cr->rows[m[i]], sb);
+		sb_adds(sb, "</table></details>\n");
+	}
+	free(m);
+	sb_adds(sb, "<p class=\"muted\">One row per measurement (a time shown as GB/s, ns per page and us per call is one measurement, tested once). "
+		"used: the change the verdict rests on, normalized by the control timed in the same run (memcpy of the same buffer) when the control drifted beyond its own noise, else raw; "
+		"detectable: the smallest change these runs could find (alpha, 80%% power). "
+		"gain: change in the better direction of each metric, *flanked* when significant (q &lt; alpha, as mmtests marks it); "
 		"REGRESSION and improvement are significant changes beyond the threshold. run noise: the spread of the median between runs of one configuration; "
 		"where it is unknown (-, fewer than 3 such runs) significance reflects the spread within a run only.</p>\n");
 	report_events_html(r, sb);
@@ -674,6 +715,10 @@ static void case_tables(const struct rcase *c, struct sbuf *sb)
 			td(sb, m->name);
 			td(sb, m->unit);
 			td(sb, m->higher ? "higher" : "lower");
+			if (!m->s.n) {
+				sb_adds(sb, "<td colspan=\"10\">no samples</td></tr>\n");
+				continue;
+			}
 			sb_addf(sb, "<td class=\"n\">%zu</td>", m->s.n);
 			num(sb, m->s.median);
 			num(sb, m->s.p5);

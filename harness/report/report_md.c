@@ -63,7 +63,7 @@ static void summary(const struct rrun *r, struct sbuf *sb)
 static void comparison(const struct rrun *r, struct sbuf *sb)
 {
 	const struct cmp_result *cr = &r->cmp;
-	size_t i;
+	size_t i, n, *m;
 
 	if (!r->have_cmp)
 		return;
@@ -75,10 +75,12 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 		cr->regressions, cr->regressions == 1 ? "" : "s",
 		cr->improvements, cr->improvements == 1 ? "" : "s", cr->broke,
 		cr->broke == 1 ? "" : "s", cr->opts.alpha, cr->opts.threshold);
-	sb_adds(sb, "| case | metric | unit | base | candidate | ratio | 95% CI | gain | q | |\n|---|---|---|--:|--:|--:|--:|--:|--:|---|\n");
-	for (i = 0; i < cr->nrows; i++) {
-		const struct cmp_row *w = &cr->rows[i];
-		bool sig = w->mark != CMP_SAME;
+	/* what changed, largest first; the unchanged folded into one line */
+	m = cmp_sorted_measurements(cr, &n);
+	sb_adds(sb, "| case | metric | unit | base | candidate | ratio | 95% CI | gain | q | used | |\n|---|---|---|--:|--:|--:|--:|--:|--:|---|---|\n");
+	for (i = 0; i < n && cr->rows[m[i]].mark != CMP_SAME; i++) {
+		const struct cmp_row *w = &cr->rows[m[i]];
+		bool sig = true;
 
 		sb_adds(sb, "| ");
 		md(sb, cr->cases[w->group].name);
@@ -100,9 +102,29 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 			sb_addf(sb, " %s%+.2f%%%s |", sig ? "\\*" : "", w->gain,
 				sig ? "\\*" : "");
 		cell_num(sb, w->q);
-		sb_addf(sb, " %s |\n", w->mark == CMP_REGRESSION ? "**REGRESSION**" :
+		sb_adds(sb, w->normalized ? " normalized by " : " raw");
+		if (w->normalized)
+			md(sb, w->control);
+		sb_addf(sb, " | %s |\n", w->mark == CMP_REGRESSION ? "**REGRESSION**" :
 			w->mark == CMP_IMPROVEMENT ? "improvement" : "");
 	}
+	if (!i)
+		sb_adds(sb, "| no measurement changed | | | | | | | | | | |\n");
+	if (i < n)
+		sb_addf(sb, "\n%zu unchanged measurement%s:", n - i,
+			n - i == 1 ? "" : "s");
+	for (; i < n; i++) {
+		const struct cmp_row *w = &cr->rows[m[i]];
+
+		sb_adds(sb, " ");
+		md(sb, cr->cases[w->group].name);
+		sb_adds(sb, ":");
+		md(sb, w->metric);
+		if (!isnan(w->mde))
+			sb_addf(sb, " (&plusmn;%.1f%%)", w->mde);
+		sb_adds(sb, i + 1 < n ? "," : "\n");
+	}
+	free(m);
 	report_events_md(r, sb);
 }
 
@@ -124,7 +146,10 @@ static void cases(const struct rrun *r, struct sbuf *sb)
 		for (k = 0; k < c->nm; k++) {
 			char buf[48];
 
-			snprintf(buf, sizeof(buf), "%.4g", c->m[k].s.median);
+			if (c->m[k].s.n)
+				snprintf(buf, sizeof(buf), "%.4g", c->m[k].s.median);
+			else
+				snprintf(buf, sizeof(buf), "no samples");
 			sb_adds(sb, k ? ", " : "");
 			md(sb, c->m[k].name);
 			sb_adds(sb, " ");

@@ -24,7 +24,7 @@ static bool verdict_fails(int v)
 static int accept_cases(struct cdm_db *d, int64_t run_id,
 			struct cdm_acceptance *a)
 {
-	sqlite3_stmt *st = db_prepare(d, "SELECT name, verdict, reason FROM cases WHERE run_id = ? ORDER BY seq");
+	sqlite3_stmt *st = db_prepare(d, "SELECT c.name, c.verdict, c.reason, EXISTS (SELECT 1 FROM metrics m JOIN summaries s ON s.metric_id = m.id WHERE m.case_id = c.id AND s.n > 0) OR EXISTS (SELECT 1 FROM case_info i WHERE i.case_id = c.id AND i.key NOT LIKE 'expect.%') FROM cases c WHERE c.run_id = ? ORDER BY c.seq");
 	int r;
 
 	if (!st)
@@ -37,6 +37,8 @@ static int accept_cases(struct cdm_db *d, int64_t run_id,
 		a->cases++;
 		if (v >= 0)
 			a->verdicts[v]++;
+		if (v == CDM_PASS && sqlite3_column_int(st, 3))
+			a->measured++;
 		if (!verdict_fails(v))
 			continue;
 		why = xasprintf("%s%s%s", col_text(st, 1),
@@ -105,6 +107,9 @@ int cdm_acceptance(struct cdm_db *d, int64_t run_id, struct cdm_acceptance *a)
 		free(why);
 	} else if (!a->cases) {
 		kv_add(&a->reasons, "run", "no cases ran");
+	} else if (!a->measured) {
+		/* all skipped proves nothing about the node */
+		kv_add(&a->reasons, "run", "no case passed with a measurement (every case skipped or failed, or recorded no sample and no fact)");
 	}
 	a->verdict = !strcmp(status, "running") ? CDM_ACCEPT_INCOMPLETE :
 		     a->reasons.n ? CDM_ACCEPT_FAIL : CDM_ACCEPT_PASS;

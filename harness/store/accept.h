@@ -21,6 +21,7 @@ enum cdm_accept {
 struct cdm_acceptance {
 	enum cdm_accept verdict;
 	int cases;
+	int measured;		/* passed cases with a sample or a fact */
 	int verdicts[CDM_NVERDICTS];
 	int expect_pass, expect_fail, expect_skip;
 	struct cdm_kvlist reasons;	/* case name (or "run") -> why */

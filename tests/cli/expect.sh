@@ -12,7 +12,6 @@ workload = selftest
 samples = 50
 expect.metric.iteration = median < 1 s and n == 250
 expect.kmsg = clean
-expect.integrity = ok
 expect.info.never_reported = absent
 [slow]
 workload = selftest
@@ -28,6 +27,7 @@ size = 1M
 threads = 1
 expect.info.threads = 1
 expect.metric.copy_bw = median > 1 MB/s
+expect.integrity = ok
 EOF
 "$CDM" run -q --db "$DB" "$T_TMP/accept.ini" >"$T_TMP/out" 2>&1
 rc=$?
@@ -85,6 +85,38 @@ out=$("$CDM" run -q --db "$DB" -w selftest --set 'expect.metric.iteration=median
 check "a run meeting its expectations exits 0" $? "$out"
 "$CDM" show --db "$DB" last | grep -q "^  acceptance   PASS: 1 case: 1 passed"
 check "show: acceptance PASS" $? "$("$CDM" show --db "$DB" last | head -n 14)"
+
+# --- no vacuous verdicts ---
+# every case skipped: nothing was measured, so nothing is accepted
+out=$("$CDM" run -q --db "$DB" -w selftest --set mode=skip 2>&1)
+rc=$?
+sh=$("$CDM" show --db "$DB" last)
+[ $rc = 1 ] && echo "$sh" | grep -q "^  acceptance   FAIL: 1 case: 0 passed, 1 skipped" &&
+	echo "$sh" | grep -q "run: no case passed with a measurement"
+check "a run in which every case skipped fails acceptance (exit 1)" $? "rc=$rc $out $sh"
+# integrity = ok needs a check that ran: selftest checks no data
+out=$("$CDM" run -q --db "$DB" -w selftest --set expect.integrity=ok 2>&1)
+rc=$?
+r=$(q "$DB" "select reason from cases where id = (select max(id) from cases)")
+[ $rc = 1 ] && [ "$r" = "expect.integrity failed: integrity not checked: the workload reported no data check" ]
+check "expect.integrity = ok fails when the workload checked nothing" $? "rc=$rc $r"
+i=$(q "$DB" "select value from case_info where key = 'integrity' and case_id = (select id from cases where name = 'stream' order by id limit 1)")
+case "$i" in ok:*) r=0 ;; *) r=1 ;; esac
+check "stream reports the check it ran (integrity = $i)" $r ""
+# a resource that ran out is an ERROR, never a SKIP that acceptance accepts
+out=$( (ulimit -v 400000; "$CDM" run -q --db "$DB" -w stream --set size=1G --set threads=1 --set repeat=1) 2>&1)
+rc=$?
+v=$(q "$DB" "select verdict || ': ' || reason from cases where id = (select max(id) from cases)")
+case "$v" in "error: cannot map 3 x "*) r=0 ;; *) r=1 ;; esac
+[ $rc = 1 ] && [ $r = 0 ]
+check "memory that cannot be mapped is an ERROR and fails the run" $? "rc=$rc $v $out"
+# a metric that has no sample says so, not "n=0 median 0"
+"$CDM" run -q --db "$DB" -w selftest --set mode=nan --set repeat=3 >/dev/null 2>&1
+id=$(q "$DB" "select max(id) from metrics")
+sqlite3 "$DB" "delete from samples where metric_id = $id; update summaries set n = 0, nonfinite = 0, median = null, p5 = null, p95 = null, p99 = null where metric_id = $id"
+sh=$("$CDM" show --db "$DB" last)
+echo "$sh" | grep -qE "^ +iteration +no samples$" && ! echo "$sh" | grep -q "n=0 "
+check "show prints 'no samples' for a metric without any, not n=0 median 0" $? "$(echo "$sh" | tail -n 6)"
 
 # mistakes in expectations are found before anything runs
 BEFORE=$(db_digest "$DB")

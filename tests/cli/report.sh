@@ -15,11 +15,13 @@ check "report last -o reports/x.html writes the file" $? "$out"
 H=$T_TMP/reports/x.html
 [ -s "$H" ] && grep -q "^<!DOCTYPE html>" "$H" && tail -n 1 "$H" | grep -q "</html>"
 check "a complete HTML document" $? "$(head -c 300 "$H")"
+missing=
 for s in 'id="env">Environment' 'id="verdicts">Verdicts' 'id="charts">Charts' 'id="cases">Cases' 'id="kernel">Kernel events' \
 	"<th>kernel cmdline</th>" "<th>host</th>" "copy_bw against buffer size" "<svg class=\"chart\"" "in the last 3 runs of this job"; do
-	grep -q "$s" "$H" || { echo "# missing: $s"; false; } || break
+	grep -q "$s" "$H" || missing="$missing '$s'"
 done
-check "environment, verdicts, charts (size, trend), cases, kernel events" $? ""
+[ -z "$missing" ]
+check "environment, verdicts, charts (size, trend), cases, kernel events" $? "missing:$missing"
 grep -q "Content-Security-Policy\" content=\"default-src 'none'" "$H"
 check "a Content-Security-Policy forbids fetching anything" $? ""
 python3 - "$H" <<'EOF'

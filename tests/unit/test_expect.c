@@ -176,7 +176,20 @@ TEST(expect_eval_kmsg_integrity)
 	kv_add(&e, "integrity", "ok");
 	cdm_expect_eval(&e, &c);
 	CHECK_CONTAINS(result(&c, "kmsg"), "pass: no kernel warnings");
-	CHECK_CONTAINS(result(&c, "integrity"), "pass: ");
+	/* silence is not a check: no integrity fact fails expect.integrity */
+	CHECK_STR(result(&c, "integrity"), "fail: integrity not checked: the workload reported no data check");
+	CHECK(c.verdict == CDM_FAIL);
+	case_res_free(&c);
+	make_case(&c, CDM_PASS);
+	kv_add(&c.info, "integrity", "ok: 4 pages read back");
+	cdm_expect_eval(&e, &c);
+	CHECK_STR(result(&c, "integrity"), "pass: integrity = ok: 4 pages read back");
+	CHECK(c.verdict == CDM_PASS);
+	kv_set(&c.info, "integrity", "not checked: read-back skipped");
+	cdm_expect_eval(&e, &c);
+	CHECK_CONTAINS(result(&c, "integrity"), "fail: integrity = not checked");
+	case_res_free(&c);
+	make_case(&c, CDM_PASS);
 	kev_add(&c.kev, &ev);
 	kv_add(&c.info, "integrity", "corrupt: page 3");
 	cdm_expect_eval(&e, &c);

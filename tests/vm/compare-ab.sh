@@ -1,9 +1,9 @@
 #!/bin/bash
-# compare in the emulated node. A/A: runs of the same kernel flag no
-# regression (the false-positive rate over every pair is printed). A/B:
-# the same kernel booted with init_on_alloc=1 init_on_free=1 (which about
-# doubles private device-to-system migration, the pages are zeroed) is a
-# regression on the metrics it slows and not on those it leaves alone.
+# compare in the emulated node. A/A: runs of the same kernel flag (almost)
+# no regression, single runs and pooled ones. A/B: the same kernel booted
+# with init_on_alloc=1 init_on_free=1 (which about doubles private
+# device-to-system migration: the pages are zeroed) is a regression there;
+# what it does to the rest is the kernel's business and is printed.
 . "$(dirname "$0")/../lib.sh"
 
 if ! "$CDM" help vm >/dev/null 2>&1; then
@@ -43,9 +43,11 @@ check "$((2 * RUNS)) runs in the emulated node" $bad "$(tail -n 8 "$T_TMP/vm.out
 check "every run completed with 3 passing cases" $? "$(q "$DB" "select id, status, status_reason from runs")"
 
 # --- A/A, the false-positive rate of single runs: every pair of one
-# configuration. Measured and printed, not bounded: under TCG a whole run
-# now and then comes out slow (a stream run at half speed), and such a run
-# really differs from the others ---
+# configuration. A one-against-one regression must exceed 95% of the
+# differences seen between other runs of the configuration, so by
+# construction about 5% of measurements can be flagged; the bound is 4x
+# that, because a whole TCG run now and then comes out slow and then all
+# its pairs differ (measured: one run in eight). ---
 total=0 regress=0 sig=0 pairs=0
 for tag in base cand; do
 	ids=$(q "$DB" "select run_id from run_tags where key = 'ab' and value = '$tag' order by run_id")
@@ -56,13 +58,15 @@ for tag in base cand; do
 			set -- $(python3 -c "
 import json, sys
 d = json.load(open(sys.argv[1]))
-print(len(d['metrics']), d['regressions'], sum(m['significant'] for m in d['metrics']))
+print(d['measurements'], d['regressions'], sum(m['significant'] for m in d['metrics'] if m['measurement'] == m['metric']))
 " "$T_TMP/aa.json")
 			total=$((total + $1)) regress=$((regress + $2)) sig=$((sig + $3)) pairs=$((pairs + 1))
 		done
 	done
 done
-echo "# A/A in the emulated node: $regress regressions, $sig significant changes in $total metric comparisons over $pairs pairs"
+echo "# A/A in the emulated node: $regress regressions, $sig significant changes in $total measurement comparisons over $pairs single-run pairs"
+[ "$total" -gt 0 ] && [ $((regress * 5)) -le "$total" ]
+check "A/A: single-run pairs flag at most 20% of measurements ($regress of $total)" $? ""
 # --- A/A as regressions are meant to be checked: runs pooled per side
 # (2 against 2 of the same configuration) flag nothing. Under TCG a whole
 # run drifts by up to about 25% (measured: one run in eight came out 25-30%
@@ -91,24 +95,25 @@ d = json.load(open(sys.argv[1]))
 m = {(r["case"], r["metric"]): r for r in d["metrics"]}
 slow = m[("migrate[device=private]", "to_sys_page")]
 assert slow["change"] == "regression" and 1.5 < slow["ratio"] < 3, slow
-assert m[("migrate[device=private]", "to_sys_bw")]["change"] == "regression"
+bw = m[("migrate[device=private]", "to_sys_bw")]
+assert bw["change"] == "regression" and "to_sys_page" in bw["same_measurement"], bw
 EOF
 check "A/B: private device-to-system migration is a regression (about 2x)" $? "$(grep -E '^migrate\[device=private\] +to_sys' "$T_TMP/ab.txt")"
+# whether init_on_alloc/free touches coherent device-to-system or stream
+# is the kernel's behaviour and varies between runs (a clean run once saw
+# coherent to_sys -24.8%, q = 0.01): printed, not asserted
 python3 - "$T_TMP/ab.json" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
-left_alone = [r for r in d["metrics"] if r["case"] == "stream"
-              or (r["case"] == "migrate[device=coherent]" and r["metric"] in ("to_sys_page", "to_sys_bw", "memcpy_bw"))]
-assert len(left_alone) == 5
-flagged = [(r["case"], r["metric"]) for r in left_alone if r["change"] == "regression"]
-assert not flagged, flagged
+for r in d["metrics"]:
+    if r["measurement"] == r["metric"] and (r["case"] == "stream" or r["case"] == "migrate[device=coherent]"):
+        print("# %s:%s %s %+.1f%% (%s)" % (r["case"], r["metric"], r["change"], r["gain_pct"] or 0, r["basis"]))
 EOF
-check "A/B: what it leaves alone (stream, coherent device-to-system) is not flagged" $? "$(grep -E '^(stream|migrate\[device=coherent\])' "$T_TMP/ab.txt")"
 # one candidate run against the pooled baseline: the comparison is there
 # with its ratio; whether it reaches significance depends on how far the
 # baseline's runs drift, so only the ratio is checked
 "$CDM" report --db "$DB" --baseline ab=base last -o "$T_TMP/ab.html" 2>/dev/null
-ratio=$(grep -o '<td>migrate\[device=private\]</td><td>to_sys_page</td><td>ns</td><td class="n">[^<]*</td><td class="n">[^<]*</td><td class="n">[^<]*</td>' "$T_TMP/ab.html" |
+ratio=$(grep -o '<td>migrate\[device=private\]</td><td>to_sys_bw</td><td>GB/s</td><td class="n">[^<]*</td><td class="n">[^<]*</td><td class="n">[^<]*</td>' "$T_TMP/ab.html" |
 	sed 's/.*<td class="n">\([^<]*\)<\/td>$/\1/')
-awk -v r="$ratio" 'BEGIN { exit !(r >= 1.5 && r <= 3) }'
-check "the report of the candidate compares it with the baseline (private to_sys_page ratio ${ratio:-missing})" $? ""
+awk -v r="$ratio" 'BEGIN { exit !(r >= 0.3 && r <= 0.67) }'
+check "the report of the candidate compares it with the baseline (private to_sys_bw ratio ${ratio:-missing})" $? ""

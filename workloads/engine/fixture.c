@@ -238,7 +238,7 @@ void *dev_alloc(struct cdm_ctx *ctx, struct dev_fx *fx, size_t len)
 	}
 	p = calloc(1, len ? len : 1);
 	if (!p) {
-		cdm_skip(ctx, "cannot allocate %zu bytes of work buffers", len);
+		cdm_error(ctx, "cannot allocate %zu bytes of work buffers", len);
 		return NULL;
 	}
 	fx->allocs[fx->nallocs++] = p;

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Drift-aware comparison on per-run values (see drift.h for the model).
+ * Pure arithmetic, so the unit tests can feed it synthetic runs with a
+ * known drift and a known step.
+ */
+#include <math.h>
+
+#include "stats/cstats.h"
+#include "stats/drift.h"
+
+double cdm_t_quantile2(double p, int df)
+{
+	double lo = 0, hi = 1, mid;
+	int i;
+
+	if (!(p > 0 && p < 1) || df < 1)
+		return NAN;
+	while (cdm_t_p2(hi, df) > p && hi < 1e12)
+		hi *= 2;
+	for (i = 0; i < 200; i++) {
+		mid = (lo + hi) / 2;
+		if (cdm_t_p2(mid, df) > p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+struct moments {
+	double mean[2];
+	size_t n[2];
+	double ss;		/* sum of squares within the sides */
+};
+
+/* value of run i on side k: the metric, the control, or their difference */
+enum which { W_RAW, W_NORM, W_CTRL };
+
+static double value(const struct drift_in *in, int k, size_t i, enum which w)
+{
+	const struct drift_side *s = &in->s[k];
+
+	switch (w) {
+	case W_RAW:
+		return s->y[i];
+	case W_CTRL:
+		return s->c ? s->c[i] : NAN;
+	default:
+		return s->c ? s->y[i] - in->orient * s->c[i] : NAN;
+	}
+}
+
+/* runs that have both values count for every test, so all see one set */
+static bool usable(const struct drift_in *in, int k, size_t i)
+{
+	const struct drift_side *s = &in->s[k];
+
+	return isfinite(s->y[i]) && (!s->c || isfinite(s->c[i]));
+}
+
+static void moments(const struct drift_in *in, enum which w,
+		    struct moments *m)
+{
+	size_t i;
+	int k;
+
+	m->ss = 0;
+	for (k = 0; k < 2; k++) {
+		double sum = 0;
+
+		m->n[k] = 0;
+		for (i = 0; i < in->s[k].n; i++) {
+			if (!usable(in, k, i))
+				continue;
+			sum += value(in, k, i, w);
+			m->n[k]++;
+		}
+		m->mean[k] = m->n[k] ? sum / m->n[k] : NAN;
+		for (i = 0; i < in->s[k].n; i++) {
+			double d;
+
+			if (!usable(in, k, i))
+				continue;
+			d = value(in, k, i, w) - m->mean[k];
+			m->ss += d * d;
+		}
+	}
+}
+
+/* the t test on per-run values; var/df from outside when given */
+static void t_test(const struct moments *m, double var, int df,
+		   struct drift_test *t)
+{
+	double q;
+
+	t->d = m->mean[1] - m->mean[0];
+	t->se = t->p = t->lo = t->hi = NAN;
+	t->df = df;
+	if (!m->n[0] || !m->n[1] || df < 1 || !(var >= 0))
+		return;
+	t->se = sqrt(var * (1.0 / m->n[0] + 1.0 / m->n[1]));
+	t->p = t->se > 0 ? cdm_t_p2(t->d / t->se, df) : t->d == 0 ? 1 : 0;
+	q = cdm_t_quantile2(0.05, df);
+	t->lo = t->d - q * t->se;
+	t->hi = t->d + q * t->se;
+}
+
+static int side_df(const struct moments *m)
+{
+	int df = (int)(m->n[0] + m->n[1]) - 2;
+
+	return m->n[0] && m->n[1] && df > 0 ? df : 0;
+}
+
+/* smallest |d| found at alpha with 80% power: (t_alpha/2 + t_0.2) se */
+static double mde(const struct drift_test *t, double alpha)
+{
+	if (isnan(t->se) || t->df < 1)
+		return NAN;
+	return (cdm_t_quantile2(alpha, t->df) + cdm_t_quantile2(0.4, t->df)) *
+	       t->se;
+}
+
+void cdm_drift_compare(const struct drift_in *in, struct drift_out *out)
+{
+	struct moments raw, norm, ctrl;
+	int df;
+
+	moments(in, W_RAW, &raw);
+	df = side_df(&raw);
+	/* runs elsewhere hold more of the between-run variance: prefer them */
+	if (in->ext_df >= 2)
+		t_test(&raw, in->ext_var, in->ext_df, &out->raw);
+	else
+		t_test(&raw, df ? raw.ss / df : NAN, df >= 2 ? df : 0,
+		       &out->raw);
+	out->has_control = in->s[0].c && in->s[1].c;
+	out->normalized = false;
+	out->ctrl_spread = NAN;
+	out->norm = out->ctrl = (struct drift_test){ NAN, NAN, 0, NAN, NAN,
+						      NAN };
+	out->why = "no control in this case";
+	if (out->has_control) {
+		moments(in, W_NORM, &norm);
+		moments(in, W_CTRL, &ctrl);
+		df = side_df(&norm);
+		t_test(&norm, df ? norm.ss / df : NAN, df >= 2 ? df : 0,
+		       &out->norm);
+		t_test(&ctrl, df ? ctrl.ss / df : NAN, df >= 2 ? df : 0,
+		       &out->ctrl);
+		if (df)
+			out->ctrl_spread = sqrt(ctrl.ss / df);
+		if (df < 2) {
+			out->why = "too few runs to normalize (4 needed)";
+		} else if ((in->c_se2 > 0 && ctrl.ss / df > 4 * in->c_se2) ||
+			   out->ctrl.p < 0.05) {
+			out->normalized = true;
+			out->why = "the control moved beyond its own noise";
+		} else {
+			out->why = "the control held steady";
+		}
+	}
+	out->mde = mde(out->normalized ? &out->norm : &out->raw, in->alpha);
+}

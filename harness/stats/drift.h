@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Drift-aware comparison of two sets of runs, at the level where runs are
+ * the replicates.
+ *
+ * A run's conditions (frequency, neighbours, page placement, a TCG host's
+ * load) move every operation in it together. So each run times a control
+ * beside the kernel operation (migrate's memcpy of the same buffer), and
+ * a run's value is its log median less the control's log median (the
+ * operation "in units of memcpy"). Drift shared within a run cancels; a
+ * change in the kernel operation does not.
+ *
+ * The normalized value is used when the control moved beyond its own
+ * noise (its run medians spread more than twice their sampling error, or
+ * it changed between the sides); otherwise dividing by it would only add
+ * its noise, and the raw value is used. The choice looks only at the
+ * control, never at the metric, so it does not bias the test.
+ *
+ * The test is Welch-free and simple: a two-sample t test on the per-run
+ * values, with the pooled within-side variance (runs are the replicates,
+ * so between-run variance is what the test sees). It needs two degrees of
+ * freedom (four runs, e.g. 2 + 2 or 3 + 1); with fewer, the caller
+ * supplies the between-run variance it learnt from other runs.
+ */
+#ifndef CDM_DRIFT_H
+#define CDM_DRIFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* per-run values of one side: log medians, NaN where a run lacks one */
+struct drift_side {
+	const double *y;	/* the metric */
+	const double *c;	/* the control, or NULL */
+	size_t n;
+};
+
+struct drift_in {
+	struct drift_side s[2];	/* base, candidate */
+	/* +1 when metric and control move the same way with drift (both
+	 * times, or both rates), -1 when opposite (a time and a rate) */
+	int orient;
+	/* the control's sampling variance of one run's log median (from
+	 * its samples' MAD); 0 if unknown */
+	double c_se2;
+	/* between-run variance of the raw metric learnt elsewhere (other
+	 * runs of one configuration), with its degrees of freedom; used
+	 * when the compared runs alone give fewer than 2 */
+	double ext_var;
+	int ext_df;
+	double alpha;		/* for the smallest detectable change */
+};
+
+struct drift_test {
+	double d;		/* candidate - base, log scale */
+	double se;		/* standard error of d */
+	int df;
+	double p;		/* two-sided; NaN without a variance */
+	double lo, hi;		/* 95% interval of d */
+};
+
+struct drift_out {
+	struct drift_test raw, norm, ctrl;
+	bool has_control;
+	bool normalized;	/* the verdict uses norm */
+	double ctrl_spread;	/* control's between-run SD, log */
+	double mde;		/* smallest detectable |d| (log), NaN if unknown */
+	const char *why;	/* one phrase: why raw or normalized */
+};
+
+void cdm_drift_compare(const struct drift_in *in, struct drift_out *out);
+
+/* t quantile: the t with two-sided P(|T| >= t) = p */
+double cdm_t_quantile2(double p, int df);
+
+#endif

@@ -1,0 +1,147 @@
+#!/bin/bash
+# Trustworthy verdicts (part of make bench): figures, with their trial
+# counts, for what compare's verdicts can be trusted to do.
+#  1. stream's copy median against likwid-bench's copy at the same size and
+#     thread count, and its largest sample against 3x that (bare CPU)
+#  2. A/A in the emulated node: single-run pairs and interleaved 3-vs-3
+#     comparisons of one kernel at the default threshold: the share of
+#     measurements flagged, and of comparisons that flag nothing
+#  3. detection: a kernel with a known slowdown of device-to-system
+#     migration (tests/bench/slow-to-sys.patch: test_hmm stretches every
+#     MIGRATE_TO_SYS by test_hmm.slow_to_sys_pct percent of its own time,
+#     one build for every percentage), 3 runs a side interleaved by
+#     `vm ab`: how often 25% and 10% are flagged on to_sys for private and
+#     coherent, and how often anything else is (to_dev, memcpy, stream)
+# Guests boot with no_timer_check: on a loaded host a TCG guest's IO-APIC
+# timer check can time out and panic. Sizes: TRUST_AA_RUNS (default 12 runs of one kernel: 6 single pairs and
+# every window of 6 consecutive runs as 3-vs-3), TRUST_TRIALS (default 10
+# sessions for 25%), TRUST_TRIALS_10 (default 5). The patched kernel comes
+# from TRUST_KERNEL, or is built here with KSRC= (a copy of the Debian tree
+# with the patch applied, about 5 minutes on 2 cores).
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+CDM=$TOP/build/cdmbench
+TMP=${TRUST_TMP:-$(mktemp -d /tmp/cdm-trust.XXXXXX)}
+AA_RUNS=${TRUST_AA_RUNS:-12}
+TRIALS=${TRUST_TRIALS:-10}
+TRIALS_10=${TRUST_TRIALS_10:-5}
+
+# --- 1. stream against likwid-bench on this CPU ---
+if command -v likwid-bench >/dev/null; then
+	for t in 1 2; do
+		db=$TMP/stream-$t.db
+		"$CDM" run -q --db "$db" -w stream --set size=64M --set threads=$t --set repeat=30 >/dev/null 2>&1
+		sqlite3 "$db" "SELECT s.median, s.max, (SELECT value FROM case_info WHERE key = 'likwid_copy_bw'),
+			coalesce((SELECT value FROM case_info WHERE key = 'implausible_samples'), 'none'), s.n
+			FROM summaries s JOIN metrics m ON m.id = s.metric_id WHERE m.name = 'copy_bw'" |
+		awk -F'|' -v t=$t '{ split($3, l, " "); r = $1 / l[1];
+			printf "stream: copy_bw median %.2f GB/s against likwid-bench copy %.2f GB/s (%d thread%s, 64M arrays): %+.1f%% (goal within 5%%); largest of %d samples %.2f GB/s = %.2fx likwid (goal < 3x); left out as implausible: %s\n",
+			$1, l[1], t, t == 1 ? "" : "s", 100 * (r - 1), $5, $2, $2 / l[1], $4 }'
+	done
+else
+	echo "stream: likwid-bench not installed (apt-get install likwid): no outside reference"
+fi
+
+kernel=$("$TOP/kernel/build.sh" --print-path 2>/dev/null) || {
+	echo "trust: SKIP: guest kernel not built (make kernel): no A/A or detection figures"
+	exit 0
+}
+JOB=$TMP/trust.ini
+cat >"$JOB" <<'EOF'
+; only the cases the figures need, small so a TCG boot stays short
+[global]
+name = trust-bench
+seed = 11
+repeat = 10
+warmup = 2
+[migrate]
+device = private, coherent
+size = 2M
+[stream]
+size = 4M
+threads = 1
+reference = no
+EOF
+
+# flags FILE.json: "regressions flagged-measurements measurements"
+flags() {
+	python3 - "$1" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+heads = [m for m in d["metrics"] if m["measurement"] == m["metric"]]
+print(d["regressions"], sum(m["change"] != "same" for m in heads), len(heads))
+EOF
+}
+
+# --- 2. A/A ---
+AA=$TMP/aa.db
+for i in $(seq 1 "$AA_RUNS"); do
+	"$CDM" vm run -q --kernel "$kernel" --append no_timer_check --db "$AA" --tag aa=$i "$JOB" >/dev/null 2>&1 ||
+		echo "trust: note: A/A run $i did not pass"
+done
+pairs=0 quiet=0 flagged=0 total=0
+for i in $(seq 1 2 $((AA_RUNS - 1))); do
+	"$CDM" compare --db "$AA" -o json aa=$i aa=$((i + 1)) >"$TMP/c.json"
+	set -- $(flags "$TMP/c.json")
+	pairs=$((pairs + 1)) flagged=$((flagged + $2)) total=$((total + $3))
+	[ "$2" = 0 ] && quiet=$((quiet + 1))
+done
+echo "A/A, single-run pairs: $flagged of $total measurements flagged ($(awk -v a=$flagged -v b=$total 'BEGIN { printf "%.1f", b ? 100 * a / b : 0 }')%, goal <= 5%); $quiet of $pairs comparisons flag nothing (goal >= 90%)"
+w=0 wquiet=0 wflagged=0 wtotal=0
+for s in $(seq 1 $((AA_RUNS - 5))); do
+	sel_b="" sel_c=""
+	for k in 0 2 4; do
+		sel_b="$sel_b $((s + k))" sel_c="$sel_c $((s + k + 1))"
+	done
+	# a window of 6 consecutive runs: odd against even, as vm ab runs them
+	sqlite3 "$AA" "DELETE FROM run_tags WHERE key = 'w'; INSERT INTO run_tags (run_id, key, value)
+		SELECT run_id, 'w', CASE WHEN CAST(value AS INTEGER) IN ($(echo $sel_b | tr ' ' ,)) THEN 'b' ELSE 'c' END
+		FROM run_tags WHERE key = 'aa' AND CAST(value AS INTEGER) IN ($(echo $sel_b $sel_c | tr ' ' ,))"
+	"$CDM" compare --db "$AA" -o json w=b w=c >"$TMP/c.json"
+	set -- $(flags "$TMP/c.json")
+	w=$((w + 1)) wflagged=$((wflagged + $2)) wtotal=$((wtotal + $3))
+	[ "$2" = 0 ] && wquiet=$((wquiet + 1))
+done
+echo "A/A, 3-vs-3 interleaved ($w windows of 6 consecutive runs of $AA_RUNS, overlapping): $wflagged of $wtotal measurements flagged (goal <= 5%); $wquiet of $w comparisons flag nothing (goal >= 90%)"
+
+# --- 3. detection ---
+slow=${TRUST_KERNEL:-}
+if [ -z "$slow" ]; then
+	src=$(sed -n 's/^tree=//p' "${CDMBENCH_CACHE:-$HOME/.cache/cdmbench}/src/linux-source-6.1.current" 2>/dev/null)
+	if [ -n "$src" ] && [ -d "$src" ]; then
+		rm -rf "$TMP/ksrc"
+		cp -al "$src" "$TMP/ksrc" && rm "$TMP/ksrc/lib/test_hmm.c" &&
+			cp "$src/lib/test_hmm.c" "$TMP/ksrc/lib/test_hmm.c" &&
+			patch -s -d "$TMP/ksrc" -p1 <"$TOP/tests/bench/slow-to-sys.patch" &&
+			slow=$(KSRC=$TMP/ksrc "$TOP/kernel/build.sh" 2>"$TMP/kbuild.log" | tail -n 1)
+	fi
+fi
+if [ -z "$slow" ] || [ ! -f "$slow" ]; then
+	echo "detection: SKIP: no patched kernel (set TRUST_KERNEL, or see $TMP/kbuild.log)"
+	exit 0
+fi
+detect() {
+	local pct=$1 n=$2 t found_p=0 found_c=0 found_both=0 other=0
+	for t in $(seq 1 "$n"); do
+		db=$TMP/detect-$pct.db
+		"$CDM" vm ab -q --db "$db" --base "$slow" --cand "$slow" --base-append "no_timer_check test_hmm.slow_to_sys_pct=0" \
+			--cand-append "no_timer_check test_hmm.slow_to_sys_pct=$pct" --tag trial=$t --runs 3 "$JOB" >/dev/null 2>&1
+		s=$(sqlite3 "$db" "SELECT value FROM run_tags WHERE key = 'ab-session' ORDER BY run_id DESC LIMIT 1")
+		"$CDM" compare --db "$db" -o json "ab-session=$s,ab=base" "ab-session=$s,ab=cand" >"$TMP/d.json"
+		set -- $(python3 - "$TMP/d.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+reg = {(m["case"], m["measurement"]) for m in d["metrics"] if m["change"] == "regression"}
+p = ("migrate[device=private]", "to_sys_bw") in reg
+c = ("migrate[device=coherent]", "to_sys_bw") in reg
+other = len([k for k in reg if k[1] != "to_sys_bw"])
+print(int(p), int(c), other)
+EOF
+)
+		found_p=$((found_p + $1)) found_c=$((found_c + $2)) other=$((other + $3))
+		[ "$1$2" = 11 ] && found_both=$((found_both + 1))
+	done
+	echo "detection, to_sys $pct% slower, 3 runs a side interleaved: flagged in $found_both of $n trials on both device types (private $found_p, coherent $found_c; goal for 25%: >= 90%); other measurements flagged (to_dev, memcpy, stream): $other in $n trials (goal 0)"
+}
+detect 25 "$TRIALS"
+detect 10 "$TRIALS_10"

@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Drift-aware comparison on synthetic runs with a known drift and a known
+ * step. Every random draw comes from a fixed seed, so each test gives the
+ * same answer on every machine: its false-failure rate is zero, and the
+ * rates asserted below are measured over 1,000 seeded trials with wide
+ * margins (a binomial rate of 5% over 1,000 trials has a standard error
+ * of 0.7 points; the bounds sit 7 standard errors away).
+ */
+#include <math.h>
+
+#include "analysis/compare.h"
+#include "analysis/history.h"
+#include "stats/cstats.h"
+#include "stats/drift.h"
+#include "synth.h"
+#include "tap.h"
+
+#define TRIALS 1000
+
+/* Student's t quantiles against tables */
+TEST(drift_t_quantile)
+{
+	CHECK(fabs(cdm_t_quantile2(0.05, 4) - 2.776) < 0.001);
+	CHECK(fabs(cdm_t_quantile2(0.05, 2) - 4.303) < 0.001);
+	CHECK(fabs(cdm_t_quantile2(0.01, 10) - 3.169) < 0.001);
+	CHECK(fabs(cdm_t_quantile2(0.05, 1000) - 1.960) < 0.003);
+	CHECK(isnan(cdm_t_quantile2(0.05, 0)));
+}
+
+struct world {
+	double drift;		/* SD of the log drift a run shares */
+	double noise;		/* SD of a run median's own error, log */
+	double step;		/* the candidate's real change, log */
+	int runs;		/* a side */
+};
+
+/*
+ * One trial: a time-like metric (to_sys_page) and a rate control
+ * (memcpy_bw) in each run; the run's drift slows both.
+ */
+static void trial(const struct world *w, uint64_t seed,
+		  struct drift_out *out)
+{
+	double y[2][8], c[2][8];
+	uint64_t st = mix64(seed, 0xd21f7);
+	struct drift_in in = { 0 };
+	int k, i;
+
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < w->runs; i++) {
+			double d = w->drift * cdm_rand_normal(&st);
+
+			y[k][i] = log(10) + d + (k ? w->step : 0) +
+				  w->noise * cdm_rand_normal(&st);
+			c[k][i] = log(5) - d + w->noise * cdm_rand_normal(&st);
+		}
+		in.s[k].y = y[k];
+		in.s[k].c = c[k];
+		in.s[k].n = w->runs;
+	}
+	in.orient = -1;		/* a time against a rate */
+	in.c_se2 = w->noise * w->noise;
+	in.alpha = 0.05;
+	cdm_drift_compare(&in, out);
+}
+
+/* A/A with 15% drift shared within each run: normalized, and quiet */
+TEST(drift_shared_aa)
+{
+	struct world w = { .drift = 0.15, .noise = 0.01, .runs = 3 };
+	struct drift_out o;
+	int t, norm = 0, flagged = 0, raw_flagged = 0;
+
+	for (t = 0; t < TRIALS; t++) {
+		trial(&w, t, &o);
+		norm += o.normalized;
+		flagged += o.norm.p < 0.05;
+		raw_flagged += o.raw.p < 0.05;
+	}
+	printf("# A/A, 15%% shared drift, 3 runs a side: normalized in %d/%d, flagged at p < 0.05: %d normalized, %d raw\n",
+	       norm, TRIALS, flagged, raw_flagged);
+	fflush(stdout);
+	CHECK(norm >= 990, "normalized in %d", norm);
+	CHECK(flagged >= 20 && flagged <= 100, "%d of %d", flagged, TRIALS);
+}
+
+/* a real 25% step under the same drift: found normalized, missed raw */
+TEST(drift_real_step)
+{
+	struct world w = { .drift = 0.15, .noise = 0.01, .step = log(1.25),
+			   .runs = 3 };
+	struct drift_out o;
+	int t, found = 0, raw_found = 0;
+	double mde = 0;
+
+	for (t = 0; t < TRIALS; t++) {
+		trial(&w, 10000 + t, &o);
+		found += o.normalized && o.norm.p < 0.001 &&
+			 fabs(exp(o.norm.d) - 1.25) < 0.05;
+		raw_found += o.raw.p < 0.001;
+		mde += o.mde / TRIALS;
+	}
+	printf("# 25%% step, 15%% shared drift, 3 runs a side: found %d/%d normalized (p < 0.001), %d raw; mean smallest detectable change %.1f%%\n",
+	       found, TRIALS, raw_found, 100 * expm1(mde));
+	fflush(stdout);
+	CHECK(found >= 990, "found %d", found);
+	CHECK(raw_found <= TRIALS / 2, "raw found %d", raw_found);
+	/* (t_0.025,4 + t_0.2,4) * 0.014 * sqrt(2/3) ~ 4.3% */
+	CHECK(mde > log(1.03) && mde < log(1.06), "mde %g", mde);
+}
+
+/* no drift: the control held steady, so the raw change decides */
+TEST(drift_steady_control)
+{
+	struct world w = { .drift = 0, .noise = 0.01, .runs = 3 };
+	struct drift_out o;
+	int t, raw = 0, flagged = 0;
+
+	for (t = 0; t < TRIALS; t++) {
+		trial(&w, 20000 + t, &o);
+		raw += !o.normalized;
+		flagged += (o.normalized ? o.norm.p : o.raw.p) < 0.05;
+	}
+	printf("# A/A without drift: raw in %d/%d, flagged at p < 0.05 in %d\n",
+	       raw, TRIALS, flagged);
+	fflush(stdout);
+	CHECK(raw >= 850, "raw in %d", raw);
+	CHECK(flagged <= 120, "flagged %d", flagged);
+}
+
+/* one run a side: no within-side spread, so no normalizing and no test */
+TEST(drift_too_few_runs)
+{
+	struct world w = { .drift = 0.15, .noise = 0.01, .runs = 1 };
+	struct drift_out o;
+
+	trial(&w, 7, &o);
+	CHECK(!o.normalized);
+	CHECK(isnan(o.raw.p) && isnan(o.mde));
+	CHECK_STR(o.why, "too few runs to normalize (4 needed)");
+}
+
+/*
+ * Through the database and compare: each run of a migrate-like case
+ * times memcpy_bw and to_sys as GB/s and as ns per page (one measurement,
+ * sample by sample), with a drift shared by the run.
+ */
+static void mig_case(struct cdm_db *d, int64_t run, double drift,
+		     double slow, uint64_t seed)
+{
+	static const char *const names[] = { "memcpy_bw", "to_sys_bw",
+					     "to_sys_page" };
+	struct cdm_case_res c;
+	uint64_t st = mix64(seed, 77);
+	size_t i, k;
+
+	case_res_init(&c);
+	c.name = xstrdup("migrate");
+	c.workload = xstrdup("migrate");
+	c.backend = xstrdup("dmirror");
+	c.device_type = xstrdup("private");
+	c.params = xstrdup("{\"size\":\"2M\"}");
+	c.match_key = xstrdup("{\"size\":\"2M\"}");
+	c.verdict = CDM_PASS;
+	for (k = 0; k < 3; k++) {
+		struct cdm_metric_res *m = case_res_metric(&c, k);
+
+		m->name = xstrdup(names[k]);
+		m->unit = xstrdup(k == 2 ? "ns" : "GB/s");
+		m->better = k < 2;
+	}
+	for (i = 0; i < 30; i++) {
+		double copy = 5 * exp(-drift + 0.01 * cdm_rand_normal(&st));
+		double ns = 1000 * exp(drift + 0.01 * cdm_rand_normal(&st)) *
+			    slow;
+		double bw = 4096 / ns, v[3] = { copy, bw, ns };
+
+		for (k = 0; k < 3; k++)
+			metric_add_samples(&c.metrics[k], &v[k], 1);
+	}
+	case_res_summarize(&c);
+	REQUIRE(db_case(d, run, &c) == 0);
+	case_res_free(&c);
+}
+
+static void drift_db(struct cdm_db *d, double slow, uint64_t seed)
+{
+	/* shared drift per run, interleaved base, cand, base, cand... */
+	static const double drift[6] = { 0.10, -0.12, 0.02, 0.15, -0.08, 0 };
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		int64_t r = synth_begin(d, i % 2 ? "6.2" : "6.1",
+					i % 2 ? "cand" : "base", i);
+
+		mig_case(d, r, drift[i], i % 2 ? slow : 1, seed + i);
+		synth_end(d, r);
+	}
+}
+
+static const struct cmp_row *find_row(const struct cmp_result *r,
+				      const char *metric)
+{
+	size_t i;
+
+	for (i = 0; i < r->nrows; i++)
+		if (!strcmp(r->rows[i].metric, metric))
+			return &r->rows[i];
+	return NULL;
+}
+
+/* a 25% slower to_sys under drift: one regression, normalized, grouped */
+TEST(compare_drift_step)
+{
+	struct cdm_db *d = synth_open("drift.db");
+	struct cmp_opts o;
+	struct cmp_result r;
+	const struct cmp_row *page, *bw, *copy;
+
+	drift_db(d, 1.25, 1);
+	cmp_opts_default(&o);
+	REQUIRE(cdm_compare(d, "build=base", "build=cand", &o, &r) == 0);
+	page = find_row(&r, "to_sys_page");
+	bw = find_row(&r, "to_sys_bw");
+	copy = find_row(&r, "memcpy_bw");
+	REQUIRE(page && bw && copy);
+	CHECK(r.nrows == 3 && r.measurements == 2, "%zu rows, %zu measurements",
+	      r.nrows, r.measurements);
+	CHECK(bw->measure == (size_t)(bw - r.rows) && bw->aliases &&
+	      !strcmp(bw->aliases, "to_sys_page"), "%s",
+	      bw->aliases ? bw->aliases : "no aliases");
+	CHECK(page->measure == (size_t)(bw - r.rows));
+	CHECK(bw->normalized && !strcmp(bw->control, "memcpy_bw"));
+	CHECK(bw->mark == CMP_REGRESSION && page->mark == CMP_REGRESSION);
+	CHECK(fabs(bw->ratio - 0.8) < 0.02, "ratio %g", bw->ratio);
+	CHECK(copy->mark == CMP_SAME && !copy->normalized);
+	CHECK(r.regressions == 1, "%d", r.regressions);
+	CHECK(!isnan(bw->mde) && bw->mde < 5 && bw->runs[0] == 3 &&
+	      bw->runs[1] == 3, "mde %g", bw->mde);
+	cdm_compare_free(&r);
+	/* the raw view of the same runs cannot see it through the drift */
+	o.raw = true;
+	REQUIRE(cdm_compare(d, "build=base", "build=cand", &o, &r) == 0);
+	CHECK(find_row(&r, "to_sys_bw")->mark != CMP_REGRESSION);
+	cdm_compare_free(&r);
+	db_close(d);
+}
+
+/* the same drift without a step: nothing flagged */
+TEST(compare_drift_aa)
+{
+	struct cdm_db *d = synth_open("drift-aa.db");
+	struct cmp_opts o;
+	struct cmp_result r;
+
+	drift_db(d, 1, 2);
+	cmp_opts_default(&o);
+	REQUIRE(cdm_compare(d, "build=base", "build=cand", &o, &r) == 0);
+	CHECK(r.regressions == 0 && r.improvements == 0, "%d %d",
+	      r.regressions, r.improvements);
+	CHECK(find_row(&r, "to_sys_bw")->normalized);
+	cdm_compare_free(&r);
+	db_close(d);
+}
+
+/*
+ * history over 3 runs of one kernel, then 3 of a kernel 30% slower
+ * device-to-system, the last run drifted 22% (shared with its memcpy):
+ * one step, at run 4, and no false one at run 6.
+ */
+TEST(history_drift_one_step)
+{
+	static const double drift[6] = { 0, 0.03, -0.02, 0, 0.02, 0.20 };
+	struct cdm_db *d = synth_open("hist-drift.db");
+	struct hist_query q = { .case_name = "migrate",
+				.metric = "to_sys_page" };
+	struct hist h;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		int64_t r = synth_begin(d, i < 3 ? "6.1" : "6.2", NULL, i);
+
+		mig_case(d, r, drift[i], i < 3 ? 1 : 1.3, 50 + i);
+		synth_end(d, r);
+	}
+	REQUIRE(cdm_history_load(d, &q, &h) == 0 && h.n == 6);
+	cdm_history_steps(&h, 0.05, 0.05);
+	CHECK(h.normalized, "spread %g noise %g", h.ctrl_spread, h.ctrl_noise);
+	CHECK(h.nsteps == 1, "%zu steps", h.nsteps);
+	CHECK(h.nsteps && h.steps[0].index == 3 && h.steps[0].regression &&
+	      fabs(h.steps[0].change - 30) < 5, "step at %zu, %+.1f%%",
+	      h.nsteps ? h.steps[0].index : 99,
+	      h.nsteps ? h.steps[0].change : 0);
+	cdm_history_free(&h);
+	db_close(d);
+}
