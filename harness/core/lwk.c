@@ -304,32 +304,86 @@ static int add_group(const char *group)
 	return -1;
 }
 
-static struct lwk_hw *open_perfmon(struct lwk_hw *h, const char *group,
-				   const int *cpus, int ncpus, char *why,
-				   size_t len)
-{
-	int all[1024], n = ncpus, i, r;
-	struct capture c;
-	cpu_set_t set;
+/*
+ * perfmon_init's answer on this node, asked once by the run before it forks
+ * its cases: where it fails (no MSR access) it takes about a second to say
+ * so, and every case would pay that second again.
+ */
+static bool preflight_done;
+static char preflight_why[256];
 
-	if (!n) {
-		/* not pinned: every CPU the case may run on */
-		sched_getaffinity(0, sizeof(set), &set);
-		for (i = 0; i < CPU_SETSIZE && n < 1024; i++)
-			if (CPU_ISSET(i, &set))
-				all[n++] = i;
-		cpus = all;
+static int perfmon_try(const int *cpus, int n, const char *group, int *gid)
+{
+	int r = perfmon_init(n, (int *)cpus);
+
+	if (!r && !group) {	/* only asking whether perfmon starts */
+		perfmon_finalize();
+		return 0;
 	}
-	cap_begin(&c);
-	r = perfmon_init(n, cpus);
 	if (!r) {
-		h->gid = add_group(group);
-		r = h->gid < 0 ? h->gid : perfmon_setupCounters(h->gid);
+		*gid = add_group(group);
+		r = *gid < 0 ? *gid : perfmon_setupCounters(*gid);
 		if (!r)
 			r = perfmon_startCounters();
 		if (r)
 			perfmon_finalize();
 	}
+	return r;
+}
+
+static int affinity_cpus(int *all, int max)
+{
+	cpu_set_t set;
+	int i, n = 0;
+
+	sched_getaffinity(0, sizeof(set), &set);
+	for (i = 0; i < CPU_SETSIZE && n < max; i++)
+		if (CPU_ISSET(i, &set))
+			all[n++] = i;
+	return n;
+}
+
+void lwk_hw_preflight(void)
+{
+	int all[1024], n, gid, r;
+	struct capture c;
+
+	/* under likwid-perfctr -m the cases use the marker API instead */
+	if (preflight_done || (getenv("LIKWID_MODE") && getenv("LIKWID_EVENTS")))
+		return;
+	init_topology();
+	if (!inited)
+		return;
+	n = affinity_cpus(all, 1024);
+	cap_begin(&c);
+	r = perfmon_try(all, n, NULL, &gid);
+	cap_end(&c, preflight_why, sizeof(preflight_why));
+	if (r && !preflight_why[0])
+		snprintf(preflight_why, sizeof(preflight_why),
+			 "likwid perfmon_init failed (%d)", r);
+	if (!r)
+		preflight_why[0] = 0;
+	preflight_done = true;
+}
+
+static struct lwk_hw *open_perfmon(struct lwk_hw *h, const char *group,
+				   const int *cpus, int ncpus, char *why,
+				   size_t len)
+{
+	int all[1024], n = ncpus, r;
+	struct capture c;
+
+	if (preflight_done && preflight_why[0]) {
+		snprintf(why, len, "%s", preflight_why);
+		return NULL;
+	}
+	if (!n) {
+		/* not pinned: every CPU the case may run on */
+		n = affinity_cpus(all, 1024);
+		cpus = all;
+	}
+	cap_begin(&c);
+	r = perfmon_try(cpus, n, group, &h->gid);
 	cap_end(&c, why, len);
 	if (r) {
 		if (!why[0])
@@ -528,6 +582,10 @@ int lwk_pin_thread(int cpu)
 {
 	(void)cpu;
 	return -1;
+}
+
+void lwk_hw_preflight(void)
+{
 }
 
 struct lwk_hw *lwk_hw_open(const char *group, const int *cpus, int ncpus,

@@ -45,6 +45,9 @@ int lwk_pin_thread(int cpu);
  * perfmon directly. NULL with the reason in why when neither works.
  */
 struct lwk_hw;
+/* asks perfmon once, in the run before its cases fork, so a node without
+ * counter access answers each case at once with the same reason */
+void lwk_hw_preflight(void);
 struct lwk_hw *lwk_hw_open(const char *group, const int *cpus, int ncpus,
 			   const char *case_name, char *why, size_t len);
 int lwk_hw_nevents(const struct lwk_hw *h);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "core/child.h"
+#include "core/counters.h"
 #include "core/expect.h"
 #include "core/kmsg.h"
 #include "core/lwk.h"
@@ -556,6 +557,12 @@ static int finish_case(struct cdm_sink *sink, const struct cdm_case_spec *cs,
 	return sink->case_done(sink, c);
 }
 
+static bool wants_likwid(const struct cdm_common *c)
+{
+	return c->counters != CDM_COUNTERS_OFF && c->likwid_group &&
+	       *c->likwid_group && strcmp(c->likwid_group, "none");
+}
+
 int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 		const struct cdm_run_opts *o, struct cdm_run_totals *t)
 {
@@ -577,6 +584,11 @@ int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 		return -1;
 	}
 	res = xcalloc(job->ncases, sizeof(*res));
+	for (i = 0; i < job->ncases; i++)
+		if (wants_likwid(&job->cases[i].common)) {
+			lwk_hw_preflight();
+			break;
+		}
 	progress_init(&pg, o->progress, job->ncases);
 	for (i = 0; i < job->ncases && !cdm_stop_signal; i++) {
 		const struct cdm_case_spec *cs = &job->cases[i];
