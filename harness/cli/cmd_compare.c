@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "util/escape.h"
 #include "core/opt.h"
 #include "analysis/compare.h"
 #include "analysis/events.h"
@@ -173,8 +174,9 @@ static int width(const struct cmp_result *r, bool metric)
 	size_t i, w = metric ? 6 : 4;
 
 	for (i = 0; i < r->nrows; i++) {
-		const char *s = metric ? r->rows[i].metric :
-			r->cases[r->rows[i].group].name;
+		/* as printed: escaped for the terminal */
+		const char *s = tesc(metric ? r->rows[i].metric :
+				     r->cases[r->rows[i].group].name);
 
 		if (strlen(s) > w)
 			w = strlen(s);
@@ -204,15 +206,15 @@ static void print_basis(const struct cmp_row *row, int wc)
 	char mde[96];
 
 	if (row->aliases)
-		printf("%-*s  same measurement: %s\n", wc, "", row->aliases);
+		printf("%-*s  same measurement: %s\n", wc, "", tesc(row->aliases));
 	fmt_mde(mde, sizeof(mde), row);
 	if (row->control && row->normalized)
 		printf("%-*s  normalized by %s (%s: it changed %+.1f%%, runs spread %.1f%%); raw %+.2f%%; smallest detectable change, %s\n",
-		       wc, "", row->control, row->basis_why, row->ctrl_change,
+		       wc, "", tesc(row->control), row->basis_why, row->ctrl_change,
 		       row->ctrl_spread, row->raw_gain, mde);
 	else if (row->control)
 		printf("%-*s  raw (control %s: %s); smallest detectable change, %s\n",
-		       wc, "", row->control, row->basis_why, mde);
+		       wc, "", tesc(row->control), row->basis_why, mde);
 	else
 		printf("%-*s  raw (%s); smallest detectable change, %s\n", wc,
 		       "", row->basis_why, mde);
@@ -243,12 +245,12 @@ static void print_row(const struct cmp_result *r, const struct cmp_row *row,
 	snprintf(rn, sizeof(rn), isnan(row->run_noise) ? "-" : "%.1f%%",
 		 100 * expm1(row->run_noise));
 	printf("%-*.*s  %-*.*s  %-6.6s %-6s %11s %11s %7s %-17s %10s %8s %13s %6s %-4s %s\n",
-	       wc, wc, r->cases[row->group].name, wm, wm, row->metric,
-	       row->unit, row->higher_better ? "higher" : "lower", b, c, ratio,
+	       wc, wc, tesc(r->cases[row->group].name), wm, wm,
+	       tesc(row->metric), tesc(row->unit), row->higher_better ? "higher" : "lower", b, c, ratio,
 	       ci, gain, q, noise, rn, row->normalized ? "norm" : "raw",
 	       verdict[row->mark]);
 	if (row->note)
-		printf("%-*s  %s\n", wc, "", row->note);
+		printf("%-*s  %s\n", wc, "", tesc(row->note));
 	print_basis(row, wc);
 	if (row->s[0].nonfinite || row->s[1].nonfinite)
 		printf("%-*s  left out: %zu NaN or infinite sample%s in the base, %zu in the candidate\n",
@@ -269,8 +271,9 @@ static void print_changes(const struct cmp_result *r)
 		if (!n++)
 			printf("\nverdict changes:\n");
 		printf("  %-7s %s: %s -> %s%s%s\n",
-		       c->broke ? "BROKE" : "", c->name, c->verdict[0],
-		       c->verdict[1], *c->reason[1] ? ": " : "", c->reason[1]);
+		       c->broke ? "BROKE" : "", tesc(c->name), c->verdict[0],
+		       c->verdict[1], *c->reason[1] ? ": " : "",
+		       tesc(c->reason[1]));
 	}
 }
 
@@ -289,8 +292,9 @@ static void print_only(const struct cmp_result *r)
 				continue;
 			if (!n++)
 				printf("\nonly in the %s (%s):\n",
-				       s ? "candidate" : "base", r->side[s].spec);
-			printf("  %s (%s)\n", o->name, o->what);
+				       s ? "candidate" : "base",
+				       tesc(r->side[s].spec));
+			printf("  %s (%s)\n", tesc(o->name), tesc(o->what));
 		}
 	}
 }
@@ -331,9 +335,9 @@ static void print_folded(const struct cmp_result *r, const size_t *m,
 		fmt_mde(mde, sizeof(mde), row);
 		snprintf(gain, sizeof(gain), isnan(row->gain) ? "-" : "%+.1f%%",
 			 row->gain);
-		printf("  %s:%s  %s  %s%s%s", r->cases[row->group].name,
-		       row->metric, gain, mde, row->note ? "; " : "",
-		       row->note ? row->note : "");
+		printf("  %s:%s  %s  %s%s%s", tesc(r->cases[row->group].name),
+		       tesc(row->metric), gain, mde, row->note ? "; " : "",
+		       row->note ? tesc(row->note) : "");
 		if (row->s[0].nonfinite || row->s[1].nonfinite)
 			printf("; left out: %zu NaN or infinite sample%s in the base, %zu in the candidate",
 			       row->s[0].nonfinite,
@@ -348,8 +352,8 @@ static void print_text(const struct cmp_result *r, bool all)
 	int wc = width(r, false), wm = width(r, true);
 	size_t n, *m = cmp_sorted_measurements(r, &n), shown;
 
-	printf("base:       %s\n", r->side[0].label);
-	printf("candidate:  %s\n", r->side[1].label);
+	printf("base:       %s\n", tesc(r->side[0].label));
+	printf("candidate:  %s\n", tesc(r->side[1].label));
 	printf("%zu matched case%s, %zu measurement%s (%zu metric%s); per-run t test (normalized by the in-run control where it drifted) and Mann-Whitney U, Benjamini-Hochberg over measurements at alpha %g; threshold %g%%\n\n",
 	       r->ncases, r->ncases == 1 ? "" : "s", r->measurements,
 	       r->measurements == 1 ? "" : "s", r->nrows,

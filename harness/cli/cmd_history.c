@@ -12,6 +12,7 @@
 #include "analysis/events.h"
 #include "analysis/history.h"
 #include "cli/cli.h"
+#include "util/escape.h"
 #include "core/opt.h"
 
 struct history_args {
@@ -114,7 +115,7 @@ static void print_text(const struct history_args *a, const struct hist *h)
 	size_t i;
 
 	printf("history of %s:%s (%s, %s is better): %zu run%s\n",
-	       a->case_name, a->metric, h->unit,
+	       tesc(a->case_name), tesc(a->metric), tesc(h->unit),
 	       h->higher_better ? "higher" : "lower", h->n, h->n == 1 ? "" : "s");
 	if (h->other_params)
 		printf("(%zu older run%s with a case of this name but other parameters, backend or device type left out)\n",
@@ -141,8 +142,9 @@ static void print_text(const struct history_args *a, const struct hist *h)
 			snprintf(lvl, sizeof(lvl), isnan(p->level) ? "-" : "%.6g",
 				 p->level);
 		printf("%s %6lld %-8s %-20.19s %-18.18s %-12.12s %-7s %8zu %12s %7s %12s",
-		       s ? ">" : " ", (long long)p->run_id, p->uuid,
-		       p->started_at, p->kernel, p->host, p->verdict, p->n, med,
+		       s ? ">" : " ", (long long)p->run_id, tesc(p->uuid),
+		       tesc(p->started_at), tesc(p->kernel), tesc(p->host),
+		       tesc(p->verdict), p->n, med,
 		       noise, lvl);
 		if (s)
 			printf("  step %+.1f%% %s", s->change,
@@ -156,9 +158,10 @@ static void print_text(const struct history_args *a, const struct hist *h)
 		const struct hist_point *p = &h->p[s->index];
 
 		printf("  run %lld (%s, kernel %s, %s) introduced %s: %.6g -> %.6g %s (%+.1f%%)\n",
-		       (long long)p->run_id, p->uuid, p->kernel, p->started_at,
+		       (long long)p->run_id, tesc(p->uuid), tesc(p->kernel),
+		       tesc(p->started_at),
 		       s->regression ? "a REGRESSION" : "an improvement", s->before,
-		       s->after, h->unit, s->change);
+		       s->after, tesc(h->unit), s->change);
 	}
 }
 

@@ -113,6 +113,17 @@ cat "$T_TMP/run.out" "$T_TMP/run.err" >"$T_TMP/live.txt"
 parses "run's case lines and summary (terminal)" term "$T_TMP/live.txt"
 grep -q 'a\\ecb\\x07' "$T_TMP/live.txt"
 check "run: the case name's ESC c is shown as \\e" $? "$(cat "$T_TMP/live.txt")"
+# compare and history print case names, metrics and units as stored
+C=$T_TMP/c.db
+"$CDM" run -q --db "$C" "$T_TMP/h.ini" >/dev/null 2>&1
+"$CDM" run -q --db "$C" "$T_TMP/h.ini" >/dev/null 2>&1
+sqlite3 "$C" "UPDATE metrics SET unit = CAST($H AS TEXT)"
+"$CDM" compare --db "$C" --all 1 2 >"$T_TMP/cmp.txt" 2>&1
+parses "compare (terminal)" term "$T_TMP/cmp.txt"
+grep -q 'a\\ecb\\x07' "$T_TMP/cmp.txt"
+check "compare: the case name's ESC c is shown as \\e" $? "$(cat -v "$T_TMP/cmp.txt")"
+"$CDM" history --db "$C" "$(printf 'a\033cb\007'):iteration" >"$T_TMP/hist.txt" 2>&1
+parses "history (terminal)" term "$T_TMP/hist.txt"
 # an error quoting a hostile value stays one line, controls shown
 printf '[x]\nworkload = selftest\nmode = \033[2Jboom\n' >"$T_TMP/bad.ini"
 expect_err "an error quoting ESC [2J shows it" 2 'mode=\\e\[2Jboom' "$CDM" run --db "$DB" "$T_TMP/bad.ini"
