@@ -15,7 +15,6 @@ int cmd_merge(int argc, char **argv)
 	};
 	const char *out = NULL;
 	struct merge_stats ms;
-	struct cdm_db d;
 	bool quiet = false;
 	int c, r;
 
@@ -36,11 +35,8 @@ int cmd_merge(int argc, char **argv)
 		cdm_err("merge: no source database given (see 'cdmbench help merge')");
 		return CDM_EXIT_USAGE;
 	}
-	if (db_open(&d, out, DB_WRITE))
-		return CDM_EXIT_USAGE;
-	r = fleet_merge(&d, argv + optind, argc - optind,
-			!quiet && isatty(2), &ms);
-	db_close(&d);
+	r = fleet_merge_file(out, argv + optind, argc - optind,
+			     !quiet && isatty(2), &ms);
 	if (!quiet && !r)
 		printf("merged %ld file%s into %s: %ld run%s added, %ld replaced by a fuller copy, %ld already present; %lld samples; %ld unfinished run%s marked interrupted\n",
 		       ms.files, ms.files == 1 ? "" : "s", out,

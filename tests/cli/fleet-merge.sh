@@ -73,3 +73,16 @@ expect_err "a missing source is refused" 2 "missing.db: No such file" \
 expect_err "merging a database into itself is refused" 2 "is the destination itself" \
 	"$CDM" merge -q -o "$M" "$M"
 expect_err "-o is required" 2 "-o DB is required" "$CDM" merge "$A"
+
+# a new destination is built aside and linked into place only when done:
+# a refused merge leaves no file at all, a finished one has the schema's
+# every index (dropped during the bulk copy) and the WAL journal
+expect_err "a refused merge into a new file" 2 "newer.db: schema version 99 is newer" \
+	"$CDM" merge -q -o "$T_TMP/new.db" "$A" "$N"
+[ -z "$(ls "$T_TMP" | grep -E '^new\.db')" ]
+check "a refused merge into a new file leaves no file behind" $? "$(ls "$T_TMP")"
+idx() { q "$1" "select name || ':' || sql from sqlite_schema where type = 'index' order by name"; }
+[ "$(idx "$M")" = "$(idx "$A")" ] && [ "$(q "$M" "pragma journal_mode")" = wal ] &&
+	[ -z "$(ls "$T_TMP" | grep -E 'merging')" ]
+check "a new merge has every index of the schema, the WAL journal, no file left aside" $? \
+	"$(idx "$M" | tr '\n' ' ') / $(q "$M" "pragma journal_mode") / $(ls "$T_TMP")"
