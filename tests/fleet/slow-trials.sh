@@ -7,7 +7,7 @@
 #   tests/fleet/slow-trials.sh [TRIALS]     (CDM_TEST_NO_CGROUP=1 works)
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
-CDM=$TOP/build/cdmbench
+CDM=${CDM:-$TOP/build/cdmbench}	# a copy, to rebuild while it runs
 T_TMP=$(mktemp -d /tmp/cdm-slow-trials.XXXXXX)
 . "$TOP/tests/fleet/services.sh"
 svc_init "$T_TMP/svc"
