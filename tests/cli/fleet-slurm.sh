@@ -55,7 +55,7 @@ if [ "$SLOW_CERTAIN" = 1 ]; then
 	check "nodes exits 1 and names the slowed node n4, and only n4" $? "rc=$rc"
 else
 	skip "nodes names the slowed node n4, and only n4" \
-		"no cgroup CPU control to write (v1 cpu or v2 cpu.max): n4's slowdown ($SLOW_HOW) depends on the machine's other load"
+		"n4 $SLOW_HOW (cgroup v1 cpu or v2 cpu.max)"
 fi
 
 run=$(q "$M" "select run_id from run_nodes where node = 'n1'")
