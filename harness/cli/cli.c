@@ -45,115 +45,13 @@ const struct cdm_cmd cdm_cmds[] = {
 	{ "vm", cmd_vm, "run a job in the emulated device-memory node (QEMU)",
 	  NULL },
 	{ "cluster", cmd_cluster, "run a job on every node of a Slurm allocation, merged",
-	  "usage: cdmbench cluster run [OPTIONS] JOBFILE [SRUN-OPTIONS...]\n"
-	  "\n"
-	  "Starts one task per node through srun (--ntasks-per-node=1, plus\n"
-	  "every SRUN-OPTION after JOBFILE, e.g. -N 64 -p batch --time=30). Each\n"
-	  "node runs 'cdmbench run JOBFILE' into its own database,\n"
-	  "OUT/nodes/NODE.db, and every run records the node (SLURMD_NODENAME)\n"
-	  "and the Slurm job and step ids. When srun returns, the node databases\n"
-	  "are merged into one (see 'cdmbench merge'; it can be rerun by hand).\n"
-	  "A node that fails or passes --timeout keeps the cases it finished; its\n"
-	  "run is marked interrupted with the reason. Then 'cdmbench nodes' finds\n"
-	  "the slow and failing nodes.\n"
-	  "\n"
-	  "OUT must be reachable from the nodes and from here (a shared file\n"
-	  "system; every file has one writer, so no locking crosses nodes).\n"
-	  "\n"
-	  "      --out DIR       folder for the node databases (default\n"
-	  "                      results/cluster-TIME)\n"
-	  "  -o, --output DB     merged database (default OUT/merged.db)\n"
-	  "      --timeout T     per node: stop the run after T (e.g. 20m); the\n"
-	  "                      finished cases are kept\n"
-	  "  -s, --set KEY=VAL   as for 'cdmbench run', on every node\n"
-	  "      --srun PATH     srun to use (default: srun from PATH)\n"
-	  "  -q, --quiet         no progress\n"
-	  "\n"
-	  "Exit status: 0 every node ran every case to a pass or skip; 1 a case\n"
-	  "or a node failed; 2 bad input, or no node wrote a database.\n" },
+	  NULL },
 	{ "merge", cmd_merge, "merge node databases into one (idempotent)",
-	  "usage: cdmbench merge [-q] -o DB SOURCE.db...\n"
-	  "\n"
-	  "Copies every run of each SOURCE into DB with all its cases, samples,\n"
-	  "summaries, expectations and kernel events. A run is known by its\n"
-	  "uuid: merging a file twice adds nothing, and a copy of a run with\n"
-	  "more cases or samples than DB holds replaces the smaller one. Each run\n"
-	  "keeps its provenance (the source file and its node: SLURMD_NODENAME,\n"
-	  "the run's 'node' tag, else the hostname; see 'cdmbench nodes'). A run\n"
-	  "still 'running' in its source is kept and marked interrupted.\n"
-	  "Every source is checked first: one that is not a cdmbench database,\n"
-	  "or has a newer schema, stops the merge before anything is written.\n"
-	  "Each source goes in as one transaction.\n"
-	  "\n"
-	  "  -o, --output DB    the database to merge into (created if missing)\n"
-	  "  -q, --quiet        no summary line\n"
-	  "\n"
-	  "Exit status: 0 merged; 2 bad input (nothing written).\n" },
+	  NULL },
 	{ "nodes", cmd_nodes, "the slow and the failing nodes of a fleet",
-	  "usage: cdmbench nodes [OPTIONS]\n"
-	  "\n"
-	  "For every case and metric of the runs that carry a node identity (a\n"
-	  "merged 'cdmbench cluster run', or runs under Slurm), compares each\n"
-	  "node's median with the fleet: a robust z-score, 0.6745 (x - median) /\n"
-	  "MAD across nodes (the mean absolute deviation where the MAD is 0), on\n"
-	  "the logarithms where all values are positive (metrics vary by factors),\n"
-	  "signed so that positive is worse for the metric. An outlier has z above\n"
-	  "the bound and differs from the fleet median by at least --min-change; a\n"
-	  "node faster than the fleet is not one. A failing node has a case that\n"
-	  "did not pass or skip, a failed expectation, or a run that did not\n"
-	  "complete (interrupted, crashed, timed out). Needs 3 nodes per metric.\n"
-	  "'cdmbench report' of such a run adds the node x metric view.\n"
-	  "\n"
-	  "      --z Z              outlier bound (default: 3.5, raised with the\n"
-	  "                         number of node-metrics so that noise alone\n"
-	  "                         flags one with 1% probability: 5.6 at\n"
-	  "                         10,000 nodes x 100 metrics)\n"
-	  "      --min-change PCT   smallest difference that counts (default 5)\n"
-	  "      --job NAME         only runs of this job\n"
-	  "      --slurm-job ID     only runs of this Slurm job\n"
-	  "      --limit N          list at most N outliers (text)\n"
-	  "  -o, --output-format F  text (default) or json\n"
-	  "      --db PATH          database\n"
-	  "\n"
-	  "Exit status: 0 no outlier and no failing node; 1 any; 2 bad input.\n" },
+	  NULL },
 	{ "push", cmd_push, "send samples to InfluxDB (line protocol), resumable",
-	  "usage: cdmbench push [OPTIONS] --url URL (--database DB | --org O --bucket B) [RUN...]\n"
-	  "\n"
-	  "Sends every sample of the RUNs (default: every finished run) as one\n"
-	  "point each: measurement 'cdmbench', tags backend, case, device_type,\n"
-	  "host, job, kernel, metric, node, run (uuid) and unit, fields value and\n"
-	  "seq, timestamp = the case's start + the sample's index in ms. Pushing a\n"
-	  "run again overwrites its points, never duplicates them. NaN samples\n"
-	  "cannot be written in line protocol and are counted, not sent.\n"
-	  "\n"
-	  "What is still to be sent is kept in the database (push_spool, per run\n"
-	  "and target) and advanced only after the server acknowledged a batch:\n"
-	  "after a crash, a kill or an outage, the next push resumes there.\n"
-	  "Connection errors, timeouts, HTTP 5xx and 429 are retried with a\n"
-	  "doubling back-off; HTTP 413 splits the batch; points the server\n"
-	  "refuses (HTTP 400, a 'partial write') are counted and not resent;\n"
-	  "HTTP 401/403 stop at once.\n"
-	  "\n"
-	  "      --url URL          http(s)://host:port of the server\n"
-	  "      --database DB      InfluxDB 1.x: POST /write?db=DB\n"
-	  "      --user NAME        1.x basic auth; the password from\n"
-	  "                         $CDMBENCH_INFLUX_PASSWORD or --password-file\n"
-	  "      --org O --bucket B InfluxDB 2.x API: POST /api/v2/write; the\n"
-	  "                         token from $CDMBENCH_INFLUX_TOKEN or\n"
-	  "                         --token-file (never printed or stored)\n"
-	  "      --cacert FILE      CA bundle for https (verification is always on)\n"
-	  "      --batch N          points per request (default 5000)\n"
-	  "      --retries N        per request (default 5)\n"
-	  "      --backoff S        first wait before a retry, doubling (0.5)\n"
-	  "      --timeout S        per request (default 30)\n"
-	  "      --no-gzip          send plain text\n"
-	  "      --measurement M    measurement name (default cdmbench)\n"
-	  "      --force            send runs already pushed to this target again\n"
-	  "      --db PATH          database\n"
-	  "  -q, --quiet            no summary line\n"
-	  "\n"
-	  "Exit status: 0 all sent; 1 stopped by a fault (the rest is spooled) or\n"
-	  "points refused; 2 bad input.\n" },
+	  NULL },
 	{ "help", cmd_help, "help on a command", "usage: cdmbench help [COMMAND]\n" },
 	{ "version", cmd_version, "version and optional features compiled in",
 	  "usage: cdmbench --version\n" },
@@ -165,6 +63,7 @@ static const struct cli_spec *const cli_specs[] = {
 	&cli_run_spec, &cli_list_spec, &cli_probe_spec, &cli_runs_spec,
 	&cli_show_spec, &cli_export_spec, &cli_compare_spec,
 	&cli_history_spec, &cli_report_spec, &cli_db_spec, &cli_vm_spec,
+	&cli_cluster_spec, &cli_merge_spec, &cli_nodes_spec, &cli_push_spec,
 	NULL
 };
 

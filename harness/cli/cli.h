@@ -17,7 +17,8 @@ extern const struct cdm_cmd cdm_cmds[];
 /* each command's options and help, beside its code */
 extern const struct cli_spec cli_run_spec, cli_list_spec, cli_probe_spec,
 	cli_runs_spec, cli_show_spec, cli_export_spec, cli_compare_spec,
-	cli_history_spec, cli_report_spec, cli_db_spec, cli_vm_spec;
+	cli_history_spec, cli_report_spec, cli_db_spec, cli_vm_spec,
+	cli_cluster_spec, cli_merge_spec, cli_nodes_spec, cli_push_spec;
 
 int cli_help(const char *cmd);
 int cli_usage_error(const char *cmd);

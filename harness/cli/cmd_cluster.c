@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* `cdmbench cluster run|task`: the suite on every node through srun. */
-#include <getopt.h>
+#include <stddef.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,51 +9,67 @@
 #include "core/opt.h"
 #include "fleet/cluster.h"
 
-/* our options come before JOB; everything after JOB belongs to srun */
-static int parse(int argc, char **argv, struct cluster_opts *o, bool task)
-{
-	static const struct option lo[] = {
-		{ "out", required_argument, NULL, 'O' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "timeout", required_argument, NULL, 'T' },
-		{ "set", required_argument, NULL, 's' },
-		{ "srun", required_argument, NULL, 'S' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ 0 }
-	};
-	char err[128];
-	int c;
+struct cluster_args {
+	struct cluster_opts o;
+	struct cli_list sets;
+	uint64_t timeout_ns;
+	bool quiet;
+};
 
-	optind = 1;
-	/* '+': stop at JOB, leave srun's options alone */
-	while ((c = getopt_long(argc, argv, "+o:s:q", lo, NULL)) != -1) {
-		switch (c) {
-		case 'O':
-			o->out = optarg;
-			break;
-		case 'o':
-			o->merged = optarg;
-			break;
-		case 'T':
-			if (cdm_parse_duration(optarg, &o->timeout_ns, err,
-					       sizeof(err)))
-				return cdm_err("cluster: --timeout %s: %s",
-					       optarg, err);
-			break;
-		case 's':
-			o->sets = xrealloc(o->sets, (o->nsets + 1) * sizeof(char *));
-			o->sets[o->nsets++] = optarg;
-			break;
-		case 'S':
-			o->srun = optarg;
-			break;
-		case 'q':
-			o->quiet = 1;
-			break;
-		default:
-			return cdm_err("cluster: bad option (see 'cdmbench help cluster')");
-		}
-	}
+#define CL(f) offsetof(struct cluster_args, f)
+
+static const struct cli_opt cluster_opts[] = {
+	{ .name = "out", .kind = CLI_STR, .off = CL(o.out), .arg = "DIR",
+	  .help = "folder for the node databases (default\nresults/cluster-TIME)" },
+	{ .name = "output", .key = 'o', .kind = CLI_STR, .off = CL(o.merged),
+	  .arg = "DB", .help = "merged database (default OUT/merged.db)" },
+	{ .name = "timeout", .kind = CLI_DURATION, .off = CL(timeout_ns),
+	  .arg = "T", .help = "per node: stop the run after T (e.g. 20m); the\nfinished cases are kept" },
+	{ .name = "set", .key = 's', .kind = CLI_LIST, .off = CL(sets),
+	  .arg = "KEY=VAL", .help = "as for 'cdmbench run', on every node" },
+	{ .name = "srun", .kind = CLI_STR, .off = CL(o.srun), .arg = "PATH",
+	  .help = "srun to use (default: srun from PATH)" },
+	{ .name = "quiet", .key = 'q', .kind = CLI_FLAG, .off = CL(quiet),
+	  .help = "no progress" },
+	CLI_OPT_END
+};
+
+const struct cli_spec cli_cluster_spec = {
+	.cmd = "cluster",
+	.usage = "usage: cdmbench cluster run [OPTIONS] JOBFILE [SRUN-OPTIONS...]\n",
+	.about =
+	"Starts one task per node through srun (--ntasks-per-node=1, plus\n"
+	"every SRUN-OPTION after JOBFILE, e.g. -N 64 -p batch --time=30). Each\n"
+	"node runs 'cdmbench run JOBFILE' into its own database,\n"
+	"OUT/nodes/NODE.db, and every run records the node (SLURMD_NODENAME)\n"
+	"and the Slurm job and step ids. When srun returns, the node databases\n"
+	"are merged into one (see 'cdmbench merge'; it can be rerun by hand).\n"
+	"A node that fails or passes --timeout keeps the cases it finished; its\n"
+	"run is marked interrupted with the reason. Then 'cdmbench nodes' finds\n"
+	"the slow and failing nodes.\n"
+	"\n"
+	"OUT must be reachable from the nodes and from here (a shared file\n"
+	"system; every file has one writer, so no locking crosses nodes).\n"
+	"Our options come before JOBFILE; everything after it goes to srun.\n",
+	.opts = cluster_opts,
+	.more =
+	"Exit status: 0 every node ran every case to a pass or skip; 1 a case\n"
+	"or a node failed; 2 bad input, or no node wrote a database.\n",
+	.in_order = true,	/* stop at JOBFILE, leave srun's options alone */
+};
+
+/* argv[0] is "run" or "task" */
+static int parse(int argc, char **argv, struct cluster_args *a, bool task)
+{
+	struct cluster_opts *o = &a->o;
+	int r = cli_parse("cluster", &cli_cluster_spec, argc, argv, a);
+
+	if (r)
+		return r;
+	o->timeout_ns = a->timeout_ns;
+	o->quiet = a->quiet;
+	o->sets = a->sets.v;
+	o->nsets = a->sets.n;
 	if (optind >= argc)
 		return cdm_err("cluster: no JOB file given (see 'cdmbench help cluster')");
 	o->job = argv[optind++];
@@ -68,8 +85,9 @@ static int parse(int argc, char **argv, struct cluster_opts *o, bool task)
 
 int cmd_cluster(int argc, char **argv)
 {
-	struct cluster_opts o = { 0 };
-	char *out_alloc = NULL, *merged_alloc = NULL;
+	struct cluster_args a = { 0 };
+	struct cluster_opts *o = &a.o;
+	char *out_alloc = NULL, *merged_alloc = NULL, *sub;
 	bool task;
 	int rc;
 
@@ -78,14 +96,19 @@ int cmd_cluster(int argc, char **argv)
 		return CDM_EXIT_USAGE;
 	}
 	task = !strcmp(argv[1], "task");
-	if (parse(argc - 1, argv + 1, &o, task)) {
-		free(o.sets);
-		return CDM_EXIT_USAGE;
+	/* getopt names argv[0] in its messages: the whole command */
+	sub = argv[1];
+	argv[1] = task ? "cluster task" : "cluster run";
+	rc = parse(argc - 1, argv + 1, &a, task);
+	argv[1] = sub;
+	if (rc) {
+		cli_list_free(&a.sets);
+		return cli_parse_exit(rc);
 	}
 	if (task) {
-		rc = fleet_cluster_task(&o);
+		rc = fleet_cluster_task(o);
 	} else {
-		if (!o.out) {
+		if (!o->out) {
 			char ts[40], *p;
 
 			fmt_iso_time(ts, sizeof(ts), cdm_wall_ns());
@@ -93,13 +116,13 @@ int cmd_cluster(int argc, char **argv)
 			for (p = ts; *p; p++)
 				if (*p == ':')
 					*p = '-';
-			o.out = out_alloc = xasprintf("results/cluster-%s", ts);
+			o->out = out_alloc = xasprintf("results/cluster-%s", ts);
 		}
-		if (!o.merged)
-			o.merged = merged_alloc = xasprintf("%s/merged.db", o.out);
-		rc = fleet_cluster_run(&o);
+		if (!o->merged)
+			o->merged = merged_alloc = xasprintf("%s/merged.db", o->out);
+		rc = fleet_cluster_run(o);
 	}
-	free(o.sets);
+	cli_list_free(&a.sets);
 	free(out_alloc);
 	free(merged_alloc);
 	return rc < 0 ? CDM_EXIT_USAGE : rc;

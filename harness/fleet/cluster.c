@@ -283,7 +283,6 @@ int fleet_cluster_run(const struct cluster_opts *o)
 	char *nodes_dir, *own[2], **argv = NULL, **dbs = NULL;
 	int n = 0, ndb = 0, status, rc, i;
 	struct merge_stats ms;
-	struct cdm_db d;
 	bool timed_out;
 	pid_t pid;
 
@@ -316,13 +315,8 @@ int fleet_cluster_run(const struct cluster_opts *o)
 		rc = 2;
 		goto out;
 	}
-	if (db_open(&d, o->merged, DB_WRITE)) {
+	if (fleet_merge_file(o->merged, dbs, ndb, false, &ms))
 		rc = 2;
-		goto out;
-	}
-	if (fleet_merge(&d, dbs, ndb, false, &ms))
-		rc = 2;
-	db_close(&d);
 	printf("cluster: %d node database%s in %s merged into %s: %ld runs, %lld samples, %ld unfinished\n",
 	       ndb, ndb == 1 ? "" : "s", nodes_dir, o->merged,
 	       ms.runs_added + ms.runs_replaced, ms.samples,

@@ -18,10 +18,13 @@
  * a merge never keeps the smaller half of a run.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "fleet/merge.h"
@@ -88,8 +91,8 @@ static int xexec(struct cdm_db *d, const char *sql)
 		free(s);
 		return 0;
 	}
-	free(s);
 	cdm_err("merge: %s: %s", d->path, msg ? msg : sqlite3_errmsg(d->db));
+	free(s);
 	sqlite3_free(msg);
 	return -1;
 }
@@ -616,27 +619,92 @@ static bool same_file(const char *a, const char *b)
 	       sa.st_ino == sb.st_ino;
 }
 
-int fleet_merge(struct cdm_db *dst, char *const *srcs, int n, bool progress,
-		struct merge_stats *ms)
+/*
+ * A destination we just created holds nothing to protect: its rollback
+ * journal lives in memory (every page is written once, at commit, not
+ * to the WAL and again at the checkpoint), and its secondary indexes are
+ * dropped while the rows pour in and built once at the end (sorting
+ * 1,000,000 cases beats inserting them into two indexes of long keys one
+ * by one: it was 60% of the merge). A crash loses only the file aside,
+ * never a result: the sources are untouched.
+ */
+struct fresh {
+	char **index_sql;
+	int n;
+};
+
+static int fresh_begin(struct cdm_db *d, struct fresh *f)
 {
-	struct mplan plan = { .version = -1 };
-	int *ver = xcalloc(n ? n : 1, sizeof(int));
+	sqlite3_stmt *st;
+	int r, i;
+
+	memset(f, 0, sizeof(*f));
+	st = db_prepare(d, "PRAGMA journal_mode = MEMORY");
+	r = st ? db_step(d, st) : -1;
+	sqlite3_finalize(st);
+	if (r < 0)
+		return -1;
+	/* unique indexes stay: they are constraints, not just speed */
+	st = db_prepare(d, "SELECT name, sql FROM main.sqlite_schema WHERE type = 'index' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%'");
+	if (!st)
+		return -1;
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		f->index_sql = xrealloc(f->index_sql, (f->n + 2) * sizeof(char *));
+		f->index_sql[f->n++] = xstrdup(col_text(st, 1));
+		f->index_sql[f->n++] = xasprintf("DROP INDEX main.\"%s\"", col_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	for (i = 1; r == SQLITE_DONE && i < f->n; i += 2)
+		if (xexec(d, f->index_sql[i]))
+			return -1;
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static int fresh_end(struct cdm_db *d, struct fresh *f)
+{
+	int i, r = xexec(d, "BEGIN");
+
+	for (i = 0; !r && i < f->n; i += 2)
+		r = xexec(d, f->index_sql[i]);
+	if (!r)
+		r = xexec(d, "COMMIT");
+	else
+		sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+	for (i = 0; i < f->n; i++)
+		free(f->index_sql[i]);
+	free(f->index_sql);
+	memset(f, 0, sizeof(*f));
+	/* back to the journal every other command expects */
+	return r || xexec(d, "PRAGMA journal_mode = WAL") ? -1 : 0;
+}
+
+/*
+ * Every source is a cdmbench database we can read, and not DST: VER[i]
+ * gets its schema version. Each bad source says why in one line.
+ */
+static int check_all(char *const *srcs, int n, const char *dst, int *ver)
+{
 	int i, bad = 0;
 
-	memset(ms, 0, sizeof(*ms));
 	for (i = 0; i < n; i++) {
 		ver[i] = check_source(srcs[i]);
 		if (ver[i] < 0)
 			bad++;
-		else if (same_file(srcs[i], dst->path))
+		else if (dst && same_file(srcs[i], dst))
 			bad += !!cdm_err("merge: %s: is the destination itself",
 					 srcs[i]);
 	}
-	/* each bad source said why in one line; nothing is written */
-	if (bad) {
-		free(ver);
-		return -1;
-	}
+	return bad ? -1 : 0;
+}
+
+/* VER: from check_all, and rewritten here (repeats) */
+static int merge_into(struct cdm_db *dst, char *const *srcs, int *ver, int n,
+		      bool progress, struct merge_stats *ms)
+{
+	struct mplan plan = { .version = -1 };
+	int i, bad = 0;
+
+	memset(ms, 0, sizeof(*ms));
 	mark_repeats(srcs, n, ver);
 	/*
 	 * No fsync per source: the sources stay where they are, so a merge
@@ -647,10 +715,8 @@ int fleet_merge(struct cdm_db *dst, char *const *srcs, int n, bool progress,
 	 * again (25,000 pages: a WAL of up to 100 MB during the merge) */
 	if (xexec(dst, "PRAGMA synchronous = OFF") ||
 	    xexec(dst, "PRAGMA wal_autocheckpoint = 25000") ||
-	    xexec(dst, create_sql)) {
-		free(ver);
+	    xexec(dst, create_sql))
 		return -1;
-	}
 	/* the copy plan depends on the source's schema: merge_one
 	 * rebuilds it when the version changes */
 	for (i = 0; i < n; i += MERGE_BATCH) {
@@ -662,12 +728,225 @@ int fleet_merge(struct cdm_db *dst, char *const *srcs, int n, bool progress,
 	}
 	if (progress && n >= 500)
 		fputc('\n', stderr);
+	/* (a no-op for a fresh file, without a WAL: fleet_merge_file
+	 * syncs it as a whole before it is linked into place) */
 	if (xexec(dst, "PRAGMA synchronous = FULL") ||
-	    xexec(dst, "PRAGMA wal_checkpoint(TRUNCATE)") ||
-	    xexec(dst, "PRAGMA synchronous = NORMAL") ||
+	    xexec(dst, "PRAGMA wal_checkpoint(TRUNCATE)"))
+		bad++;
+	if (xexec(dst, "PRAGMA synchronous = NORMAL") ||
 	    xexec(dst, "PRAGMA wal_autocheckpoint = 1000"))
 		bad++;
 	plan_free(&plan);
-	free(ver);
 	return bad ? -1 : 0;
+}
+
+int fleet_merge(struct cdm_db *dst, char *const *srcs, int n, bool progress,
+		struct merge_stats *ms)
+{
+	int *ver = xcalloc(n ? n : 1, sizeof(int));
+	int r = -1;
+
+	memset(ms, 0, sizeof(*ms));
+	if (!check_all(srcs, n, dst->path, ver))
+		r = merge_into(dst, srcs, ver, n, progress, ms);
+	free(ver);
+	return r;
+}
+
+static int fsync_path(const char *path, int flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | flags), r;
+
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+/* the file and its directory entry on disk */
+static int publish(const char *tmp, const char *out)
+{
+	char *dir = xstrdup(out);
+	int r = -1;
+
+	if (fsync_path(tmp, 0))
+		cdm_errno(errno, "merge: %s", tmp);
+	/* link, not rename: never replaces a file that appeared meanwhile */
+	else if (link(tmp, out))
+		cdm_errno(errno, "merge: %s (the merge is kept in %s)", out, tmp);
+	else {
+		unlink(tmp);
+		fsync_path(dirname(dir), O_DIRECTORY);
+		r = 0;
+	}
+	free(dir);
+	return r;
+}
+
+static void unlink_db(const char *path)
+{
+	char *p;
+
+	unlink(path);
+	p = xasprintf("%s-wal", path);
+	unlink(p);
+	free(p);
+	p = xasprintf("%s-shm", path);
+	unlink(p);
+	free(p);
+}
+
+/*
+ * A new database at PATH, the sources merged into it fast (fresh_*).
+ * With a CHILD building the other half into TMP2, that file is merged
+ * in at the end as one more source, its runs keeping the provenance the
+ * child recorded.
+ */
+static int build_fresh(const char *path, char *const *srcs, int *ver, int n,
+		       bool progress, pid_t child, int fd, const char *tmp2,
+		       struct merge_stats *ms);
+
+/*
+ * Two cores merge twice as fast: a child builds the second half into
+ * its own file, which the parent merges in as one source at the end
+ * (each run keeps the provenance the child recorded). What the child
+ * counted comes back through a pipe.
+ */
+#define MERGE_SPLIT 256
+
+static pid_t start_half(const char *path, char *const *srcs, int *ver, int n,
+			int *rfd)
+{
+	struct merge_stats cs;
+	int fd[2], r;
+	pid_t pid;
+
+	if (pipe(fd))
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid) {
+		close(fd[1]);
+		if (pid < 0)
+			close(fd[0]);
+		*rfd = fd[0];
+		return pid;
+	}
+	close(fd[0]);
+	r = build_fresh(path, srcs, ver, n, false, 0, -1, NULL, &cs);
+	if (write(fd[1], &cs, sizeof(cs)) != sizeof(cs))
+		r = -1;
+	_exit(r ? (cs.files ? 1 : 2) : 0);
+}
+
+/* 0: the half merged, 1: partly, -1: not at all */
+static int join_half(pid_t pid, int fd, struct merge_stats *cs)
+{
+	int st;
+
+	memset(cs, 0, sizeof(*cs));
+	if (read(fd, cs, sizeof(*cs)) != sizeof(*cs))
+		memset(cs, 0, sizeof(*cs));
+	close(fd);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) > 1)
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/* the child's counts, less the runs the parent's half already held */
+static void add_half(struct merge_stats *ms, const struct merge_stats *cs,
+		     const struct merge_stats *xs)
+{
+	ms->files += cs->files;
+	ms->runs_added += cs->runs_added - xs->runs_skipped - xs->runs_replaced;
+	ms->runs_replaced += cs->runs_replaced + xs->runs_replaced;
+	ms->runs_skipped += cs->runs_skipped + xs->runs_skipped;
+	ms->runs_unfinished += cs->runs_unfinished;
+	ms->samples += xs->samples;
+}
+
+static int build_fresh(const char *path, char *const *srcs, int *ver, int n,
+		       bool progress, pid_t child, int fd, const char *tmp2,
+		       struct merge_stats *ms)
+{
+	struct merge_stats cs, xs;
+	struct cdm_db d;
+	struct fresh fr;
+	int r = -1, cr = 0, xv;
+
+	memset(ms, 0, sizeof(*ms));
+	if (db_open(&d, path, DB_WRITE))
+		goto out;
+	if (fresh_begin(&d, &fr)) {
+		db_close(&d);
+		goto out;
+	}
+	r = merge_into(&d, srcs, ver, n, progress, ms);
+	if (child > 0) {
+		cr = join_half(child, fd, &cs);
+		child = 0;
+		xv = cr >= 0 ? check_source(tmp2) : -1;
+		if (xv < 0 || merge_into(&d, (char *const *)&tmp2, &xv, 1, false, &xs))
+			r = -1;
+		else
+			add_half(ms, &cs, &xs);
+	}
+	if (fresh_end(&d, &fr))
+		r = -1;
+	db_close(&d);
+out:
+	if (child > 0)
+		cr = join_half(child, fd, &cs);
+	return r || cr ? -1 : 0;
+}
+
+int fleet_merge_file(const char *out, char *const *srcs, int n, bool progress,
+		     struct merge_stats *ms)
+{
+	char *tmp, *tmp2 = NULL;
+	pid_t child = 0;
+	int r, half, fd = -1, *ver;
+	struct cdm_db d;
+
+	if (access(out, F_OK) == 0 || errno != ENOENT) {
+		/* results already there: merged in place, WAL-safe */
+		if (db_open(&d, out, DB_WRITE))
+			return -1;
+		r = fleet_merge(&d, srcs, n, progress, ms);
+		db_close(&d);
+		return r;
+	}
+	ver = xcalloc(n ? n : 1, sizeof(int));
+	memset(ms, 0, sizeof(*ms));
+	/* every source is checked before anything is written */
+	if (check_all(srcs, n, NULL, ver)) {
+		free(ver);
+		return -1;
+	}
+	tmp = xasprintf("%s.merging-%d", out, (int)getpid());
+	half = n;
+	if (n >= MERGE_SPLIT && sysconf(_SC_NPROCESSORS_ONLN) > 1) {
+		tmp2 = xasprintf("%s.merging-%d-2", out, (int)getpid());
+		half = n / 2;
+		child = start_half(tmp2, srcs + half, ver + half, n - half, &fd);
+		if (child < 0) {
+			half = n;
+			unlink_db(tmp2);
+		}
+	}
+	r = build_fresh(tmp, srcs, ver, half, progress, child, fd, tmp2, ms);
+	if (tmp2)
+		unlink_db(tmp2);
+	/* a refused merge leaves no file; a partial one keeps what merged */
+	if (r && !ms->files)
+		unlink_db(tmp);
+	else if (publish(tmp, out))
+		r = -1;
+	free(tmp);
+	free(tmp2);
+	free(ver);
+	return r;
 }

@@ -24,4 +24,13 @@ struct merge_stats {
 int fleet_merge(struct cdm_db *dst, char *const *srcs, int n, bool progress,
 		struct merge_stats *st) __must_check;
 
+/*
+ * Into the database at OUT: an existing one is merged into in place
+ * (batch by batch, WAL, as fleet_merge); a new one is built aside as
+ * OUT.merging-PID, quickly (journal in memory, indexes built at the
+ * end), synced and linked into place only when complete.
+ */
+int fleet_merge_file(const char *out, char *const *srcs, int n, bool progress,
+		     struct merge_stats *ms) __must_check;
+
 #endif

@@ -73,3 +73,36 @@ expect_err "a missing source is refused" 2 "missing.db: No such file" \
 expect_err "merging a database into itself is refused" 2 "is the destination itself" \
 	"$CDM" merge -q -o "$M" "$M"
 expect_err "-o is required" 2 "-o DB is required" "$CDM" merge "$A"
+
+# a new destination is built aside and linked into place only when done:
+# a refused merge leaves no file at all, a finished one has the schema's
+# every index (dropped during the bulk copy) and the WAL journal
+expect_err "a refused merge into a new file" 2 "newer.db: schema version 99 is newer" \
+	"$CDM" merge -q -o "$T_TMP/new.db" "$A" "$N"
+[ -z "$(ls "$T_TMP" | grep -E '^new\.db')" ]
+check "a refused merge into a new file leaves no file behind" $? "$(ls "$T_TMP")"
+idx() { q "$1" "select name || ':' || sql from sqlite_schema where type = 'index' order by name"; }
+[ "$(idx "$M")" = "$(idx "$A")" ] && [ "$(q "$M" "pragma journal_mode")" = wal ] &&
+	[ -z "$(ls "$T_TMP" | grep -E 'merging')" ]
+check "a new merge has every index of the schema, the WAL journal, no file left aside" $? \
+	"$(idx "$M" | tr '\n' ' ') / $(q "$M" "pragma journal_mode") / $(ls "$T_TMP")"
+
+# from 256 sources a new merge splits the work with a child process (its
+# half merged in at the end): the same database as a merge in place,
+# source by source, provenance included
+mkdir -p "$T_TMP/many"
+for i in $(seq -w 1 300); do
+	cp "$A" "$T_TMP/many/n$i.db"
+	q "$T_TMP/many/n$i.db" "update runs set uuid = 'u$i'; update run_tags set value = 'n$i' where key = 'node'" >/dev/null
+done
+ok_if "a new merge of 300 node databases" "$CDM" merge -q -o "$T_TMP/split.db" "$T_TMP"/many/n*.db
+"$CDM" merge -q -o "$T_TMP/seq.db" "$T_TMP/many/n001.db" &&
+	"$CDM" merge -q -o "$T_TMP/seq.db" "$T_TMP"/many/n*.db
+prov() { q "$1" "select r.uuid, n.node, n.source from run_nodes n join runs r on r.id = n.run_id order by 1"; }
+[ "$(dump "$T_TMP/split.db" | sort)" = "$(dump "$T_TMP/seq.db" | sort)" ] &&
+	[ "$(prov "$T_TMP/split.db")" = "$(prov "$T_TMP/seq.db")" ] &&
+	[ "$(q "$T_TMP/split.db" "select count(*) from runs")" = 300 ] &&
+	[ "$(q "$T_TMP/split.db" "pragma integrity_check")" = ok ] &&
+	[ -z "$(ls "$T_TMP" | grep merging)" ]
+check "a merge split over two processes equals one in place: samples, provenance, 300 runs" $? \
+	"$(q "$T_TMP/split.db" "select count(*) from runs") runs; $(prov "$T_TMP/split.db" | head -n 2)"

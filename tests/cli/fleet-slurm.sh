@@ -20,13 +20,16 @@ if ! slurm_start 4 n4 2>"$T_TMP/slurm.err"; then
 fi
 pass "munged, slurmctld and slurmd n1..n4 up on loopback (n4 slowed: $SLOW_HOW)"
 
+# samples of 2.5 to 6 ms of CPU each: longer than n4's 1 ms quota, so
+# every one of n4's crosses a 100 ms throttle (tests/fleet/slow-trials.sh
+# measures how certain the listing is)
 cat >"$T_TMP/job.ini" <<'INI'
 [global]
 name = fleet-test
 repeat = 15
 warmup = 1
 [stream]
-size = 8M, 12M
+size = 32M, 48M
 threads = 1
 INI
 C=$T_TMP/c
@@ -47,14 +50,23 @@ check "the merged database holds every node's samples ($sum)" $? "merged $(q "$M
 "$CDM" nodes --db "$M" >"$T_TMP/nodes.out" 2>&1
 rc=$?
 sed 's/^/# /' "$T_TMP/nodes.out"
-[ $rc = 1 ] && grep -qE '^  n4 ' "$T_TMP/nodes.out" && ! grep -qE '^  n[123] ' "$T_TMP/nodes.out"
-check "nodes exits 1 and names the slowed node n4, and only n4" $? "rc=$rc"
+if [ "$SLOW_CERTAIN" = 1 ]; then
+	[ $rc = 1 ] && grep -qE '^  n4 ' "$T_TMP/nodes.out" && ! grep -qE '^  n[123] ' "$T_TMP/nodes.out"
+	check "nodes exits 1 and names the slowed node n4, and only n4" $? "rc=$rc"
+else
+	skip "nodes names the slowed node n4, and only n4" \
+		"n4 $SLOW_HOW (cgroup v1 cpu or v2 cpu.max)"
+fi
 
 run=$(q "$M" "select run_id from run_nodes where node = 'n1'")
 ok_if "report of a node's run" "$CDM" report --db "$M" -o "$T_TMP/r.html" "$run"
 grep -q '<h2 id="nodes">Nodes</h2>' "$T_TMP/r.html" && grep -q 'aria-label="node by metric heatmap"' "$T_TMP/r.html" &&
-	grep -q '<title>n4 stream' "$T_TMP/r.html" && grep -q '1 outlier node' "$T_TMP/r.html"
-check "the report has the node view: heatmap, strips, the outlier n4" $? "$(grep -c svg "$T_TMP/r.html") svg lines"
+	grep -q '<title>n4 stream' "$T_TMP/r.html" &&
+	{ [ "$SLOW_CERTAIN" != 1 ] || grep -q '1 outlier node' "$T_TMP/r.html"; }
+rc=$?
+what="the report has the node view: heatmap, strips"
+[ "$SLOW_CERTAIN" = 1 ] && what="$what, the outlier n4"
+check "$what" $rc "$(grep -c svg "$T_TMP/r.html") svg lines"
 
 # the fleet's samples where the dashboards read them: influxd on loopback
 if [ -z "$(svc_missing influxd)" ] && "$CDM" --version | grep -q 'libcurl .*push' &&

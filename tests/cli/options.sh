@@ -38,15 +38,15 @@ echo "$out" | grep -q "absent.ini" && ! echo "$out" | grep -q -- "--seed"
 check "vm run takes --seed 1000 (and fails on the job file instead)" $? "$out"
 
 # every command's --help comes from its table: each option it lists parses.
-# The commands with an option table (cli_specs[] in harness/cli/cli.c); the
-# fleet commands (cluster, merge, nodes, push) still parse by hand and are
-# not run here with bare options (cluster would start srun).
-cmds="run list probe runs show export compare history report db vm"
+# The commands with an option table (cli_specs[] in harness/cli/cli.c);
+# "cluster run" with a bare option has no JOBFILE, so it never starts srun.
+cmds="run list probe runs show export compare history report db vm cluster merge nodes push"
 n=0
 for c in $cmds; do
 	sub=$c
 	[ "$c" = vm ] && sub="vm run"
 	[ "$c" = db ] && sub="db check"
+	[ "$c" = cluster ] && sub="cluster run"
 	# shellcheck disable=SC2086
 	help=$("$CDM" $sub --help 2>&1)
 	rc=$?
