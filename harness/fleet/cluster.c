@@ -137,8 +137,9 @@ static int annotate(const char *db_path, const char *node, const char *why)
 	sqlite3_stmt *st;
 	int r;
 
-	/* opening marks a run whose process died (killed) interrupted */
-	if (db_open(&d, db_path, DB_READ))
+	/* opening marks a run whose process died (killed) interrupted; the
+	 * reason is a write, so not a read-only open */
+	if (db_open(&d, db_path, DB_UPDATE))
 		return -1;
 	st = db_prepare(&d, "UPDATE runs SET status = CASE status WHEN 'completed' THEN status ELSE 'interrupted' END, status_reason = ?1 || CASE status_reason WHEN '' THEN '' ELSE '; ' || status_reason END WHERE id = (SELECT max(id) FROM runs) AND status <> 'completed'");
 	if (!st) {
