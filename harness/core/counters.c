@@ -327,10 +327,12 @@ static void prefault(void *p, size_t len)
 	volatile char *c = p;
 	size_t i, pg = cdm_page_size();
 
+	/* write back what is there: the struct is already filled in (a zero
+	 * here once cut the first event's source name pointer) */
 	for (i = 0; i < len; i += pg)
-		c[i] = 0;
+		c[i] = c[i];
 	if (len)
-		c[len - 1] = 0;
+		c[len - 1] = c[len - 1];
 }
 
 struct cdm_counters *cnt_open(const struct cdm_common *common,

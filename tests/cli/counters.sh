@@ -33,6 +33,13 @@ on*)
 	;;
 esac
 
+# every counter names a source the harness has, whole (a stray write once
+# cut the first event's source name to a piece of another string)
+bad=$(q "$DB" "select key from case_info where key like 'counters.%' and key not glob 'counters.[a-z_]*.perf:*' and key not glob 'counters.[a-z_]*.vmstat:*' and key not glob 'counters.[a-z_]*.trace:*' and key not glob 'counters.[a-z_]*.phase:*' and key not glob 'counters.[a-z_]*.likwid:*'")
+n=$(q "$DB" "select count(*) from case_info where key glob 'counters.*.perf:faults_minor'")
+[ -z "$bad" ] && [ "$n" -ge 1 ]
+check "every counter key names its source (perf, trace, vmstat, phase, likwid)" $? "bad: $bad; faults_minor rows: $n"
+
 # an unavailable source: its reason, and not a single value
 for src in likwid trace perf; do
 	st=$(q "$DB" "select value from case_info where case_id = 1 and key = 'counter_status.$src'")
