@@ -262,16 +262,28 @@ static double timed_op(struct stream_state *s, int op)
  * likwid-bench's figure. Decided as it is taken, so every sample reaches
  * the parent at once and an interrupted case keeps what it measured.
  */
-static void plausible_sample(struct cdm_ctx *ctx, struct stream_plaus *p,
-			     int metric, double bytes, double ns)
+/* the bound from the samples so far (warm-up ones too), then this one */
+static void sustained(struct stream_plaus *p, double bytes, double ns)
 {
-	double rate = bytes / ns;
+	double before = p->ns > 0 ? p->bytes / p->ns : NAN;
 
 	if (isfinite(ns) && ns > 0) {
 		p->bytes += bytes;
 		p->ns += ns;
 	}
-	p->bound = STREAM_PLAUSIBLE * fmax(p->ref, p->bytes / p->ns);
+	if (isnan(before))
+		before = p->bytes / p->ns;
+	p->bound = STREAM_PLAUSIBLE * fmax(p->ref, before);
+}
+
+static void plausible_sample(struct cdm_ctx *ctx, struct stream_plaus *p,
+			     int metric, double bytes, double ns)
+{
+	double rate = bytes / ns;
+
+	/* judged against what came before it: a first sample that missed
+	 * its work would otherwise be its own reference */
+	sustained(p, bytes, ns);
 	if (rate > p->bound) {
 		p->bad++;
 		return;
@@ -333,8 +345,12 @@ static int stream_run(struct cdm_ctx *ctx)
 	while (cdm_iter(ctx)) {
 		double c = timed_op(s, 0), t = timed_op(s, 1);
 
-		if (cdm_warming(ctx))
+		if (cdm_warming(ctx)) {
+			/* not samples, but a basis for the first one's bound */
+			sustained(&p[0], 2 * bytes, c);
+			sustained(&p[1], 3 * bytes, t);
 			continue;
+		}
 		plausible_sample(ctx, &p[0], s->m_copy, 2 * bytes, c);
 		plausible_sample(ctx, &p[1], s->m_triad, 3 * bytes, t);
 	}
