@@ -30,7 +30,8 @@
 #include "fleet/merge.h"
 
 /* per-database state that is not a result: never merged */
-static const char *const local_tables[] = { "push_spool", "hosts", "kernels" };
+static const char *const local_tables[] = { "push_spool", "hosts", "kernels",
+					    "host_topology" };
 
 struct mtable {
 	char name[64];
@@ -135,6 +136,9 @@ out:
 			db ? sqlite3_errmsg(db) : "cannot open");
 	else if (app != CDM_APPLICATION_ID)
 		cdm_err("merge: %s: not a cdmbench database", path);
+	else if (ver < 0)
+		cdm_err("merge: %s: schema version %d is not one cdmbench ever wrote",
+			path, ver);
 	else if (ver > db_latest_version())
 		cdm_err("merge: %s: schema version %d is newer than this cdmbench supports (%d); merge with a newer cdmbench",
 			path, ver, db_latest_version());
@@ -394,8 +398,38 @@ static int select_runs(struct cdm_db *d, struct merge_stats *ms)
 		"INSERT INTO temp.keep_m SELECT id FROM src.metrics WHERE case_id IN (SELECT old FROM temp.keep_c);");
 }
 
+static int map_hosts_kernels(struct cdm_db *d);
+
+/* what likwid saw of a host travels with the host (schema 005 on) */
+static int map_topology(struct cdm_db *d)
+{
+	sqlite3_stmt *st = sprep(d, "SELECT count(*) FROM src.sqlite_schema WHERE name = 'host_topology' AND type = 'table'");
+	int r, has;
+
+	if (!st)
+		return -1;
+	r = db_step(d, st);
+	has = r == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW)
+		return -1;
+	if (!has)
+		return 0;
+	return xexec(d,
+		"INSERT OR IGNORE INTO main.host_topology (host_id, key, value)"
+		" SELECT m.new, t.key, t.value FROM src.host_topology t"
+		" JOIN temp.map_hosts m ON m.old = t.host_id;");
+}
+
 /* hosts and kernels are shared between runs: find or add, then map */
 static int map_identities(struct cdm_db *d)
+{
+	if (map_hosts_kernels(d))
+		return -1;
+	return map_topology(d);
+}
+
+static int map_hosts_kernels(struct cdm_db *d)
 {
 	return xexec(d,
 		"INSERT OR IGNORE INTO main.hosts (hostname, cpu_model, arch, cpus, numa_nodes, mem_bytes)"

@@ -62,6 +62,15 @@ expect_err "a database with a newer schema is refused" 2 "newer.db: schema versi
 	"$CDM" merge -q -o "$M" "$B" "$N"
 [ "$(db_digest "$M")" = "$before" ]
 check "a refused merge writes nothing, not even the good sources" $? "destination changed"
+O=$T_TMP/negative.db
+cp "$A" "$O"
+q "$O" "pragma user_version = -1000" >/dev/null
+expect_err "a database with a negative schema version is refused" 2 "negative.db: schema version -1000 is not one cdmbench ever wrote" \
+	"$CDM" merge -q -o "$M" "$O"
+# what likwid saw of the host travels with it
+t=$(q "$A" "select count(*) from host_topology")
+[ "$t" -gt 0 ] && [ "$(q "$M" "select count(*) from host_topology")" -ge "$t" ]
+check "host topology rows travel with their host ($t in a)" $? "$(q "$M" "select count(*) from host_topology")"
 echo "not a database" >"$T_TMP/junk.db"
 expect_err "a file that is not a database is refused" 2 "junk.db: not an SQLite database" \
 	"$CDM" merge -q -o "$M" "$T_TMP/junk.db"
