@@ -321,6 +321,14 @@ static void put_term(FILE *out, const char *s)
 		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, out);
 }
 
+/* a changed measurement, once: its other units share its events */
+bool ev_row_wanted(const struct cmp_result *r, size_t i)
+{
+	const struct cmp_row *row = &r->rows[i];
+
+	return row->mark != CMP_SAME && !isnan(row->ratio) && row->measure == i;
+}
+
 void ev_print_compare(struct cdm_db *d, const struct cmp_result *r, FILE *out)
 {
 	bool head = false;
@@ -330,7 +338,7 @@ void ev_print_compare(struct cdm_db *d, const struct cmp_result *r, FILE *out)
 		const struct cmp_row *row = &r->rows[i];
 		char *line;
 
-		if (row->mark == CMP_SAME || isnan(row->ratio))
+		if (!ev_row_wanted(r, i))
 			continue;
 		line = ev_compare_row(d, r, row);
 		if (!line)

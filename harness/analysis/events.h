@@ -28,7 +28,10 @@ char *ev_line(struct cdm_db *d, const int64_t *base, size_t nbase,
 /* ev_line for one row of a comparison */
 char *ev_compare_row(struct cdm_db *d, const struct cmp_result *r,
 		     const struct cmp_row *row);
-/* compare's text output: one line per timing change */
+/* whether row I of R gets an events line: changed, and the first of its
+ * measurement's units */
+bool ev_row_wanted(const struct cmp_result *r, size_t i);
+/* compare's text output: one line per changed measurement */
 void ev_print_compare(struct cdm_db *d, const struct cmp_result *r, FILE *out);
 
 /* history's text output: each step's run against the run before it */

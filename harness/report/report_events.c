@@ -20,8 +20,7 @@ int report_events_load(struct cdm_db *d, struct rrun *r)
 	r->cmp_events = xcalloc(r->cmp.nrows ? r->cmp.nrows : 1,
 				sizeof(char *));
 	for (i = 0; i < r->cmp.nrows; i++)
-		if (r->cmp.rows[i].mark != CMP_SAME &&
-		    !isnan(r->cmp.rows[i].ratio))
+		if (ev_row_wanted(&r->cmp, i))
 			r->cmp_events[i] = ev_compare_row(d, &r->cmp,
 							  &r->cmp.rows[i]);
 	return 0;
