@@ -310,6 +310,7 @@ struct stmts {
 	sqlite3_stmt *history;
 	sqlite3_stmt *median;
 	sqlite3_stmt *runval;	/* a run's median with its control's */
+	sqlite3_stmt *pairs;	/* a run's samples beside the control's */
 	sqlite3_stmt *fprint;	/* a run's first samples, in order */
 };
 
@@ -674,28 +675,60 @@ static const char *find_control(struct mlist l[2])
 }
 
 struct runvals {
-	double *y, *c;
+	double *y, *c, *yn;
 	size_t n;
 	double se2;		/* sum of the control's sampling variances */
 	size_t nse;
 };
 
+/*
+ * The median over iterations of log y_i - orient log c_i, when the metric
+ * and its control hold one sample each per iteration (the same count, so
+ * sample seq k of both is iteration k); NaN otherwise, and the caller
+ * falls back on the difference of the medians.
+ */
+static double paired_log(struct cdm_db *d, sqlite3_stmt *st, int64_t id,
+			 int64_t cid, int orient, size_t want)
+{
+	double *v = xcalloc(want + 1, sizeof(double)), med = NAN;
+	size_t n = 0;
+	int r;
+
+	sqlite3_reset(st);
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, cid);
+	while ((r = db_step(d, st)) == SQLITE_ROW && n < want) {
+		double y = sqlite3_column_double(st, 0);
+		double c = sqlite3_column_double(st, 1);
+
+		if (y > 0 && c > 0 && isfinite(y) && isfinite(c))
+			v[n++] = log(y) - orient * log(c);
+	}
+	if (r >= 0 && n == want)
+		med = cdm_median_select(v, n);
+	free(v);
+	return med;
+}
+
 /* one side's per-run log medians of the metric and of the control */
-static int load_runvals(struct cdm_db *d, sqlite3_stmt *st,
-			const struct mref *m, const char *control,
+static int load_runvals(struct cdm_db *d, struct stmts *s,
+			const struct mref *m, const char *control, int orient,
 			struct runvals *v)
 {
+	sqlite3_stmt *st = s->runval;
 	size_t i;
 	int r;
 
 	v->y = xcalloc(m->nids + 1, sizeof(double));
 	v->c = xcalloc(m->nids + 1, sizeof(double));
+	v->yn = xcalloc(m->nids + 1, sizeof(double));
 	v->n = m->nids;
 	for (i = 0; i < m->nids; i++) {
 		double med, cm, mad;
+		int64_t ny, nc;
 		int n;
 
-		v->y[i] = v->c[i] = NAN;
+		v->y[i] = v->c[i] = v->yn[i] = NAN;
 		sqlite3_reset(st);
 		sqlite3_bind_int64(st, 1, m->ids[i]);
 		sqlite3_bind_text(st, 2, control ? control : "", -1,
@@ -709,6 +742,8 @@ static int load_runvals(struct cdm_db *d, sqlite3_stmt *st,
 		cm = sqlite3_column_double(st, 1);
 		mad = sqlite3_column_double(st, 2);
 		n = sqlite3_column_int(st, 3);
+		ny = sqlite3_column_int64(st, 4);
+		nc = sqlite3_column_int64(st, 5);
 		if (sqlite3_column_type(st, 0) != SQLITE_NULL && med > 0)
 			v->y[i] = log(med);
 		if (sqlite3_column_type(st, 1) != SQLITE_NULL && cm > 0) {
@@ -720,6 +755,10 @@ static int load_runvals(struct cdm_db *d, sqlite3_stmt *st,
 				v->se2 += sd * sd * M_PI / (2.0 * n);
 				v->nse++;
 			}
+			if (ny > 0 && ny == nc && ny <= CDM_MAX_METRIC_SAMPLES)
+				v->yn[i] = paired_log(d, s->pairs, m->ids[i],
+						      sqlite3_column_int64(st, 6),
+						      orient, (size_t)ny);
 		}
 	}
 	return 0;
@@ -729,6 +768,7 @@ static void runvals_free(struct runvals *v)
 {
 	free(v->y);
 	free(v->c);
+	free(v->yn);
 }
 
 static int count_finite(const double *v, size_t n)
@@ -761,19 +801,20 @@ static int drift_row(struct cdm_db *d, struct stmts *s,
 	row->mde = row->ctrl_change = row->ctrl_spread = NAN;
 	row->basis_why = ctrl && !cname ? "this is the control" :
 			 r->opts.raw ? "--raw" : "no control in this case";
-	for (k = 0; k < 2; k++)
-		if (load_runvals(d, s->runval, m[k], cname, &v[k]))
-			goto out;
-	for (k = 0; k < 2; k++) {
-		in.s[k].y = v[k].y;
-		in.s[k].c = cname && !r->opts.raw ? v[k].c : NULL;
-		in.s[k].n = v[k].n;
-		row->runs[k] = count_finite(v[k].y, v[k].n);
-	}
 	/* +1 when both are times or both rates */
 	in.orient = m[0]->higher ? 1 : -1;
 	if (cname)
 		in.orient *= ctrl->higher ? 1 : -1;
+	for (k = 0; k < 2; k++)
+		if (load_runvals(d, s, m[k], cname, in.orient, &v[k]))
+			goto out;
+	for (k = 0; k < 2; k++) {
+		in.s[k].y = v[k].y;
+		in.s[k].c = cname && !r->opts.raw ? v[k].c : NULL;
+		in.s[k].yn = v[k].yn;
+		in.s[k].n = v[k].n;
+		row->runs[k] = count_finite(v[k].y, v[k].n);
+	}
 	in.c_se2 = v[0].nse + v[1].nse ?
 		   (v[0].se2 + v[1].se2) / (v[0].nse + v[1].nse) : 0;
 	if (row->noise_df >= 2) {
@@ -1105,11 +1146,13 @@ static int prepare(struct cdm_db *d, struct stmts *s, const char *history_sql)
 	s->count = db_prepare(d, "SELECT n + nonfinite FROM summaries WHERE metric_id = ?");
 	s->history = db_prepare(d, history_sql);
 	s->median = db_prepare(d, "SELECT median FROM summaries WHERE metric_id = ? AND median > 0");
-	s->runval = db_prepare(d, "SELECT sm.median, sc.median, sc.mad, sc.n FROM summaries sm JOIN metrics m ON m.id = sm.metric_id "
+	s->runval = db_prepare(d, "SELECT sm.median, sc.median, sc.mad, sc.n, sm.n + sm.nonfinite, sc.n + sc.nonfinite, k.id FROM summaries sm JOIN metrics m ON m.id = sm.metric_id "
 			       "LEFT JOIN metrics k ON k.case_id = m.case_id AND k.name = ?2 LEFT JOIN summaries sc ON sc.metric_id = k.id WHERE sm.metric_id = ?1");
+	/* one iteration's two samples share their seq (see paired_log) */
+	s->pairs = db_prepare(d, "SELECT y.value, c.value FROM samples y JOIN samples c ON c.metric_id = ?2 AND c.seq = y.seq WHERE y.metric_id = ?1 ORDER BY y.seq");
 	s->fprint = db_prepare(d, "SELECT value FROM samples WHERE metric_id = ? ORDER BY seq LIMIT 32");	/* FP_LEN */
 	return s->metrics && s->samples && s->count && s->history &&
-	       s->median && s->runval && s->fprint ? 0 : -1;
+	       s->median && s->runval && s->pairs && s->fprint ? 0 : -1;
 }
 
 static void finalize(struct stmts *s)
@@ -1120,6 +1163,7 @@ static void finalize(struct stmts *s)
 	sqlite3_finalize(s->history);
 	sqlite3_finalize(s->median);
 	sqlite3_finalize(s->runval);
+	sqlite3_finalize(s->pairs);
 	sqlite3_finalize(s->fprint);
 }
 

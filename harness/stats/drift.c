@@ -47,7 +47,11 @@ static double value(const struct drift_in *in, int k, size_t i, enum which w)
 	case W_CTRL:
 		return s->c ? s->c[i] : NAN;
 	default:
-		return s->c ? s->y[i] - in->orient * s->c[i] : NAN;
+		if (!s->c)
+			return NAN;
+		if (s->yn && isfinite(s->yn[i]))
+			return s->yn[i];
+		return s->y[i] - in->orient * s->c[i];
 	}
 }
 

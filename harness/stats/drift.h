@@ -16,6 +16,10 @@
  * its noise, and the raw value is used. The choice looks only at the
  * control, never at the metric, so it does not bias the test.
  *
+ * Where the caller pairs the samples of one iteration (drift_side.yn),
+ * the normalized value is the median of the per-iteration differences
+ * instead of the difference of the medians.
+ *
  * The test is Welch-free and simple: a two-sample t test on the per-run
  * values, with the pooled within-side variance (runs are the replicates,
  * so between-run variance is what the test sees). It needs two degrees of
@@ -32,6 +36,15 @@
 struct drift_side {
 	const double *y;	/* the metric */
 	const double *c;	/* the control, or NULL */
+	/*
+	 * The run's normalized value measured sample by sample, or NULL: the
+	 * median over iterations of log y_i - orient log c_i, where y_i and
+	 * c_i were timed side by side in one iteration. A neighbour that
+	 * slows the CPU for part of a run slows both samples of an iteration,
+	 * so this cancels drift inside a run too, which the difference of
+	 * the two medians cannot. NaN where a run has no pairs.
+	 */
+	const double *yn;
 	size_t n;
 };
 
