@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "core/workload.h"
+#include "stats/cstats.h"
 
 #define SCALAR 3.0
 /* bytes a sample moves at the least: ~10 ms at 6 GB/s */
@@ -294,54 +295,108 @@ static void plausible_sample(struct cdm_ctx *ctx, struct stream_plaus *p,
 /*
  * likwid-bench's copy kernel over the same bytes per array and threads:
  * its -w size is both arrays together, and its MByte/s counts read and
- * written bytes (10^6), as copy_bw does.
+ * written bytes (10^6), as copy_bw does. One run's figure, or NaN with
+ * the reason in why.
  */
-static double likwid_reference(struct cdm_ctx *ctx,
-			       const struct stream_cfg *cfg, int threads)
+static double likwid_copy(const struct stream_cfg *cfg, int threads,
+			  char *cmd, size_t cmdlen, char *why, size_t whylen)
 {
 	unsigned long long kb = 2 * cfg->size / 1000;
 	/* 256 MiB moved: its own clock, like ours, sees tens of ms */
 	unsigned long long iters = (256ull << 20) / (2 * cfg->size) + 2;
-	char cmd[256], sh[280], line[256], last[256] = "";
+	char sh[280], line[256];
 	double mbs = NAN;
 	FILE *f;
 
-	if (system("command -v likwid-bench >/dev/null 2>&1"))
-		return NAN;	/* not installed: nothing to say */
-	snprintf(cmd, sizeof(cmd), "likwid-bench -t copy -i %llu -w S0:%llukB:%d",
+	snprintf(cmd, cmdlen, "likwid-bench -t copy -i %llu -w S0:%llukB:%d",
 		 iters, kb, threads);
 	snprintf(sh, sizeof(sh), "%s 2>&1", cmd);
 	fflush(NULL);
 	f = popen(sh, "r");
 	if (!f) {
-		cdm_info(ctx, "likwid_copy_bw", "unavailable: popen: %s",
-			 strerror(errno));
+		snprintf(why, whylen, "popen: %s", strerror(errno));
 		return NAN;
 	}
+	*why = 0;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "MByte/s: %lf", &mbs) != 1 && *strtrim(line))
-			snprintf(last, sizeof(last), "%s", strtrim(line));
+			snprintf(why, whylen, "%s", strtrim(line));
 	}
 	pclose(f);
-	if (isfinite(mbs) && mbs > 0) {
-		cdm_info(ctx, "likwid_copy_bw", "%.4g GB/s (%s)", mbs / 1e3,
-			 cmd);
-		return mbs / 1e3;
+	return isfinite(mbs) && mbs > 0 ? mbs / 1e3 : NAN;
+}
+
+/*
+ * The outside reference, taken at several moments of the case: one run
+ * before the first sample and one after every REF_EVERY samples, so it
+ * sees the same neighbours and the same memory the samples saw (on a
+ * shared or SMT host, one run alone moved by a factor of two between
+ * moments). Its median is what copy_bw is read against.
+ */
+#define REF_EVERY 5
+#define REF_MAX 64
+
+struct stream_ref {
+	bool on;
+	double v[REF_MAX];
+	int n;
+	char cmd[256], why[256];
+};
+
+static void ref_take(struct stream_ref *r, struct cdm_ctx *ctx,
+		     struct stream_plaus *p)
+{
+	const struct stream_cfg *cfg = cdm_cfg(ctx);
+	struct stream_state *s = cdm_priv(ctx);
+	double v;
+
+	if (!r->on || r->n >= REF_MAX)
+		return;
+	v = likwid_copy(cfg, s->nthreads, r->cmd, sizeof(r->cmd), r->why,
+			sizeof(r->why));
+	if (isnan(v))
+		return;
+	r->v[r->n++] = v;
+	/* the bound knows the reference from the first sample on */
+	p->ref = isnan(p->ref) ? v : fmax(p->ref, v);
+}
+
+static void ref_report(struct cdm_ctx *ctx, struct stream_ref *r)
+{
+	double sorted[REF_MAX];
+	char list[REF_MAX * 12] = "";
+	size_t len = 0;
+	int i;
+
+	if (!r->on)
+		return;
+	if (!r->n) {
+		if (*r->cmd)
+			cdm_info(ctx, "likwid_copy_bw", "unavailable: %s: %.150s",
+				 r->cmd, r->why);
+		return;
 	}
-	cdm_info(ctx, "likwid_copy_bw", "unavailable: %s: %.150s", cmd, last);
-	return NAN;
+	for (i = 0; i < r->n && len < sizeof(list) - 12; i++)
+		len += snprintf(list + len, sizeof(list) - len, "%s%.4g",
+				i ? " " : "", r->v[i]);
+	memcpy(sorted, r->v, r->n * sizeof(double));
+	cdm_info(ctx, "likwid_copy_bw", "%.4g GB/s (median of %d runs through the case: %s; %s)",
+		 cdm_median_select(sorted, r->n), r->n, list, r->cmd);
 }
 
 static int stream_run(struct cdm_ctx *ctx)
 {
+	const struct stream_cfg *cfg = cdm_cfg(ctx);
 	struct stream_state *s = cdm_priv(ctx);
 	/* STREAM's convention: copy moves 2 arrays, triad 3 */
 	double bytes = (double)s->n * sizeof(double) * s->passes;
 	struct stream_plaus p[2] = { { .ref = NAN }, { .ref = NAN } };
+	struct stream_ref ref = { .on = cfg->reference };
+	uint64_t measured = 0;
 
-	/* first, so the bound knows it from the first sample on */
-	if (((const struct stream_cfg *)cdm_cfg(ctx))->reference)
-		p[0].ref = likwid_reference(ctx, cdm_cfg(ctx), s->nthreads);
+	if (ref.on && system("command -v likwid-bench >/dev/null 2>&1"))
+		ref.on = false;	/* not installed: nothing to say */
+	ref_take(&ref, ctx, &p[0]);
 	while (cdm_iter(ctx)) {
 		double c = timed_op(s, 0), t = timed_op(s, 1);
 
@@ -353,7 +408,10 @@ static int stream_run(struct cdm_ctx *ctx)
 		}
 		plausible_sample(ctx, &p[0], s->m_copy, 2 * bytes, c);
 		plausible_sample(ctx, &p[1], s->m_triad, 3 * bytes, t);
+		if (++measured % REF_EVERY == 0)
+			ref_take(&ref, ctx, &p[0]);
 	}
+	ref_report(ctx, &ref);
 	if (p[0].bad || p[1].bad)
 		cdm_info(ctx, "implausible_samples", "%llu copy and %llu triad samples left out: above %.0fx the best sustained rate (%.3g and %.3g GB/s)",
 			 (unsigned long long)p[0].bad,
