@@ -79,9 +79,7 @@ struct cc_cfg {
 };
 
 static const struct cdm_opt cc_opts[] = {
-	DEV_OPT_ENGINE,
-	DEV_OPT_DEVICE,
-	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
+	DEV_OPT_VARIANT,
 	{ "device_io", CDM_T_ENUM, OPT_FIELD(struct cc_cfg, device_io), "peer",
 	  0, 0, "peer|own", 0,
 	  "which device does READ/WRITE: peer (the second device of the type) or own (the migration target; on 6.1 test_hmm loses device writes that race its own migrations, and oopses on private, which therefore SKIPs)" },

@@ -40,9 +40,7 @@ struct fb_cfg {
 };
 
 static const struct cdm_opt fb_opts[] = {
-	DEV_OPT_ENGINE,
-	DEV_OPT_DEVICE,
-	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
+	DEV_OPT_VARIANT,
 	DEV_OPT_SIZE("4M", 4096, 1073741824.0,
 		     "buffer touched per iteration (a coherent device holds 256M)"),
 	DEV_OPT_THP(CDM_OF_KEY_IF_SET),

@@ -75,9 +75,7 @@ struct pl_cfg {
 };
 
 static const struct cdm_opt pl_opts[] = {
-	DEV_OPT_ENGINE,
-	DEV_OPT_DEVICE,
-	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
+	DEV_OPT_VARIANT,
 	{ "method", CDM_T_ENUM, OPT_FIELD(struct pl_cfg, method), "gup-longterm",
 	  0, 0, "gup-longterm|io-uring|gup-fast|pin-fast", 0,
 	  "how to pin: gup_test PIN_LONGTERM_BENCHMARK (FOLL_LONGTERM), io_uring buffer registration (FOLL_LONGTERM), gup_test GUP_FAST_BENCHMARK (get_user_pages_fast) or PIN_FAST_BENCHMARK (pin_user_pages_fast), both without FOLL_LONGTERM" },

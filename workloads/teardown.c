@@ -70,9 +70,7 @@ struct td_cfg {
 };
 
 static const struct cdm_opt td_opts[] = {
-	DEV_OPT_ENGINE,
-	DEV_OPT_DEVICE,
-	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
+	DEV_OPT_VARIANT,
 	{ "op", CDM_T_ENUM, OPT_FIELD(struct td_cfg, op), "all", 0, 0,
 	  "munmap|dontneed|mprotect|exit|all", 0,
 	  "what races the migrations; all takes them in turn, one per iteration" },

@@ -60,6 +60,9 @@ struct dev_cfg {
 #define DEV_OPT_INSTANCE(flags)                                                \
 	{ "instance", CDM_T_INT, DEV_FIELD(instance), "0", 0, 63, NULL, flags, \
 	  "which device of the type: 0 (minor 0 private, 2 coherent; the first GPU of the type) or 1 (minor 1, 3)" }
+/* the variant rows as most device workloads list them, first */
+#define DEV_OPT_VARIANT                                                        \
+	DEV_OPT_ENGINE, DEV_OPT_DEVICE, DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET)
 #define DEV_OPT_SIZE(def, min, max, help)                                      \
 	{ "size", CDM_T_SIZE, DEV_FIELD(size), def, min, max, NULL,            \
 	  CDM_OF_PAGE_ALIGNED, help }
