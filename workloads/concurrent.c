@@ -944,8 +944,7 @@ static void cc_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 		dev_close(c->io);
 }
 
-DEV_WORKLOAD(concurrent, cc, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
-	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK | CDM_CAP_DEV_READ |
+DEV_WORKLOAD(concurrent, cc, DEV_CAPS_ROUND_TRIP | CDM_CAP_DEV_READ |
 	     CDM_CAP_DEV_WRITE, 0,
 	.name = "concurrent",
 	.summary = "CPU threads, device READ/WRITE and migrations on one region: no lost or torn update",

@@ -406,8 +406,7 @@ static int fb_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 
 #define fb_teardown NULL	/* the fixture frees all there is */
 
-DEV_WORKLOAD(fault_back, fb, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
-	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK, 0,
+DEV_WORKLOAD(fault_back, fb, DEV_CAPS_ROUND_TRIP, 0,
 	.name = "fault-back",
 	.summary = "CPU access to device pages: private faults back, coherent stays (latency, bandwidth)",
 	.help = "Touches every page of a device-resident buffer from the CPU and times each\n"

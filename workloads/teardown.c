@@ -1115,8 +1115,7 @@ static void td_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 	dev_buf_unmap(t->dev, &t->buf);
 }
 
-DEV_WORKLOAD(teardown, td, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
-	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK | CDM_CAP_FORK_SAFE,
+DEV_WORKLOAD(teardown, td, DEV_CAPS_ROUND_TRIP | CDM_CAP_FORK_SAFE,
 	     DEV_F_NO_BUFFER,
 	.name = "teardown",
 	.summary = "munmap/DONTNEED/mprotect/exit racing migrations; no leaked device pages",

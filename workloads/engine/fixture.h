@@ -90,6 +90,11 @@ struct dev_workload {
 	void (*teardown)(struct cdm_ctx *ctx, struct dev_fx *fx);
 };
 
+/* a round trip: a system buffer migrated both ways, read back, located */
+#define DEV_CAPS_ROUND_TRIP                                                    \
+	(CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE | CDM_CAP_WHERE |               \
+	 CDM_CAP_MIGRATE_READBACK)
+
 #define DEV_F_NO_BUFFER	(1u << 0)	/* maps its own buffers (one per race) */
 #define DEV_F_NO_OPEN	(1u << 1)	/* opens devices itself (per worker process); the
 					 * fixture opens one only to check needs */
