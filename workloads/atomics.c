@@ -51,9 +51,7 @@ struct at_cfg {
 };
 
 static const struct cdm_opt at_opts[] = {
-	DEV_OPT_ENGINE,
-	DEV_OPT_DEVICE,
-	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
+	DEV_OPT_VARIANT,
 	DEV_OPT_SIZE("1M", 4096, 256.0 * 1048576,
 		     "bytes made exclusive and revoked per iteration"),
 	DEV_OPT_THP(0),

@@ -79,9 +79,7 @@ struct cc_cfg {
 };
 
 static const struct cdm_opt cc_opts[] = {
-	DEV_OPT_ENGINE,
-	DEV_OPT_DEVICE,
-	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
+	DEV_OPT_VARIANT,
 	{ "device_io", CDM_T_ENUM, OPT_FIELD(struct cc_cfg, device_io), "peer",
 	  0, 0, "peer|own", 0,
 	  "which device does READ/WRITE: peer (the second device of the type) or own (the migration target; on 6.1 test_hmm loses device writes that race its own migrations, and oopses on private, which therefore SKIPs)" },
@@ -946,8 +944,7 @@ static void cc_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 		dev_close(c->io);
 }
 
-DEV_WORKLOAD(concurrent, cc, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
-	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK | CDM_CAP_DEV_READ |
+DEV_WORKLOAD(concurrent, cc, DEV_CAPS_ROUND_TRIP | CDM_CAP_DEV_READ |
 	     CDM_CAP_DEV_WRITE, 0,
 	.name = "concurrent",
 	.summary = "CPU threads, device READ/WRITE and migrations on one region: no lost or torn update",

@@ -152,8 +152,7 @@ static int ec_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 
 #define ec_teardown NULL	/* the fixture closes the device */
 
-DEV_WORKLOAD(engine_cost, ec, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
-	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK, 0,
+DEV_WORKLOAD(engine_cost, ec, DEV_CAPS_ROUND_TRIP, 0,
 	.name = "engine-cost",
 	.summary = "the engine layer's cost: a migration through the dmirror engine against the bare ioctl",
 	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT);

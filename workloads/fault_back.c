@@ -40,9 +40,7 @@ struct fb_cfg {
 };
 
 static const struct cdm_opt fb_opts[] = {
-	DEV_OPT_ENGINE,
-	DEV_OPT_DEVICE,
-	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
+	DEV_OPT_VARIANT,
 	DEV_OPT_SIZE("4M", 4096, 1073741824.0,
 		     "buffer touched per iteration (a coherent device holds 256M)"),
 	DEV_OPT_THP(CDM_OF_KEY_IF_SET),
@@ -408,8 +406,7 @@ static int fb_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 
 #define fb_teardown NULL	/* the fixture frees all there is */
 
-DEV_WORKLOAD(fault_back, fb, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
-	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK, 0,
+DEV_WORKLOAD(fault_back, fb, DEV_CAPS_ROUND_TRIP, 0,
 	.name = "fault-back",
 	.summary = "CPU access to device pages: private faults back, coherent stays (latency, bandwidth)",
 	.help = "Touches every page of a device-resident buffer from the CPU and times each\n"

@@ -46,9 +46,7 @@ struct fc_cfg {
 };
 
 static const struct cdm_opt fc_opts[] = {
-	DEV_OPT_ENGINE,
-	DEV_OPT_DEVICE,
-	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
+	DEV_OPT_VARIANT,
 	DEV_OPT_SIZE("1M", 4096, 268435456.0,
 		     "buffer shared by fork() and written by both processes"),
 	DEV_OPT_THP(CDM_OF_KEY_IF_SET),
@@ -249,12 +247,14 @@ static void side_turn(struct fc_side *s)
 
 /* --- the child --- */
 
-static bool send_all(int sock, const void *p, size_t n)
+/* all n bytes one way (out: send, else receive), EINTR retried */
+static bool xfer_all(int sock, void *p, size_t n, bool out)
 {
-	const char *c = p;
+	char *c = p;
 
 	while (n) {
-		ssize_t r = send(sock, c, n, MSG_NOSIGNAL);
+		ssize_t r = out ? send(sock, c, n, MSG_NOSIGNAL) :
+				  recv(sock, c, n, 0);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -266,21 +266,14 @@ static bool send_all(int sock, const void *p, size_t n)
 	return true;
 }
 
+static bool send_all(int sock, const void *p, size_t n)
+{
+	return xfer_all(sock, (void *)p, n, true);
+}
+
 static bool recv_all(int sock, void *p, size_t n)
 {
-	char *c = p;
-
-	while (n) {
-		ssize_t r = recv(sock, c, n, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		c += r;
-		n -= r;
-	}
-	return true;
+	return xfer_all(sock, p, n, false);
 }
 
 static bool wait_go(int sock)
@@ -575,8 +568,7 @@ static int fc_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 #define fc_supported NULL	/* nothing beyond the fixture's checks */
 #define fc_teardown NULL	/* the fixture frees all there is */
 
-DEV_WORKLOAD(fork_cow, fc, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
-	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK | CDM_CAP_FORK_SAFE, 0,
+DEV_WORKLOAD(fork_cow, fc, DEV_CAPS_ROUND_TRIP | CDM_CAP_FORK_SAFE, 0,
 	.name = "fork-cow",
 	.summary = "fork() with device-resident pages: copy-on-write cost, isolation and placement",
 	.help = "Forks with the buffer on the device, then parent and child each write a\n"

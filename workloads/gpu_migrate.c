@@ -59,8 +59,8 @@ struct gm {
 	struct cdm_ebuf host;	/* pinned host memory: the link baseline */
 	struct cdm_ebuf vram;	/* device memory: the link baseline */
 	char *back;		/* the device's view of buf */
-	int m_h2d, m_d2h, m_dev_bw, m_sys_bw, m_dev_ratio, m_sys_ratio;
-	int m_dev_page, m_sys_page, m_touch_page, m_back_page;
+	int m_h2d, m_d2h, m_touch_page, m_back_page;
+	int m_bw[2], m_ratio[2], m_page[2];	/* by enum cdm_dir */
 };
 
 static int gm_alloc(struct cdm_ctx *ctx, struct gm *g, enum cdm_alloc_kind k,
@@ -127,12 +127,12 @@ static int gm_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 		return -1;
 	g->m_h2d = cdm_metric(ctx, "link_h2d_bw", "GB/s", CDM_HIGHER_IS_BETTER);
 	g->m_d2h = cdm_metric(ctx, "link_d2h_bw", "GB/s", CDM_HIGHER_IS_BETTER);
-	g->m_dev_bw = cdm_metric(ctx, "to_dev_bw", "GB/s", CDM_HIGHER_IS_BETTER);
-	g->m_sys_bw = cdm_metric(ctx, "to_sys_bw", "GB/s", CDM_HIGHER_IS_BETTER);
-	g->m_dev_ratio = cdm_metric(ctx, "to_dev_link_ratio", "ratio", CDM_HIGHER_IS_BETTER);
-	g->m_sys_ratio = cdm_metric(ctx, "to_sys_link_ratio", "ratio", CDM_HIGHER_IS_BETTER);
-	g->m_dev_page = cdm_metric(ctx, "to_dev_page", "ns", CDM_LOWER_IS_BETTER);
-	g->m_sys_page = cdm_metric(ctx, "to_sys_page", "ns", CDM_LOWER_IS_BETTER);
+	g->m_bw[CDM_TO_DEVICE] = cdm_metric(ctx, "to_dev_bw", "GB/s", CDM_HIGHER_IS_BETTER);
+	g->m_bw[CDM_TO_SYSTEM] = cdm_metric(ctx, "to_sys_bw", "GB/s", CDM_HIGHER_IS_BETTER);
+	g->m_ratio[CDM_TO_DEVICE] = cdm_metric(ctx, "to_dev_link_ratio", "ratio", CDM_HIGHER_IS_BETTER);
+	g->m_ratio[CDM_TO_SYSTEM] = cdm_metric(ctx, "to_sys_link_ratio", "ratio", CDM_HIGHER_IS_BETTER);
+	g->m_page[CDM_TO_DEVICE] = cdm_metric(ctx, "to_dev_page", "ns", CDM_LOWER_IS_BETTER);
+	g->m_page[CDM_TO_SYSTEM] = cdm_metric(ctx, "to_sys_page", "ns", CDM_LOWER_IS_BETTER);
 	g->m_touch_page = cdm_metric(ctx, "gpu_first_touch_page", "ns", CDM_LOWER_IS_BETTER);
 	g->m_back_page = cdm_metric(ctx, "cpu_touch_page", "ns", CDM_LOWER_IS_BETTER);
 	cdm_info(ctx, "buffer", "%zu pages, %s, device %s (%s)", g->buf.npages,
@@ -228,37 +228,46 @@ static void gm_note_placement(struct cdm_ctx *ctx, struct gm *g,
 	cdm_info(ctx, key, "%s", dev_placement(&w, g->buf.npages, buf, sizeof(buf)));
 }
 
+/*
+ * Prefetch the buffer one way at link GB/s of the plain copy: sampled,
+ * then where it went and what it holds are checked (to the device, the
+ * device's read-back; home, the CPU's read). 1 when the data matched, 0
+ * when it did not (the case has failed), -1 on error.
+ */
+static int gm_leg(struct cdm_ctx *ctx, struct gm *g, uint32_t gen,
+		  enum cdm_dir dir, double link)
+{
+	bool to_dev = dir == CDM_TO_DEVICE;
+	const char *to = to_dev ? "the device" : "system RAM";
+	char what[96];
+	uint64_t ns;
+
+	ns = gm_move(ctx, g, dir, to_dev ? g->back : NULL);
+	if (!ns)
+		return -1;
+	cdm_sample(ctx, g->m_bw[dir], (double)g->buf.len / ns);
+	cdm_sample(ctx, g->m_ratio[dir], (double)g->buf.len / ns / link);
+	cdm_sample(ctx, g->m_page[dir], (double)ns / g->buf.npages);
+	snprintf(what, sizeof(what), "after the prefetch to %s", to);
+	if (dev_check_where(ctx, g->dev, &g->buf,
+			    to_dev ? DEV_ON_DEVICE : DEV_IN_SYSTEM, what, NULL) < 0)
+		return -1;
+	snprintf(what, sizeof(what), "%s read after the prefetch to %s",
+		 to_dev ? "device" : "CPU", to);
+	return dev_check_data(ctx, to_dev ? g->back : g->buf.p, g->buf.len,
+			      gen, what);
+}
+
 static int gm_round_trip(struct cdm_ctx *ctx, struct gm *g, uint32_t gen,
 			 double h2d, double d2h)
 {
-	size_t np = g->buf.npages;
-	uint64_t ns;
+	int r;
 
 	pat_fill(g->buf.p, g->buf.len, cdm_seed(ctx), gen);
-	ns = gm_move(ctx, g, CDM_TO_DEVICE, g->back);
-	if (!ns)
-		return -1;
-	cdm_sample(ctx, g->m_dev_bw, (double)g->buf.len / ns);
-	cdm_sample(ctx, g->m_dev_ratio, (double)g->buf.len / ns / h2d);
-	cdm_sample(ctx, g->m_dev_page, (double)ns / np);
-	if (dev_check_where(ctx, g->dev, &g->buf, DEV_ON_DEVICE,
-			    "after the prefetch to the device", NULL) < 0)
-		return -1;
-	if (!dev_check_data(ctx, g->back, g->buf.len, gen,
-			    "device read after the prefetch to the device"))
-		return 0;
-	ns = gm_move(ctx, g, CDM_TO_SYSTEM, NULL);
-	if (!ns)
-		return -1;
-	cdm_sample(ctx, g->m_sys_bw, (double)g->buf.len / ns);
-	cdm_sample(ctx, g->m_sys_ratio, (double)g->buf.len / ns / d2h);
-	cdm_sample(ctx, g->m_sys_page, (double)ns / np);
-	if (dev_check_where(ctx, g->dev, &g->buf, DEV_IN_SYSTEM,
-			    "after the prefetch to system RAM", NULL) < 0)
-		return -1;
-	dev_check_data(ctx, g->buf.p, g->buf.len, gen,
-		       "CPU read after the prefetch to system RAM");
-	return 0;
+	r = gm_leg(ctx, g, gen, CDM_TO_DEVICE, h2d);
+	if (r <= 0)
+		return r;
+	return gm_leg(ctx, g, gen, CDM_TO_SYSTEM, d2h) < 0 ? -1 : 0;
 }
 
 static int gm_touches(struct cdm_ctx *ctx, struct gm *g, uint32_t gen)

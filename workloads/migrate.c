@@ -186,6 +186,23 @@ static void sample_bw(struct cdm_ctx *ctx, struct mig *m, int bw, int page,
 	cdm_sample(ctx, page, (double)ns / m->buf->npages);
 }
 
+/* one leg of the round trip as a phase of its own, sampled; -1 on error */
+static int timed_move(struct cdm_ctx *ctx, struct mig *m, bool to_dev)
+{
+	uint64_t ns;
+
+	cdm_phase_begin(ctx, to_dev ? "to_dev" : "to_sys");
+	ns = move(ctx, m, to_dev);
+	cdm_phase_end(ctx, m->buf->npages);
+	if (!ns)
+		return -1;
+	if (to_dev)
+		sample_bw(ctx, m, m->m_dev_bw, m->m_dev_page, ns);
+	else
+		sample_bw(ctx, m, m->m_sys_bw, m->m_sys_page, ns);
+	return 0;
+}
+
 /* pages still in system RAM after MIGRATE_TO_DEV: exhausted device memory */
 static int check_on_device(struct cdm_ctx *ctx, struct mig *m)
 {
@@ -211,7 +228,7 @@ static int check_on_device(struct cdm_ctx *ctx, struct mig *m)
 static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 {
 	const struct mig_cfg *cfg = cdm_cfg(ctx);
-	uint64_t ns, t0;
+	uint64_t t0;
 	double copy;
 
 	pat_fill(m->buf->p, m->buf->len, cdm_seed(ctx), gen);
@@ -221,12 +238,8 @@ static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 	cdm_sample(ctx, m->m_memcpy, copy);
 	m->best_copy = fmax(m->best_copy, copy);
 	m->readback_short = false;
-	cdm_phase_begin(ctx, "to_dev");
-	ns = move(ctx, m, true);
-	cdm_phase_end(ctx, m->buf->npages);
-	if (!ns)
+	if (timed_move(ctx, m, true) < 0)
 		return -1;
-	sample_bw(ctx, m, m->m_dev_bw, m->m_dev_page, ns);
 	if (check_on_device(ctx, m) < 0)
 		return -1;
 	/* the device's view of the data, without a CPU touch that would
@@ -238,12 +251,8 @@ static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 	/* a device write between phases that no check expects */
 	if (dev_corrupt_page(ctx, m->dev, m->buf, cfg->dev.corrupt) < 0)
 		return -1;
-	cdm_phase_begin(ctx, "to_sys");
-	ns = move(ctx, m, false);
-	cdm_phase_end(ctx, m->buf->npages);
-	if (!ns)
+	if (timed_move(ctx, m, false) < 0)
 		return -1;
-	sample_bw(ctx, m, m->m_sys_bw, m->m_sys_page, ns);
 	if (dev_check_where(ctx, m->dev, m->buf, DEV_IN_SYSTEM,
 			    "after MIGRATE_TO_SYS", NULL) < 0)
 		return -1;
@@ -286,8 +295,7 @@ static int mig_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 
 #define mig_teardown NULL	/* the fixture frees all there is */
 
-DEV_WORKLOAD(migrate, mig, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
-	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK, 0,
+DEV_WORKLOAD(migrate, mig, DEV_CAPS_ROUND_TRIP, 0,
 	.name = "migrate",
 	.summary = "system<->device round trips via migrate_vma (MIGRATE_TO_DEV/SYS)",
 	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,

@@ -226,19 +226,14 @@ static void nm_teardown(struct cdm_ctx *ctx)
 	free(s);
 }
 
-static const char *nm_devtype(const void *cfg __unused)
-{
-	return "system";
-}
-
 const struct cdm_workload cdm_wl_numa_migrate = {
 	.name = "numa-migrate",
 	.summary = "move_pages(2) between NUMA nodes: GB/s and per-page latency",
 	.backend = "cpu",
+	/* no .device_type: the runner records these cases as "system" */
 	.opts = nm_opts,
 	.cfg_size = sizeof(struct nm_cfg),
 	.supported = nm_supported,
-	.device_type = nm_devtype,
 	.setup = nm_setup,
 	.run = nm_run,
 	.verify = nm_verify,

@@ -75,9 +75,7 @@ struct pl_cfg {
 };
 
 static const struct cdm_opt pl_opts[] = {
-	DEV_OPT_ENGINE,
-	DEV_OPT_DEVICE,
-	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
+	DEV_OPT_VARIANT,
 	{ "method", CDM_T_ENUM, OPT_FIELD(struct pl_cfg, method), "gup-longterm",
 	  0, 0, "gup-longterm|io-uring|gup-fast|pin-fast", 0,
 	  "how to pin: gup_test PIN_LONGTERM_BENCHMARK (FOLL_LONGTERM), io_uring buffer registration (FOLL_LONGTERM), gup_test GUP_FAST_BENCHMARK (get_user_pages_fast) or PIN_FAST_BENCHMARK (pin_user_pages_fast), both without FOLL_LONGTERM" },
@@ -537,8 +535,7 @@ static void pl_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 		close(p->gup_fd);
 }
 
-DEV_WORKLOAD(pin_longterm, pl, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
-	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK, 0,
+DEV_WORKLOAD(pin_longterm, pl, DEV_CAPS_ROUND_TRIP, 0,
 	.name = "pin-longterm",
 	.summary = "pin device pages (FOLL_LONGTERM via gup_test and io_uring, or plain GUP): placement and cost",
 	.help = "Pins a buffer in system RAM and then on the device, and times both pins\n"

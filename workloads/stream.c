@@ -466,18 +466,13 @@ static void stream_teardown(struct cdm_ctx *ctx)
 	free(s);
 }
 
-static const char *stream_devtype(const void *cfg __unused)
-{
-	return "system";
-}
-
 const struct cdm_workload cdm_wl_stream = {
 	.name = "stream",
 	.summary = "CPU copy and triad bandwidth in system RAM (baseline)",
 	.backend = "cpu",
+	/* no .device_type: the runner records these cases as "system" */
 	.opts = stream_opts,
 	.cfg_size = sizeof(struct stream_cfg),
-	.device_type = stream_devtype,
 	.setup = stream_setup,
 	.run = stream_run,
 	.verify = stream_verify,

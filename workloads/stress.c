@@ -770,8 +770,7 @@ struct stress {
 #define stress_setup NULL
 #define stress_teardown NULL
 
-DEV_WORKLOAD(stress, stress, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
-	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK | CDM_CAP_DEV_READ |
+DEV_WORKLOAD(stress, stress, DEV_CAPS_ROUND_TRIP | CDM_CAP_DEV_READ |
 	     CDM_CAP_DEV_WRITE | CDM_CAP_EXCLUSIVE | CDM_CAP_FORK_SAFE,
 	     DEV_F_NO_OPEN | DEV_F_NO_BUFFER,
 	.name = "stress",

@@ -70,9 +70,7 @@ struct td_cfg {
 };
 
 static const struct cdm_opt td_opts[] = {
-	DEV_OPT_ENGINE,
-	DEV_OPT_DEVICE,
-	DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET),
+	DEV_OPT_VARIANT,
 	{ "op", CDM_T_ENUM, OPT_FIELD(struct td_cfg, op), "all", 0, 0,
 	  "munmap|dontneed|mprotect|exit|all", 0,
 	  "what races the migrations; all takes them in turn, one per iteration" },
@@ -1117,8 +1115,7 @@ static void td_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 	dev_buf_unmap(t->dev, &t->buf);
 }
 
-DEV_WORKLOAD(teardown, td, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE |
-	     CDM_CAP_WHERE | CDM_CAP_MIGRATE_READBACK | CDM_CAP_FORK_SAFE,
+DEV_WORKLOAD(teardown, td, DEV_CAPS_ROUND_TRIP | CDM_CAP_FORK_SAFE,
 	     DEV_F_NO_BUFFER,
 	.name = "teardown",
 	.summary = "munmap/DONTNEED/mprotect/exit racing migrations; no leaked device pages",

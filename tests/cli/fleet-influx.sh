@@ -5,15 +5,8 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/fleet/services.sh"
 
-missing=$(svc_missing influxd victoria-metrics curl python3)
-if [ -n "$missing" ]; then
-	skip "push to influxd and victoria-metrics" "not installed:$missing (harness/setup.sh installs them)"
-	exit 0
-fi
-if ! "$CDM" --version | grep -q 'libcurl .*push'; then
-	skip "push to influxd and victoria-metrics" "cdmbench built without libcurl"
-	exit 0
-fi
+svc_can_push "push to influxd and victoria-metrics" " (harness/setup.sh installs them)" \
+	influxd victoria-metrics curl python3 || exit 0
 svc_init "$T_TMP/svc"
 influx_start 2>"$T_TMP/influx.err" || { fail "influxd starts on loopback" "$(cat "$T_TMP/influx.err")"; exit 1; }
 IURL=http://127.0.0.1:$INFLUX_PORT

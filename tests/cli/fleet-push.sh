@@ -6,15 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$TOP/tests/fleet/services.sh"
 
-missing=$(svc_missing python3)
-if [ -n "$missing" ]; then
-	skip "push fault tests" "not installed:$missing"
-	exit 0
-fi
-if ! "$CDM" --version | grep -q 'libcurl .*push'; then
-	skip "push fault tests" "cdmbench built without libcurl"
-	exit 0
-fi
+svc_can_push "push fault tests" "" python3 || exit 0
 svc_init "$T_TMP/svc"
 
 DB=$T_TMP/r.db

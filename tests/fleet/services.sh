@@ -90,6 +90,22 @@ svc_missing() {	# prints what is not installed
 	printf '%s' "$m"
 }
 
+# svc_can_push NAME HINT TOOL...: SKIP NAME and return 1 unless the tools
+# are installed (HINT follows the list of missing ones) and cdmbench pushes
+svc_can_push() {
+	local name=$1 hint=$2 missing
+	shift 2
+	missing=$(svc_missing "$@")
+	if [ -n "$missing" ]; then
+		skip "$name" "not installed:$missing$hint"
+		return 1
+	fi
+	if ! "$CDM" --version | grep -q 'libcurl .*push'; then
+		skip "$name" "cdmbench built without libcurl"
+		return 1
+	fi
+}
+
 # slurm_start N [SLOW_NODE]: munged, slurmctld, slurmd n1..nN; the slow
 # node's slurmd (and so every task it starts) gets 1% of one CPU through
 # a cgroup CPU quota (see slow_start).

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/compare.h"
 #include "stats/cstats.h"
 #include "store/db.h"
 #include "tap.h"
@@ -107,6 +108,18 @@ static inline void synth_case(struct cdm_db *d, int64_t run, int seq,
 static inline void synth_end(struct cdm_db *d, int64_t run)
 {
 	REQUIRE(db_run_end(d, run, "completed", "") == 0);
+}
+
+/* the row of a comparison that holds metric, or NULL */
+static inline const struct cmp_row *synth_row(const struct cmp_result *r,
+					      const char *metric)
+{
+	size_t i;
+
+	for (i = 0; i < r->nrows; i++)
+		if (!strcmp(r->rows[i].metric, metric))
+			return &r->rows[i];
+	return NULL;
 }
 
 #endif

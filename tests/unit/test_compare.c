@@ -7,17 +7,6 @@
 #include "analysis/compare.h"
 #include "synth.h"
 
-static const struct cmp_row *row_of(const struct cmp_result *r,
-				    const char *metric)
-{
-	size_t i;
-
-	for (i = 0; i < r->nrows; i++)
-		if (!strcmp(r->rows[i].metric, metric))
-			return &r->rows[i];
-	return NULL;
-}
-
 static int64_t ab_run(struct cdm_db *d, double slow, double fast,
 		      uint64_t seed, int minute)
 {
@@ -48,28 +37,28 @@ TEST(compare_ab_directions)
 	cmp_opts_default(&o);
 	REQUIRE(cdm_compare(d, "1", "2", &o, &r) == 0);
 	CHECK(r.ncases == 1 && r.nrows == 3 && r.nonly == 0);
-	x = row_of(&r, "to_sys_page");
+	x = synth_row(&r, "to_sys_page");
 	REQUIRE(x);
 	CHECK(x->mark == CMP_REGRESSION, "mark %d", x->mark);
 	CHECK(fabs(x->ratio - 2) < 0.02, "ratio %g", x->ratio);
 	CHECK(x->lo < 2 && x->hi > 2 && x->hi - x->lo < 0.05);
 	CHECK(fabs(x->gain + 100) < 2, "gain %g", x->gain);
 	CHECK(x->q < 1e-10);
-	x = row_of(&r, "to_dev_page");
+	x = synth_row(&r, "to_dev_page");
 	CHECK(x && x->mark == CMP_SAME, "mark %d q %g", x->mark, x->q);
-	x = row_of(&r, "copy_bw");
+	x = synth_row(&r, "copy_bw");
 	CHECK(x && x->mark == CMP_IMPROVEMENT && x->gain > 15);
 	CHECK(r.regressions == 1 && r.improvements == 1 && r.broke == 0);
 	cdm_compare_free(&r);
 	/* the other way round: the regression becomes an improvement */
 	REQUIRE(cdm_compare(d, "2", "1", &o, &r) == 0);
 	CHECK(r.regressions == 1 && r.improvements == 1);
-	CHECK(row_of(&r, "to_sys_page")->mark == CMP_IMPROVEMENT);
+	CHECK(synth_row(&r, "to_sys_page")->mark == CMP_IMPROVEMENT);
 	cdm_compare_free(&r);
 	/* a threshold above the change: significant, but no regression */
 	o.threshold = 150;
 	REQUIRE(cdm_compare(d, "1", "2", &o, &r) == 0);
-	CHECK(r.regressions == 0 && row_of(&r, "to_sys_page")->mark == CMP_WORSE);
+	CHECK(r.regressions == 0 && synth_row(&r, "to_sys_page")->mark == CMP_WORSE);
 	cdm_compare_free(&r);
 	db_close(d);
 }

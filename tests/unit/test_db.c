@@ -97,11 +97,25 @@ static char *open_err(const char *p, enum db_open_mode mode)
 	return tap_capture_end();
 }
 
+/* an SQLite database another program made at p (by sql): refused, in words */
+static void check_foreign(const char *p, const char *sql, const char *want)
+{
+	sqlite3 *raw;
+	char *err;
+
+	unlink(p);
+	REQUIRE(sqlite3_open(p, &raw) == SQLITE_OK);
+	REQUIRE(sqlite3_exec(raw, sql, 0, 0, 0) == SQLITE_OK);
+	sqlite3_close(raw);
+	err = open_err(p, DB_WRITE);
+	CHECK_CONTAINS(err, want);
+	free(err);
+}
+
 /* foreign files are refused before anything is written into them */
 TEST(db_refuses_foreign_files)
 {
 	char *p = path_in_tmp("x.db"), *err, *before, *after;
-	sqlite3 *raw;
 
 	write_file(p, "hello, I am not a database at all, not even close\n", 50);
 	before = read_file(p, 0, NULL);
@@ -110,21 +124,10 @@ TEST(db_refuses_foreign_files)
 	after = read_file(p, 0, NULL);
 	CHECK_STR(after, before);
 	free(err);
-	unlink(p);
-	sqlite3_open(p, &raw);
-	sqlite3_exec(raw, "CREATE TABLE t(x); PRAGMA user_version = 3", 0, 0, 0);
-	sqlite3_close(raw);
-	err = open_err(p, DB_WRITE);
-	CHECK_CONTAINS(err, "not a cdmbench one");
-	free(err);
-	unlink(p);
-	sqlite3_open(p, &raw);
-	sqlite3_exec(raw, "PRAGMA application_id = 1145258561", 0, 0, 0);
-	sqlite3_exec(raw, "CREATE TABLE t(x)", 0, 0, 0);
-	sqlite3_close(raw);
-	err = open_err(p, DB_WRITE);
-	CHECK_CONTAINS(err, "another application");
-	free(err);
+	check_foreign(p, "CREATE TABLE t(x); PRAGMA user_version = 3",
+		      "not a cdmbench one");
+	check_foreign(p, "PRAGMA application_id = 1145258561; CREATE TABLE t(x)",
+		      "another application");
 	free(before);
 	free(after);
 	free(p);

@@ -199,17 +199,6 @@ static void drift_db(struct cdm_db *d, double slow, uint64_t seed)
 	}
 }
 
-static const struct cmp_row *find_row(const struct cmp_result *r,
-				      const char *metric)
-{
-	size_t i;
-
-	for (i = 0; i < r->nrows; i++)
-		if (!strcmp(r->rows[i].metric, metric))
-			return &r->rows[i];
-	return NULL;
-}
-
 /* a 25% slower to_sys under drift: one regression, normalized, grouped */
 TEST(compare_drift_step)
 {
@@ -221,9 +210,9 @@ TEST(compare_drift_step)
 	drift_db(d, 1.25, 1);
 	cmp_opts_default(&o);
 	REQUIRE(cdm_compare(d, "build=base", "build=cand", &o, &r) == 0);
-	page = find_row(&r, "to_sys_page");
-	bw = find_row(&r, "to_sys_bw");
-	copy = find_row(&r, "memcpy_bw");
+	page = synth_row(&r, "to_sys_page");
+	bw = synth_row(&r, "to_sys_bw");
+	copy = synth_row(&r, "memcpy_bw");
 	REQUIRE(page && bw && copy);
 	CHECK(r.nrows == 3 && r.measurements == 2, "%zu rows, %zu measurements",
 	      r.nrows, r.measurements);
@@ -242,7 +231,7 @@ TEST(compare_drift_step)
 	/* the raw view of the same runs cannot see it through the drift */
 	o.raw = true;
 	REQUIRE(cdm_compare(d, "build=base", "build=cand", &o, &r) == 0);
-	CHECK(find_row(&r, "to_sys_bw")->mark != CMP_REGRESSION);
+	CHECK(synth_row(&r, "to_sys_bw")->mark != CMP_REGRESSION);
 	cdm_compare_free(&r);
 	db_close(d);
 }
@@ -259,7 +248,7 @@ TEST(compare_drift_aa)
 	REQUIRE(cdm_compare(d, "build=base", "build=cand", &o, &r) == 0);
 	CHECK(r.regressions == 0 && r.improvements == 0, "%d %d",
 	      r.regressions, r.improvements);
-	CHECK(find_row(&r, "to_sys_bw")->normalized);
+	CHECK(synth_row(&r, "to_sys_bw")->normalized);
 	cdm_compare_free(&r);
 	db_close(d);
 }

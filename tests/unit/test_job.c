@@ -84,6 +84,27 @@ struct bad {
 	const char *want[3];
 };
 
+/* each job is refused with one line that holds every wanted phrase */
+static void check_bad(const struct bad *cases, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		struct cdm_job job;
+		char *err = load(cases[i].text, &job);
+
+		CHECK(err[0], "case %zu loaded but should not", i);
+		CHECK(!strchr(err, '\n') || strchr(err, '\n')[1] == 0,
+		      "case %zu: not one line: %s", i, err);
+		for (k = 0; k < 3 && cases[i].want[k]; k++)
+			CHECK(strstr(err, cases[i].want[k]),
+			      "case %zu: '%s' lacks '%s'", i, err,
+			      cases[i].want[k]);
+		job_free(&job);
+		free(err);
+	}
+}
+
 /* every bad job names the file and line, and says what is wrong */
 TEST(job_errors)
 {
@@ -117,22 +138,8 @@ TEST(job_errors)
 		{ "[a]\nworkload = stream\nrepeat = 1.5\n",
 		  { "job.ini:3:", "not an integer", NULL } },
 	};
-	size_t i, k;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cdm_job job;
-		char *err = load(cases[i].text, &job);
-
-		CHECK(err[0], "case %zu loaded but should not", i);
-		CHECK(!strchr(err, '\n') || strchr(err, '\n')[1] == 0,
-		      "case %zu: not one line: %s", i, err);
-		for (k = 0; k < 3 && cases[i].want[k]; k++)
-			CHECK(strstr(err, cases[i].want[k]),
-			      "case %zu: '%s' lacks '%s'", i, err,
-			      cases[i].want[k]);
-		job_free(&job);
-		free(err);
-	}
+	check_bad(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* no silent misparse: section names as written, long lines refused */
@@ -152,20 +159,8 @@ TEST(job_exact_sections)
 		{ "[aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\nworkload = stream\n",
 		  { "job.ini:1:", "section name of 60 bytes; at most 49", NULL } },
 	};
-	size_t i, k;
 
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct cdm_job job;
-		char *err = load(cases[i].text, &job);
-
-		CHECK(err[0], "case %zu loaded but should not", i);
-		for (k = 0; k < 3 && cases[i].want[k]; k++)
-			CHECK(strstr(err, cases[i].want[k]),
-			      "case %zu: '%s' lacks '%s'", i, err,
-			      cases[i].want[k]);
-		job_free(&job);
-		free(err);
-	}
+	check_bad(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /*

@@ -103,29 +103,31 @@ TEST(escape_per_sink)
 {
 	static const char hostile[] =
 		"a\x1b]0;t\x07" "b\n\xc2\x9b\xff\xef\xbf\xbe\xe2\x80\xae<&>";
+	static const struct {
+		void (*fn)(struct sbuf *, const char *);
+		const char *in, *want;
+	} cases[] = {
+		{ esc_term, hostile,
+		  "a\\e]0;t\\x07b\\n\\u009b\\xff\xef\xbf\xbe\\u202e<&>" },
+		/* XML: C0 and U+FFFE dropped, C1 dropped, bad byte replaced */
+		{ esc_xml, hostile,
+		  "a]0;tb\n\xef\xbf\xbd\xe2\x80\xae&lt;&amp;&gt;" },
+		{ esc_tap, "x # y\n\x1b[2J", "x \\# y \\e[2J" },
+		{ esc_md_code, "k`\x1b\xff", "k'\xef\xbf\xbd\xef\xbf\xbd" },
+		{ esc_csv, "a,\"b\"\xff", "\"a,\"\"b\"\"\xef\xbf\xbd\"" },
+		{ json_escape, "\xff\xc2\x85", "\"\\ufffd\\u0085\"" },
+	};
+	size_t i;
 	char *s;
 
-	s = esc(esc_term, hostile);
-	CHECK_STR(s, "a\\e]0;t\\x07b\\n\\u009b\\xff\xef\xbf\xbe\\u202e<&>");
-	free(s);
-	/* XML: C0 and U+FFFE dropped, C1 dropped, bad byte replaced */
-	s = esc(esc_xml, hostile);
-	CHECK_STR(s, "a]0;tb\n\xef\xbf\xbd\xe2\x80\xae&lt;&amp;&gt;");
-	free(s);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		s = esc(cases[i].fn, cases[i].in);
+		CHECK(tap_streq(s, cases[i].want), "case %zu: \"%s\", expected \"%s\"",
+		      i, s, cases[i].want);
+		free(s);
+	}
 	s = esc(esc_html, hostile);
 	CHECK(!strchr(s, 0x1b) && !strstr(s, "\xc2\x9b") &&
 	      !strstr(s, "\xef\xbf\xbe"), "%s", s);
-	free(s);
-	s = esc(esc_tap, "x # y\n\x1b[2J");
-	CHECK_STR(s, "x \\# y \\e[2J");
-	free(s);
-	s = esc(esc_md_code, "k`\x1b\xff");
-	CHECK_STR(s, "k'\xef\xbf\xbd\xef\xbf\xbd");
-	free(s);
-	s = esc(esc_csv, "a,\"b\"\xff");
-	CHECK_STR(s, "\"a,\"\"b\"\"\xef\xbf\xbd\"");
-	free(s);
-	s = esc(json_escape, "\xff\xc2\x85");
-	CHECK_STR(s, "\"\\ufffd\\u0085\"");
 	free(s);
 }

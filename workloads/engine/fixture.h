@@ -60,6 +60,9 @@ struct dev_cfg {
 #define DEV_OPT_INSTANCE(flags)                                                \
 	{ "instance", CDM_T_INT, DEV_FIELD(instance), "0", 0, 63, NULL, flags, \
 	  "which device of the type: 0 (minor 0 private, 2 coherent; the first GPU of the type) or 1 (minor 1, 3)" }
+/* the variant rows as most device workloads list them, first */
+#define DEV_OPT_VARIANT                                                        \
+	DEV_OPT_ENGINE, DEV_OPT_DEVICE, DEV_OPT_INSTANCE(CDM_OF_KEY_IF_SET)
 #define DEV_OPT_SIZE(def, min, max, help)                                      \
 	{ "size", CDM_T_SIZE, DEV_FIELD(size), def, min, max, NULL,            \
 	  CDM_OF_PAGE_ALIGNED, help }
@@ -86,6 +89,11 @@ struct dev_workload {
 	/* what dev_alloc and the fixture do not release; may be NULL */
 	void (*teardown)(struct cdm_ctx *ctx, struct dev_fx *fx);
 };
+
+/* a round trip: a system buffer migrated both ways, read back, located */
+#define DEV_CAPS_ROUND_TRIP                                                    \
+	(CDM_CAP_ALLOC_SYSTEM | CDM_CAP_MIGRATE | CDM_CAP_WHERE |               \
+	 CDM_CAP_MIGRATE_READBACK)
 
 #define DEV_F_NO_BUFFER	(1u << 0)	/* maps its own buffers (one per race) */
 #define DEV_F_NO_OPEN	(1u << 1)	/* opens devices itself (per worker process); the

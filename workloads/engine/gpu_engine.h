@@ -636,39 +636,44 @@ static int gpu_dev_copy(struct cdm_edev *dev, void *dst, const void *src,
 	return gpu_wait(dev, what);
 }
 
-static int gpu_dev_read(struct cdm_edev *dev, const void *addr, size_t npages,
-			void *out, struct cdm_estat *st)
+/*
+ * A device read (addr to host) or write (host to addr) through the pinned
+ * staging buffer; only the kernel's copy is timed.
+ */
+static int gpu_staged(struct cdm_edev *dev, void *addr, size_t npages,
+		      void *host, bool write, struct cdm_estat *st)
 {
 	gpu_bind(dev);
 	size_t len = npages * gpu_pg();
 	uint64_t t0;
 	int r = gpu_stage(dev, len);
+	void *stage = gd(dev)->stage;
 
 	if (r)
 		return r;
+	if (write)
+		memcpy(stage, host, len);
 	t0 = gpu_now();
-	r = gpu_dev_copy(dev, gd(dev)->stage, addr, len, "device read (kernel)");
+	if (write)
+		r = gpu_dev_copy(dev, addr, stage, len, "device write (kernel)");
+	else
+		r = gpu_dev_copy(dev, stage, addr, len, "device read (kernel)");
 	gpu_fill(st, t0, npages);
-	if (!r)
-		memcpy(out, gd(dev)->stage, len);
+	if (!r && !write)
+		memcpy(host, stage, len);
 	return r;
+}
+
+static int gpu_dev_read(struct cdm_edev *dev, const void *addr, size_t npages,
+			void *out, struct cdm_estat *st)
+{
+	return gpu_staged(dev, (void *)addr, npages, out, false, st);
 }
 
 static int gpu_dev_write(struct cdm_edev *dev, void *addr, size_t npages,
 			 const void *in, struct cdm_estat *st)
 {
-	gpu_bind(dev);
-	size_t len = npages * gpu_pg();
-	uint64_t t0;
-	int r = gpu_stage(dev, len);
-
-	if (r)
-		return r;
-	memcpy(gd(dev)->stage, in, len);
-	t0 = gpu_now();
-	r = gpu_dev_copy(dev, addr, gd(dev)->stage, len, "device write (kernel)");
-	gpu_fill(st, t0, npages);
-	return r;
+	return gpu_staged(dev, addr, npages, (void *)in, true, st);
 }
 
 static int gpu_migrate(struct cdm_edev *dev, void *addr, size_t npages,
