@@ -447,9 +447,7 @@ static int write_json(struct cdm_db *d, int64_t id, FILE *f, bool samples)
 	struct out o = { .f = f };
 	int r;
 
-	sb_init(&o.sb);
-	json_init(&o.j, &o.sb, true);
-	json_obj_open(&o.j, NULL);
+	json_doc(&o.j, &o.sb);
 	r = json_run_header(d, id, &o.j);
 	if (!r)
 		r = json_kv_query(d, &o.j, "tags", "SELECT key, value FROM run_tags WHERE run_id = ? ORDER BY key", id);
@@ -694,36 +692,52 @@ static int db_check_values(struct cdm_db *d)
 	return r < 0 ? 1 : p.n;
 }
 
-static int db_check(struct cdm_db *d)
+/* "integrity: ..." for each row of PRAGMA integrity_check but "ok" */
+static int integrity_problem(sqlite3_stmt *st)
 {
-	sqlite3_stmt *st;
+	if (!strcmp(col_text(st, 0), "ok"))
+		return 0;
+	printf("integrity: %s\n", col_text(st, 0));
+	return 1;
+}
+
+static int foreign_key_problem(sqlite3_stmt *st)
+{
+	printf("foreign key: %s row %lld refers to a missing %s\n",
+	       col_text(st, 0), (long long)sqlite3_column_int64(st, 1),
+	       col_text(st, 2));
+	return 1;
+}
+
+/* the problems a check PRAGMA reports, each printed by problem(); -1 if
+ * the check itself failed */
+static int db_check_pragma(struct cdm_db *d, const char *sql,
+			   int (*problem)(sqlite3_stmt *st))
+{
+	sqlite3_stmt *st = db_prepare(d, sql);
 	int bad = 0, r;
 
-	st = db_prepare(d, "PRAGMA integrity_check");
 	if (!st)
 		return -1;
-	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		if (strcmp(col_text(st, 0), "ok")) {
-			printf("integrity: %s\n", col_text(st, 0));
-			bad++;
-		}
-	}
+	while ((r = db_step(d, st)) == SQLITE_ROW)
+		bad += problem(st);
 	sqlite3_finalize(st);
-	if (r < 0)
+	return r < 0 ? -1 : bad;
+}
+
+static int db_check(struct cdm_db *d)
+{
+	int integrity, fk;
+
+	integrity = db_check_pragma(d, "PRAGMA integrity_check",
+				    integrity_problem);
+	if (integrity < 0)
 		return -1;
-	st = db_prepare(d, "PRAGMA foreign_key_check");
-	if (!st)
+	fk = db_check_pragma(d, "PRAGMA foreign_key_check",
+			     foreign_key_problem);
+	if (fk < 0)
 		return -1;
-	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		printf("foreign key: %s row %lld refers to a missing %s\n",
-		       col_text(st, 0), (long long)sqlite3_column_int64(st, 1),
-		       col_text(st, 2));
-		bad++;
-	}
-	sqlite3_finalize(st);
-	if (r < 0)
-		return -1;
-	return bad + db_check_values(d);
+	return integrity + fk + db_check_values(d);
 }
 
 static void db_counts(struct cdm_db *d)

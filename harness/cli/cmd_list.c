@@ -99,9 +99,7 @@ static int list_json(const char *only)
 	struct json j;
 	size_t i, nb;
 
-	sb_init(&sb);
-	json_init(&j, &sb, true);
-	json_obj_open(&j, NULL);
+	json_doc(&j, &sb);
 	backends(be, &nb);
 	json_arr_open(&j, "backends");
 	for (i = 0; i < nb; i++)

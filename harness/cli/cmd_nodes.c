@@ -139,9 +139,7 @@ static void print_json(const struct nodes_result *r, const struct nodes_args *a)
 	struct json j;
 	size_t i, k;
 
-	sb_init(&sb);
-	json_init(&j, &sb, true);
-	json_obj_open(&j, NULL);
+	json_doc(&j, &sb);
 	json_int(&j, "nodes", r->nn);
 	json_int(&j, "metrics", r->nm);
 	json_dbl(&j, "z", r->zbound);
