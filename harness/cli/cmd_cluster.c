@@ -62,7 +62,7 @@ const struct cli_spec cli_cluster_spec = {
 static int parse(int argc, char **argv, struct cluster_args *a, bool task)
 {
 	struct cluster_opts *o = &a->o;
-	int r = cli_parse("cluster", &cli_cluster_spec, argc, argv, a);
+	int r = cli_parse(&cli_cluster_spec, argc, argv, a);
 
 	if (r)
 		return r;

@@ -88,25 +88,25 @@ const struct cli_spec cli_db_spec = {
 };
 
 /* CLI_PARSED, CLI_HELPED or -1 (reported) */
-static int parse_read_args(const char *cmd, const struct cli_spec *spec,
-			   int argc, char **argv, struct read_args *a,
-			   bool want_run)
+static int parse_read_args(const struct cli_spec *spec, int argc, char **argv,
+			   struct read_args *a, bool want_run)
 {
 	int r;
 
 	a->db = cli_default_db();
 	a->limit = 50;
-	r = cli_parse(cmd, spec, argc, argv, a);
+	r = cli_parse(spec, argc, argv, a);
 	if (r)
 		return r;
 	if (want_run) {
 		if (optind >= argc)
 			return cdm_err("%s: which run? (an id, 'last' or a uuid prefix)",
-				       cmd);
+				       spec->cmd);
 		a->run = argv[optind++];
 	}
 	if (optind < argc)
-		return cdm_err("%s: unexpected argument '%s'", cmd, argv[optind]);
+		return cdm_err("%s: unexpected argument '%s'", spec->cmd,
+			       argv[optind]);
 	return 0;
 }
 
@@ -137,7 +137,7 @@ int cmd_runs(int argc, char **argv)
 	sqlite3_stmt *st;
 	int r;
 
-	r = parse_read_args("runs", &cli_runs_spec, argc, argv, &a, false);
+	r = parse_read_args(&cli_runs_spec, argc, argv, &a, false);
 	if (r || open_read(&d, &a, NULL))
 		return cli_parse_exit(r);
 	st = db_prepare(&d,
@@ -581,7 +581,7 @@ int cmd_show(int argc, char **argv)
 	int64_t id;
 	int r = 0;
 
-	r = parse_read_args("show", &cli_show_spec, argc, argv, &a, true);
+	r = parse_read_args(&cli_show_spec, argc, argv, &a, true);
 	if (r || open_read(&d, &a, &id))
 		return cli_parse_exit(r);
 	if (a.json) {
@@ -644,7 +644,7 @@ int cmd_export(int argc, char **argv)
 	int64_t id;
 	int r;
 
-	r = parse_read_args("export", &cli_export_spec, argc, argv, &a, true);
+	r = parse_read_args(&cli_export_spec, argc, argv, &a, true);
 	if (r)
 		return cli_parse_exit(r);
 	if (!a.format) {
@@ -774,7 +774,7 @@ int cmd_db(int argc, char **argv)
 	}
 	if (argc >= 3 && !strcmp(argv[2], "--help"))
 		return cli_help("db");
-	r = parse_read_args("db", &cli_db_spec, argc - 1, argv + 1, &a, false);
+	r = parse_read_args(&cli_db_spec, argc - 1, argv + 1, &a, false);
 	if (r || open_read(&d, &a, NULL))
 		return cli_parse_exit(r);
 	printf("%-15s %s\n", "database", d.path);

@@ -193,7 +193,7 @@ int cmd_list(int argc, char **argv)
 	bool json;
 	int r;
 
-	r = cli_parse("list", &cli_list_spec, argc, argv, &a);
+	r = cli_parse(&cli_list_spec, argc, argv, &a);
 	if (r)
 		return cli_parse_exit(r);
 	json = a.json;

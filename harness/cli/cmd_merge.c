@@ -46,7 +46,7 @@ int cmd_merge(int argc, char **argv)
 	struct merge_stats ms;
 	int r;
 
-	r = cli_parse("merge", &cli_merge_spec, argc, argv, &a);
+	r = cli_parse(&cli_merge_spec, argc, argv, &a);
 	if (r)
 		return cli_parse_exit(r);
 	if (!a.out) {

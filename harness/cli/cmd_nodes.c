@@ -64,7 +64,7 @@ static int parse(int argc, char **argv, struct nodes_args *a)
 
 	a->format = "text";
 	a->min_change_pct = a->o.min_change * 100;
-	r = cli_parse("nodes", &cli_nodes_spec, argc, argv, a);
+	r = cli_parse(&cli_nodes_spec, argc, argv, a);
 	if (r)
 		return r;
 	a->o.min_change = a->min_change_pct / 100;

@@ -214,7 +214,7 @@ int cmd_probe(int argc, char **argv)
 	struct cdm_probe p = { 0 };
 	int r;
 
-	r = cli_parse("probe", &cli_probe_spec, argc, argv, &a);
+	r = cli_parse(&cli_probe_spec, argc, argv, &a);
 	if (r)
 		return cli_parse_exit(r);
 	if (optind < argc)

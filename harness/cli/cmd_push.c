@@ -86,7 +86,7 @@ static int parse(int argc, char **argv, struct push_args *a)
 
 	a->batch = o->batch;
 	a->retries = o->retries;
-	r = cli_parse("push", &cli_push_spec, argc, argv, a);
+	r = cli_parse(&cli_push_spec, argc, argv, a);
 	if (r)
 		return r;
 	o->batch = (long)a->batch;

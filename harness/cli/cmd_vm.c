@@ -109,14 +109,14 @@ const struct cli_spec cli_vm_spec = {
 
 /* vm exec stops at the first argument: the rest is the guest's */
 static const struct cli_spec vm_exec_spec = {
-	.usage = NULL, .opts = vm_opts, .in_order = true,
+	.cmd = "vm", .opts = vm_opts, .in_order = true,
 };
 
 static int parse_vm_args(int argc, char **argv, struct vm_cli *v,
 			 bool in_order)
 {
-	int r = cli_parse("vm", in_order ? &vm_exec_spec : &cli_vm_spec, argc,
-			  argv, v);
+	int r = cli_parse(in_order ? &vm_exec_spec : &cli_vm_spec, argc, argv,
+			  v);
 
 	if (r)
 		return r;

@@ -101,8 +101,7 @@ enum {
  * optind is left at the first argument. CLI_PARSED, CLI_HELPED, or -1
  * with one line on stderr naming the option.
  */
-int cli_parse(const char *cmd, const struct cli_spec *spec, int argc,
-	      char **argv, void *args);
+int cli_parse(const struct cli_spec *spec, int argc, char **argv, void *args);
 /* the exit status for cli_parse's answer: 0 after help, 2 on bad input */
 int cli_parse_exit(int r);
 void cli_print_help(FILE *f, const struct cli_spec *spec);
