@@ -29,8 +29,7 @@ static const struct cli_opt cluster_opts[] = {
 	  .arg = "KEY=VAL", .help = "as for 'cdmbench run', on every node" },
 	{ .name = "srun", .kind = CLI_STR, .off = CL(o.srun), .arg = "PATH",
 	  .help = "srun to use (default: srun from PATH)" },
-	{ .name = "quiet", .key = 'q', .kind = CLI_FLAG, .off = CL(quiet),
-	  .help = "no progress" },
+	CLI_OPT_QUIET_FLAG(struct cluster_args, quiet, "no progress"),
 	CLI_OPT_END
 };
 

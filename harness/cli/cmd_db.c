@@ -34,8 +34,7 @@ const struct cli_spec cli_runs_spec = {
 		{ .name = "limit", .key = 'l', .kind = CLI_COUNT, .off = RD(limit),
 		  .arg = "N",
 		  .help = "the newest N runs (default 50)" },
-		{ .name = "json", .key = 'j', .kind = CLI_FLAG, .off = RD(json),
-		  .help = "JSON instead of a table" },
+		CLI_OPT_JSON(struct read_args, json, "JSON instead of a table"),
 		CLI_OPT_END
 	},
 };
@@ -46,8 +45,8 @@ const struct cli_spec cli_show_spec = {
 	.about = "RUN is a run id, 'last', or a prefix of the run's uuid.\n",
 	.opts = (const struct cli_opt[]) {
 		CLI_OPT_DB(struct read_args, db),
-		{ .name = "json", .key = 'j', .kind = CLI_FLAG, .off = RD(json),
-		  .help = "the run as JSON, samples left out" },
+		CLI_OPT_JSON(struct read_args, json,
+			     "the run as JSON, samples left out"),
 		CLI_OPT_END
 	},
 };
@@ -128,6 +127,72 @@ static int open_read(struct cdm_db *d, const struct read_args *a,
 	return 0;
 }
 
+/* sql with its first parameter bound to id; NULL (reported) on error */
+static sqlite3_stmt *prepare_id(struct cdm_db *d, const char *sql, int64_t id)
+{
+	sqlite3_stmt *st = db_prepare(d, sql);
+
+	if (st)
+		sqlite3_bind_int64(st, 1, id);
+	return st;
+}
+
+static void json_col_dbl(struct json *j, const char *key, sqlite3_stmt *st,
+			 int i)
+{
+	if (sqlite3_column_type(st, i) == SQLITE_NULL)
+		json_null(j, key);
+	else
+		json_dbl(j, key, sqlite3_column_double(st, i));
+}
+
+/*
+ * Columns [from, to) of the row, each under its name (the SQL says AS
+ * where the key is not the column's): INTEGER columns as numbers, NULL
+ * as 0; REAL as numbers, NULL as null; the rest as text, NULL as "". An
+ * expression has no declared type: its value's type decides.
+ */
+static void json_cols(struct json *j, sqlite3_stmt *st, int from, int to)
+{
+	int i;
+
+	for (i = from; i < to; i++) {
+		const char *key = sqlite3_column_name(st, i);
+		const char *decl = sqlite3_column_decltype(st, i);
+		int type = sqlite3_column_type(st, i);
+
+		if (decl)
+			type = !strcmp(decl, "INTEGER") ? SQLITE_INTEGER :
+			       !strcmp(decl, "REAL") ? SQLITE_FLOAT : SQLITE_TEXT;
+		if (type == SQLITE_INTEGER)
+			json_int(j, key, sqlite3_column_int64(st, i));
+		else if (type == SQLITE_FLOAT)
+			json_col_dbl(j, key, st, i);
+		else
+			json_str(j, key, col_text(st, i));
+	}
+}
+
+/* the rows of st, its first ncols columns each, as the array key; st is
+ * finalized (a NULL st is a failed prepare) */
+static int json_rows(struct cdm_db *d, struct json *j, const char *key,
+		     sqlite3_stmt *st, int ncols)
+{
+	int r;
+
+	if (!st)
+		return -1;
+	json_arr_open(j, key);
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		json_obj_open(j, NULL);
+		json_cols(j, st, 0, ncols);
+		json_obj_close(j);
+	}
+	json_arr_close(j);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
 /* --- runs --- */
 
 int cmd_runs(int argc, char **argv)
@@ -140,43 +205,29 @@ int cmd_runs(int argc, char **argv)
 	r = parse_read_args(&cli_runs_spec, argc, argv, &a, false);
 	if (r || open_read(&d, &a, NULL))
 		return cli_parse_exit(r);
-	st = db_prepare(&d,
-		"SELECT r.id, substr(r.uuid, 1, 8), r.started_at, r.status, r.environment, "
-		"coalesce(k.release, '?'), coalesce(h.hostname, '?'), r.job_name, "
-		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id), "
-		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.verdict = 'pass'), "
-		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.verdict IN ('fail', 'error', 'timeout', 'crash')), "
-		"(SELECT group_concat(key || '=' || value, ' ') FROM run_tags t WHERE t.run_id = r.id) "
+	/* --json shows every column but the last, under its name */
+	st = prepare_id(&d,
+		"SELECT r.id, r.started_at, r.status, r.environment, "
+		"coalesce(k.release, '?') AS kernel, coalesce(h.hostname, '?') AS host, r.job_name AS job, "
+		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id) AS cases, "
+		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.verdict = 'pass') AS passed, "
+		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.verdict IN ('fail', 'error', 'timeout', 'crash')) AS failed, "
+		"(SELECT group_concat(key || '=' || value, ' ') FROM run_tags t WHERE t.run_id = r.id) AS tags, "
+		"substr(r.uuid, 1, 8) "
 		"FROM runs r LEFT JOIN kernels k ON k.id = r.kernel_id "
-		"LEFT JOIN hosts h ON h.id = r.host_id ORDER BY r.id DESC LIMIT ?");
+		"LEFT JOIN hosts h ON h.id = r.host_id ORDER BY r.id DESC LIMIT ?",
+		a.limit);
 	if (!st) {
 		db_close(&d);
 		return CDM_EXIT_FAIL;
 	}
-	sqlite3_bind_int64(st, 1, a.limit);
 	if (a.json) {
 		struct sbuf sb;
 		struct json j;
 
 		sb_init(&sb);
 		json_init(&j, &sb, true);
-		json_arr_open(&j, NULL);
-		while ((r = db_step(&d, st)) == SQLITE_ROW) {
-			json_obj_open(&j, NULL);
-			json_int(&j, "id", sqlite3_column_int64(st, 0));
-			json_str(&j, "started_at", col_text(st, 2));
-			json_str(&j, "status", col_text(st, 3));
-			json_str(&j, "environment", col_text(st, 4));
-			json_str(&j, "kernel", col_text(st, 5));
-			json_str(&j, "host", col_text(st, 6));
-			json_str(&j, "job", col_text(st, 7));
-			json_int(&j, "cases", sqlite3_column_int(st, 8));
-			json_int(&j, "passed", sqlite3_column_int(st, 9));
-			json_int(&j, "failed", sqlite3_column_int(st, 10));
-			json_str(&j, "tags", col_text(st, 11));
-			json_obj_close(&j);
-		}
-		json_arr_close(&j);
+		r = json_rows(&d, &j, NULL, st, 11) ? -1 : SQLITE_DONE;
 		fputs(sb.buf, stdout);
 		sb_free(&sb);
 	} else {
@@ -186,14 +237,14 @@ int cmd_runs(int argc, char **argv)
 		while ((r = db_step(&d, st)) == SQLITE_ROW)
 			printf("%5lld %-8s %-20.19s %-11s %-10s %-16.16s %-14.14s %d (%d/%d)  %s\n",
 			       (long long)sqlite3_column_int64(st, 0),
-			       tcol(st, 1), tcol(st, 2),
-			       tcol(st, 3), tcol(st, 4),
-			       tcol(st, 5), tcol(st, 7),
+			       tcol(st, 11), tcol(st, 1),
+			       tcol(st, 2), tcol(st, 3),
+			       tcol(st, 4), tcol(st, 6),
+			       sqlite3_column_int(st, 7),
 			       sqlite3_column_int(st, 8),
-			       sqlite3_column_int(st, 9),
-			       sqlite3_column_int(st, 10), tcol(st, 11));
+			       sqlite3_column_int(st, 9), tcol(st, 10));
+		sqlite3_finalize(st);
 	}
-	sqlite3_finalize(st);
 	db_close(&d);
 	return r == SQLITE_DONE ? 0 : CDM_EXIT_FAIL;
 }
@@ -214,48 +265,26 @@ static void out_flush(struct out *o)
 
 static int json_run_header(struct cdm_db *d, int64_t id, struct json *j)
 {
-	sqlite3_stmt *st = db_prepare(d,
-		"SELECT r.uuid, r.started_at, r.ended_at, r.status, r.status_reason, "
+	sqlite3_stmt *st = prepare_id(d,
+		"SELECT r.id AS run_id, r.uuid, r.started_at, r.ended_at, r.status, r.status_reason, "
 		"r.harness_version, r.git_revision, r.job_name, r.job_text, r.seed, "
-		"r.environment, r.cmdline, r.argv, r.kmsg_status, "
+		"r.environment, r.cmdline AS kernel_cmdline, r.argv, r.kmsg_status AS kmsg, "
 		"h.hostname, h.cpu_model, h.arch, h.cpus, h.numa_nodes, h.mem_bytes, "
 		"k.release, k.version, k.config_digest "
 		"FROM runs r LEFT JOIN hosts h ON h.id = r.host_id "
-		"LEFT JOIN kernels k ON k.id = r.kernel_id WHERE r.id = ?");
+		"LEFT JOIN kernels k ON k.id = r.kernel_id WHERE r.id = ?", id);
 	int r;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
 	r = db_step(d, st);
 	if (r == SQLITE_ROW) {
-		json_int(j, "run_id", id);
-		json_str(j, "uuid", col_text(st, 0));
-		json_str(j, "started_at", col_text(st, 1));
-		json_str(j, "ended_at", col_text(st, 2));
-		json_str(j, "status", col_text(st, 3));
-		json_str(j, "status_reason", col_text(st, 4));
-		json_str(j, "harness_version", col_text(st, 5));
-		json_str(j, "git_revision", col_text(st, 6));
-		json_str(j, "job_name", col_text(st, 7));
-		json_str(j, "job_text", col_text(st, 8));
-		json_int(j, "seed", sqlite3_column_int64(st, 9));
-		json_str(j, "environment", col_text(st, 10));
-		json_str(j, "kernel_cmdline", col_text(st, 11));
-		json_str(j, "argv", col_text(st, 12));
-		json_str(j, "kmsg", col_text(st, 13));
+		json_cols(j, st, 0, 15);
 		json_obj_open(j, "host");
-		json_str(j, "hostname", col_text(st, 14));
-		json_str(j, "cpu_model", col_text(st, 15));
-		json_str(j, "arch", col_text(st, 16));
-		json_int(j, "cpus", sqlite3_column_int(st, 17));
-		json_int(j, "numa_nodes", sqlite3_column_int(st, 18));
-		json_int(j, "mem_bytes", sqlite3_column_int64(st, 19));
+		json_cols(j, st, 15, 21);
 		json_obj_close(j);
 		json_obj_open(j, "kernel");
-		json_str(j, "release", col_text(st, 20));
-		json_str(j, "version", col_text(st, 21));
-		json_str(j, "config_digest", col_text(st, 22));
+		json_cols(j, st, 21, 24);
 		json_obj_close(j);
 	}
 	sqlite3_finalize(st);
@@ -265,12 +294,11 @@ static int json_run_header(struct cdm_db *d, int64_t id, struct json *j)
 static int json_kv_query(struct cdm_db *d, struct json *j, const char *key,
 			 const char *sql, int64_t id)
 {
-	sqlite3_stmt *st = db_prepare(d, sql);
+	sqlite3_stmt *st = prepare_id(d, sql, id);
 	int r;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
 	json_obj_open(j, key);
 	while ((r = db_step(d, st)) == SQLITE_ROW)
 		json_str(j, col_text(st, 0), col_text(st, 1));
@@ -281,72 +309,30 @@ static int json_kv_query(struct cdm_db *d, struct json *j, const char *key,
 
 static int json_devices(struct cdm_db *d, struct json *j, int64_t id)
 {
-	sqlite3_stmt *st = db_prepare(d, "SELECT path, backend, memory_type, detail FROM devices WHERE run_id = ? ORDER BY path");
-	int r;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	json_arr_open(j, "devices");
-	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		json_obj_open(j, NULL);
-		json_str(j, "path", col_text(st, 0));
-		json_str(j, "backend", col_text(st, 1));
-		json_str(j, "memory_type", col_text(st, 2));
-		json_str(j, "detail", col_text(st, 3));
-		json_obj_close(j);
-	}
-	json_arr_close(j);
-	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? 0 : -1;
+	return json_rows(d, j, "devices", prepare_id(d, "SELECT path, backend, memory_type, detail FROM devices WHERE run_id = ? ORDER BY path", id), 4);
 }
 
 static int json_kevents(struct cdm_db *d, struct json *j, int64_t run_id,
 			int64_t case_id)
 {
-	sqlite3_stmt *st = db_prepare(d, case_id ?
+	sqlite3_stmt *st = prepare_id(d, case_id ?
 		"SELECT seq, ts_usec, level, class, text FROM kevents WHERE run_id = ?1 AND case_id = ?2 ORDER BY id" :
-		"SELECT seq, ts_usec, level, class, text FROM kevents WHERE run_id = ?1 AND case_id IS NULL ORDER BY id");
-	int r;
+		"SELECT seq, ts_usec, level, class, text FROM kevents WHERE run_id = ?1 AND case_id IS NULL ORDER BY id",
+		run_id);
 
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, run_id);
-	if (case_id)
+	if (st && case_id)
 		sqlite3_bind_int64(st, 2, case_id);
-	json_arr_open(j, "kernel_events");
-	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		json_obj_open(j, NULL);
-		json_int(j, "seq", sqlite3_column_int64(st, 0));
-		json_int(j, "ts_usec", sqlite3_column_int64(st, 1));
-		json_int(j, "level", sqlite3_column_int(st, 2));
-		json_str(j, "class", col_text(st, 3));
-		json_str(j, "text", col_text(st, 4));
-		json_obj_close(j);
-	}
-	json_arr_close(j);
-	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? 0 : -1;
-}
-
-static void json_col_dbl(struct json *j, const char *key, sqlite3_stmt *st,
-			 int i)
-{
-	if (sqlite3_column_type(st, i) == SQLITE_NULL)
-		json_null(j, key);
-	else
-		json_dbl(j, key, sqlite3_column_double(st, i));
+	return json_rows(d, j, "kernel_events", st, 5);
 }
 
 static int json_samples(struct cdm_db *d, struct out *o, int64_t mid)
 {
-	sqlite3_stmt *st = db_prepare(d, "SELECT value FROM samples WHERE metric_id = ? ORDER BY seq");
+	sqlite3_stmt *st = prepare_id(d, "SELECT value FROM samples WHERE metric_id = ? ORDER BY seq", mid);
 	long n = 0;
 	int r;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, mid);
 	json_arr_open(&o->j, "samples");
 	while ((r = db_step(d, st)) == SQLITE_ROW) {
 		json_col_dbl(&o->j, NULL, st, 0);
@@ -361,29 +347,20 @@ static int json_samples(struct cdm_db *d, struct out *o, int64_t mid)
 static int json_metrics(struct cdm_db *d, struct out *o, int64_t case_id,
 			bool samples)
 {
-	static const char *const cols[] = { "min", "p5", "median", "mean",
-		"p95", "p99", "max", "stddev", "mad" };
 	struct json *j = &o->j;
-	sqlite3_stmt *st = db_prepare(d,
+	sqlite3_stmt *st = prepare_id(d,
 		"SELECT m.id, m.name, m.unit, m.better, s.n, s.nonfinite, s.min, s.p5, s.median, s.mean, s.p95, s.p99, s.max, s.stddev, s.mad "
-		"FROM metrics m LEFT JOIN summaries s ON s.metric_id = m.id WHERE m.case_id = ? ORDER BY m.id");
-	size_t k;
+		"FROM metrics m LEFT JOIN summaries s ON s.metric_id = m.id WHERE m.case_id = ? ORDER BY m.id", case_id);
 	int r;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, case_id);
 	json_arr_open(j, "metrics");
 	while ((r = db_step(d, st)) == SQLITE_ROW) {
 		json_obj_open(j, NULL);
-		json_str(j, "name", col_text(st, 1));
-		json_str(j, "unit", col_text(st, 2));
-		json_str(j, "better", col_text(st, 3));
+		json_cols(j, st, 1, 4);
 		json_obj_open(j, "summary");
-		json_int(j, "n", sqlite3_column_int64(st, 4));
-		json_int(j, "nonfinite", sqlite3_column_int64(st, 5));
-		for (k = 0; k < ARRAY_SIZE(cols); k++)
-			json_col_dbl(j, cols[k], st, 6 + k);
+		json_cols(j, st, 4, 15);
 		json_obj_close(j);
 		if (samples && json_samples(d, o, sqlite3_column_int64(st, 0))) {
 			r = -1;
@@ -400,34 +377,21 @@ static int json_cases(struct cdm_db *d, struct out *o, int64_t run_id,
 		      bool samples)
 {
 	struct json *j = &o->j;
-	sqlite3_stmt *st = db_prepare(d,
-		"SELECT id, seq, name, workload, backend, device_type, params, seed, started_at, ended_at, elapsed_ns, verdict, reason, log "
-		"FROM cases WHERE run_id = ? ORDER BY seq");
+	sqlite3_stmt *st = prepare_id(d,
+		"SELECT id, seq, name, workload, backend, device_type, params, seed, started_at, ended_at, elapsed_ns / 1e9 AS elapsed_s, verdict, reason, log "
+		"FROM cases WHERE run_id = ? ORDER BY seq", run_id);
 	int r;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, run_id);
 	json_arr_open(j, "cases");
 	while ((r = db_step(d, st)) == SQLITE_ROW) {
 		int64_t cid = sqlite3_column_int64(st, 0);
 
 		json_obj_open(j, NULL);
-		json_int(j, "seq", sqlite3_column_int(st, 1));
-		json_str(j, "name", col_text(st, 2));
-		json_str(j, "workload", col_text(st, 3));
-		json_str(j, "backend", col_text(st, 4));
-		json_str(j, "device_type", col_text(st, 5));
 		/* params is already a JSON object: embed it as a string to
 		 * keep the writer simple and the value byte-exact */
-		json_str(j, "params", col_text(st, 6));
-		json_int(j, "seed", sqlite3_column_int64(st, 7));
-		json_str(j, "started_at", col_text(st, 8));
-		json_str(j, "ended_at", col_text(st, 9));
-		json_dbl(j, "elapsed_s", sqlite3_column_int64(st, 10) / 1e9);
-		json_str(j, "verdict", col_text(st, 11));
-		json_str(j, "reason", col_text(st, 12));
-		json_str(j, "log", col_text(st, 13));
+		json_cols(j, st, 1, 14);
 		if (json_kv_query(d, j, "info", "SELECT key, value FROM case_info WHERE case_id = ? ORDER BY key", cid) ||
 		    json_metrics(d, o, cid, samples) ||
 		    json_kevents(d, j, run_id, cid)) {
@@ -467,18 +431,17 @@ static int write_json(struct cdm_db *d, int64_t id, FILE *f, bool samples)
 
 static void show_header(struct cdm_db *d, int64_t id)
 {
-	sqlite3_stmt *st = db_prepare(d,
+	sqlite3_stmt *st = prepare_id(d,
 		"SELECT r.uuid, r.started_at, coalesce(r.ended_at, '-'), r.status, r.status_reason, "
 		"r.environment, r.job_name, r.seed, r.kmsg_status, r.harness_version, r.git_revision, "
 		"coalesce(h.hostname, '?'), coalesce(h.cpu_model, '?'), coalesce(h.cpus, 0), coalesce(h.numa_nodes, 0), coalesce(h.mem_bytes, 0), "
 		"coalesce(k.release, '?'), coalesce(k.config_digest, ''), r.cmdline, "
 		"(SELECT group_concat(key || '=' || value, ' ') FROM run_tags t WHERE t.run_id = r.id), "
 		"(SELECT group_concat(path || ' ' || memory_type, ', ') FROM devices v WHERE v.run_id = r.id) "
-		"FROM runs r LEFT JOIN hosts h ON h.id = r.host_id LEFT JOIN kernels k ON k.id = r.kernel_id WHERE r.id = ?");
+		"FROM runs r LEFT JOIN hosts h ON h.id = r.host_id LEFT JOIN kernels k ON k.id = r.kernel_id WHERE r.id = ?", id);
 
 	if (!st)
 		return;
-	sqlite3_bind_int64(st, 1, id);
 	if (db_step(d, st) == SQLITE_ROW) {
 		printf("run %lld  %s\n", (long long)id, tcol(st, 0));
 		printf("  status       %s%s%s\n", tcol(st, 3),
@@ -610,15 +573,14 @@ static void csv_field(FILE *f, const char *s)
 
 static int write_csv(struct cdm_db *d, int64_t id, FILE *f)
 {
-	sqlite3_stmt *st = db_prepare(d,
+	sqlite3_stmt *st = prepare_id(d,
 		"SELECT c.seq, c.name, c.workload, c.backend, c.device_type, c.verdict, m.name, m.unit, s.seq, s.value "
 		"FROM cases c JOIN metrics m ON m.case_id = c.id JOIN samples s ON s.metric_id = m.id "
-		"WHERE c.run_id = ? ORDER BY c.seq, m.id, s.seq");
+		"WHERE c.run_id = ? ORDER BY c.seq, m.id, s.seq", id);
 	int r, i;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
 	fputs("run_id,case_seq,case,workload,backend,device_type,verdict,metric,unit,sample_seq,value\n", f);
 	while ((r = db_step(d, st)) == SQLITE_ROW) {
 		fprintf(f, "%lld,%d,", (long long)id, sqlite3_column_int(st, 0));

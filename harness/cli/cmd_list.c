@@ -179,9 +179,7 @@ const struct cli_spec cli_list_spec = {
 	"and help. The same table drives job files, --set and the stored\n"
 	"configuration.\n",
 	.opts = (const struct cli_opt[]) {
-		{ .name = "json", .key = 'j', .kind = CLI_FLAG,
-		  .off = offsetof(struct list_args, json),
-		  .help = "the same as JSON" },
+		CLI_OPT_JSON(struct list_args, json, "the same as JSON"),
 		CLI_OPT_END
 	},
 };

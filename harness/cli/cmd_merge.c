@@ -16,8 +16,7 @@ struct merge_args {
 static const struct cli_opt merge_opts[] = {
 	{ .name = "output", .key = 'o', .kind = CLI_STR, .off = MA(out),
 	  .arg = "DB", .help = "the database to merge into (created if missing)" },
-	{ .name = "quiet", .key = 'q', .kind = CLI_FLAG, .off = MA(quiet),
-	  .help = "no summary line" },
+	CLI_OPT_QUIET_FLAG(struct merge_args, quiet, "no summary line"),
 	CLI_OPT_END
 };
 

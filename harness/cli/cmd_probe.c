@@ -198,9 +198,7 @@ const struct cli_spec cli_probe_spec = {
 	"says why. Device types are confirmed by migrating one page to each\n"
 	"device; --quick infers them from the minor number instead.\n",
 	.opts = (const struct cli_opt[]) {
-		{ .name = "json", .key = 'j', .kind = CLI_FLAG,
-		  .off = offsetof(struct probe_args, json),
-		  .help = "the same as JSON" },
+		CLI_OPT_JSON(struct probe_args, json, "the same as JSON"),
 		{ .name = "quick", .key = 'q', .kind = CLI_FLAG,
 		  .off = offsetof(struct probe_args, quick),
 		  .help = "device types by minor number, without migrating" },

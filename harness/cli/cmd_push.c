@@ -50,8 +50,7 @@ static const struct cli_opt push_opts[] = {
 	{ .name = "force", .kind = CLI_FLAG, .off = PA(o.force),
 	  .help = "send runs already pushed to this target again" },
 	CLI_OPT_DB(struct push_args, db),
-	{ .name = "quiet", .key = 'q', .kind = CLI_FLAG, .off = PA(o.quiet),
-	  .help = "no summary line" },
+	CLI_OPT_QUIET_FLAG(struct push_args, o.quiet, "no summary line"),
 	CLI_OPT_END
 };
 

@@ -80,6 +80,14 @@ struct cli_opt {
 #define CLI_OPT_QUIET \
 	{ .name = "quiet", .key = 'q', .kind = CLI_QUIET, \
 	  .help = "no progress, no notices" }
+/* -q for a command that quiets only its own output (help says what) */
+#define CLI_OPT_QUIET_FLAG(T, f, h) \
+	{ .name = "quiet", .key = 'q', .kind = CLI_FLAG, \
+	  .off = offsetof(T, f), .help = h }
+/* -j/--json where the command has no --output-format (help says what) */
+#define CLI_OPT_JSON(T, f, h) \
+	{ .name = "json", .key = 'j', .kind = CLI_FLAG, \
+	  .off = offsetof(T, f), .help = h }
 
 /* what --help prints: usage, about, the table, more */
 struct cli_spec {
