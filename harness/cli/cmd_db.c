@@ -173,22 +173,45 @@ static void json_cols(struct json *j, sqlite3_stmt *st, int from, int to)
 	}
 }
 
-/* the rows of st, its first ncols columns each, as the array key; st is
- * finalized (a NULL st is a failed prepare) */
-static int json_rows(struct cdm_db *d, struct json *j, const char *key,
-		     sqlite3_stmt *st, int ncols)
+/* JSON on its way to f, written out a case (or 65536 samples) at a time */
+struct out {
+	FILE *f;
+	struct sbuf sb;
+	struct json j;
+	bool samples;		/* export: every sample of every metric */
+};
+
+static void out_flush(struct out *o)
+{
+	fwrite(o->sb.buf, 1, o->sb.len, o->f);
+	sb_reset(&o->sb);
+}
+
+/*
+ * The rows of st as the array key: each an object of its columns [from,
+ * to) (json_cols), then what more() adds from the row. st is finalized;
+ * a NULL st is a failed prepare.
+ */
+static int json_rows(struct cdm_db *d, struct out *o, const char *key,
+		     sqlite3_stmt *st, int from, int to,
+		     int (*more)(struct cdm_db *d, struct out *o,
+				 sqlite3_stmt *st))
 {
 	int r;
 
 	if (!st)
 		return -1;
-	json_arr_open(j, key);
+	json_arr_open(&o->j, key);
 	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		json_obj_open(j, NULL);
-		json_cols(j, st, 0, ncols);
-		json_obj_close(j);
+		json_obj_open(&o->j, NULL);
+		json_cols(&o->j, st, from, to);
+		if (more && more(d, o, st)) {
+			r = -1;
+			break;
+		}
+		json_obj_close(&o->j);
 	}
-	json_arr_close(j);
+	json_arr_close(&o->j);
 	sqlite3_finalize(st);
 	return r == SQLITE_DONE ? 0 : -1;
 }
@@ -222,14 +245,13 @@ int cmd_runs(int argc, char **argv)
 		return CDM_EXIT_FAIL;
 	}
 	if (a.json) {
-		struct sbuf sb;
-		struct json j;
+		struct out o = { .f = stdout };
 
-		sb_init(&sb);
-		json_init(&j, &sb, true);
-		r = json_rows(&d, &j, NULL, st, 11) ? -1 : SQLITE_DONE;
-		fputs(sb.buf, stdout);
-		sb_free(&sb);
+		sb_init(&o.sb);
+		json_init(&o.j, &o.sb, true);
+		r = json_rows(&d, &o, NULL, st, 0, 11, NULL) ? -1 : SQLITE_DONE;
+		out_flush(&o);
+		sb_free(&o.sb);
 	} else {
 		printf("%5s %-8s %-20s %-11s %-10s %-16s %-14s %s\n", "id",
 		       "uuid", "started (UTC)", "status", "env", "kernel",
@@ -250,18 +272,6 @@ int cmd_runs(int argc, char **argv)
 }
 
 /* --- show and export share one JSON writer --- */
-
-struct out {
-	FILE *f;
-	struct sbuf sb;
-	struct json j;
-};
-
-static void out_flush(struct out *o)
-{
-	fwrite(o->sb.buf, 1, o->sb.len, o->f);
-	sb_reset(&o->sb);
-}
 
 static int json_run_header(struct cdm_db *d, int64_t id, struct json *j)
 {
@@ -307,12 +317,13 @@ static int json_kv_query(struct cdm_db *d, struct json *j, const char *key,
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
-static int json_devices(struct cdm_db *d, struct json *j, int64_t id)
+static int json_devices(struct cdm_db *d, struct out *o, int64_t id)
 {
-	return json_rows(d, j, "devices", prepare_id(d, "SELECT path, backend, memory_type, detail FROM devices WHERE run_id = ? ORDER BY path", id), 4);
+	return json_rows(d, o, "devices", prepare_id(d, "SELECT path, backend, memory_type, detail FROM devices WHERE run_id = ? ORDER BY path", id),
+			 0, 4, NULL);
 }
 
-static int json_kevents(struct cdm_db *d, struct json *j, int64_t run_id,
+static int json_kevents(struct cdm_db *d, struct out *o, int64_t run_id,
 			int64_t case_id)
 {
 	sqlite3_stmt *st = prepare_id(d, case_id ?
@@ -322,7 +333,7 @@ static int json_kevents(struct cdm_db *d, struct json *j, int64_t run_id,
 
 	if (st && case_id)
 		sqlite3_bind_int64(st, 2, case_id);
-	return json_rows(d, j, "kernel_events", st, 5);
+	return json_rows(d, o, "kernel_events", st, 0, 5, NULL);
 }
 
 static int json_samples(struct cdm_db *d, struct out *o, int64_t mid)
@@ -344,71 +355,49 @@ static int json_samples(struct cdm_db *d, struct out *o, int64_t mid)
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
-static int json_metrics(struct cdm_db *d, struct out *o, int64_t case_id,
-			bool samples)
+/* a metric's summary, and its samples when o->samples */
+static int metric_more(struct cdm_db *d, struct out *o, sqlite3_stmt *st)
 {
-	struct json *j = &o->j;
-	sqlite3_stmt *st = prepare_id(d,
-		"SELECT m.id, m.name, m.unit, m.better, s.n, s.nonfinite, s.min, s.p5, s.median, s.mean, s.p95, s.p99, s.max, s.stddev, s.mad "
-		"FROM metrics m LEFT JOIN summaries s ON s.metric_id = m.id WHERE m.case_id = ? ORDER BY m.id", case_id);
-	int r;
-
-	if (!st)
-		return -1;
-	json_arr_open(j, "metrics");
-	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		json_obj_open(j, NULL);
-		json_cols(j, st, 1, 4);
-		json_obj_open(j, "summary");
-		json_cols(j, st, 4, 15);
-		json_obj_close(j);
-		if (samples && json_samples(d, o, sqlite3_column_int64(st, 0))) {
-			r = -1;
-			break;
-		}
-		json_obj_close(j);
-	}
-	json_arr_close(j);
-	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? 0 : -1;
+	json_obj_open(&o->j, "summary");
+	json_cols(&o->j, st, 4, 15);
+	json_obj_close(&o->j);
+	return o->samples ? json_samples(d, o, sqlite3_column_int64(st, 0)) : 0;
 }
 
-static int json_cases(struct cdm_db *d, struct out *o, int64_t run_id,
-		      bool samples)
+static int json_metrics(struct cdm_db *d, struct out *o, int64_t case_id)
 {
-	struct json *j = &o->j;
-	sqlite3_stmt *st = prepare_id(d,
-		"SELECT id, seq, name, workload, backend, device_type, params, seed, started_at, ended_at, elapsed_ns / 1e9 AS elapsed_s, verdict, reason, log "
-		"FROM cases WHERE run_id = ? ORDER BY seq", run_id);
-	int r;
+	return json_rows(d, o, "metrics", prepare_id(d,
+		"SELECT m.id, m.name, m.unit, m.better, s.n, s.nonfinite, s.min, s.p5, s.median, s.mean, s.p95, s.p99, s.max, s.stddev, s.mad "
+		"FROM metrics m LEFT JOIN summaries s ON s.metric_id = m.id WHERE m.case_id = ? ORDER BY m.id", case_id),
+		1, 4, metric_more);
+}
 
-	if (!st)
+/* a case's facts, metrics and kernel events; then it is written out */
+static int case_more(struct cdm_db *d, struct out *o, sqlite3_stmt *st)
+{
+	int64_t cid = sqlite3_column_int64(st, 0);
+
+	if (json_kv_query(d, &o->j, "info", "SELECT key, value FROM case_info WHERE case_id = ? ORDER BY key", cid) ||
+	    json_metrics(d, o, cid) ||
+	    json_kevents(d, o, sqlite3_column_int64(st, 14), cid))
 		return -1;
-	json_arr_open(j, "cases");
-	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		int64_t cid = sqlite3_column_int64(st, 0);
+	out_flush(o);
+	return 0;
+}
 
-		json_obj_open(j, NULL);
-		/* params is already a JSON object: embed it as a string to
-		 * keep the writer simple and the value byte-exact */
-		json_cols(j, st, 1, 14);
-		if (json_kv_query(d, j, "info", "SELECT key, value FROM case_info WHERE case_id = ? ORDER BY key", cid) ||
-		    json_metrics(d, o, cid, samples) ||
-		    json_kevents(d, j, run_id, cid)) {
-			r = -1;
-			break;
-		}
-		json_obj_close(j);
-		out_flush(o);
-	}
-	json_arr_close(j);
-	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? 0 : -1;
+/* params is already a JSON object: it goes in as a string, to keep the
+ * writer simple and the value byte-exact */
+static int json_cases(struct cdm_db *d, struct out *o, int64_t run_id)
+{
+	return json_rows(d, o, "cases", prepare_id(d,
+		"SELECT id, seq, name, workload, backend, device_type, params, seed, started_at, ended_at, elapsed_ns / 1e9 AS elapsed_s, verdict, reason, log, run_id "
+		"FROM cases WHERE run_id = ? ORDER BY seq", run_id),
+		1, 14, case_more);
 }
 
 static int write_json(struct cdm_db *d, int64_t id, FILE *f, bool samples)
 {
-	struct out o = { .f = f };
+	struct out o = { .f = f, .samples = samples };
 	int r;
 
 	json_doc(&o.j, &o.sb);
@@ -416,11 +405,11 @@ static int write_json(struct cdm_db *d, int64_t id, FILE *f, bool samples)
 	if (!r)
 		r = json_kv_query(d, &o.j, "tags", "SELECT key, value FROM run_tags WHERE run_id = ? ORDER BY key", id);
 	if (!r)
-		r = json_devices(d, &o.j, id);
+		r = json_devices(d, &o, id);
 	if (!r)
-		r = json_cases(d, &o, id, samples);
+		r = json_cases(d, &o, id);
 	if (!r)
-		r = json_kevents(d, &o.j, id, 0);
+		r = json_kevents(d, &o, id, 0);
 	json_obj_close(&o.j);
 	out_flush(&o);
 	sb_free(&o.sb);
