@@ -3,8 +3,8 @@
  * Command-line options, one table per command, as workloads declare theirs
  * (core/opt.h): the table drives getopt_long, the checks and messages on
  * bad input, and the command's --help. The options several commands share
- * (--db, -o/--output-format, --tag, --seed, --set, -q) are declared once,
- * below, so they parse and read the same everywhere.
+ * (--db, -o/--output-format, --tag, --seed, --set, -q, -j/--json) are
+ * declared once, below, so they parse and read the same everywhere.
  */
 #ifndef CDM_CLI_OPTS_H
 #define CDM_CLI_OPTS_H
