@@ -319,8 +319,9 @@ static int json_kv_query(struct cdm_db *d, struct json *j, const char *key,
 
 static int json_devices(struct cdm_db *d, struct out *o, int64_t id)
 {
-	return json_rows(d, o, "devices", prepare_id(d, "SELECT path, backend, memory_type, detail FROM devices WHERE run_id = ? ORDER BY path", id),
-			 0, 4, NULL);
+	sqlite3_stmt *st = prepare_id(d, "SELECT path, backend, memory_type, detail FROM devices WHERE run_id = ? ORDER BY path", id);
+
+	return json_rows(d, o, "devices", st, 0, 4, NULL);
 }
 
 static int json_kevents(struct cdm_db *d, struct out *o, int64_t run_id,
