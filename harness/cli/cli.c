@@ -24,58 +24,50 @@
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
 
+static const struct cli_spec help_spec = {
+	.cmd = "help", .usage = "usage: cdmbench help [COMMAND]\n",
+};
+
+static const struct cli_spec version_spec = {
+	.cmd = "version", .usage = "usage: cdmbench --version\n",
+};
+
 const struct cdm_cmd cdm_cmds[] = {
 	{ "run", cmd_run, "run a job file or one workload and store every sample",
-	  NULL },
-	{ "list", cmd_list, "list workloads, backends and every option", NULL },
+	  &cli_run_spec },
+	{ "list", cmd_list, "list workloads, backends and every option",
+	  &cli_list_spec },
 	{ "probe", cmd_probe, "show what this machine supports, and why not",
-	  NULL },
-	{ "runs", cmd_runs, "list the runs in a database", NULL },
+	  &cli_probe_spec },
+	{ "runs", cmd_runs, "list the runs in a database",
+	  &cli_runs_spec },
 	{ "show", cmd_show, "show one run: context, cases, summaries, kernel events",
-	  NULL },
+	  &cli_show_spec },
 	{ "export", cmd_export, "export a run as JSON, CSV, JUnit XML or TAP",
-	  NULL },
+	  &cli_export_spec },
 	{ "compare", cmd_compare, "compare two runs: what got slower, faster or broke",
-	  NULL },
+	  &cli_compare_spec },
 	{ "history", cmd_history, "one metric across runs, and the runs that moved it",
-	  NULL },
+	  &cli_history_spec },
 	{ "report", cmd_report, "a run as one self-contained HTML page, or Markdown",
-	  NULL },
-	{ "db", cmd_db, "database maintenance: db check", NULL },
+	  &cli_report_spec },
+	{ "db", cmd_db, "database maintenance: db check",
+	  &cli_db_spec },
 	{ "vm", cmd_vm, "run a job in the emulated device-memory node (QEMU)",
-	  NULL },
+	  &cli_vm_spec },
 	{ "cluster", cmd_cluster, "run a job on every node of a Slurm allocation, merged",
-	  NULL },
+	  &cli_cluster_spec },
 	{ "merge", cmd_merge, "merge node databases into one (idempotent)",
-	  NULL },
+	  &cli_merge_spec },
 	{ "nodes", cmd_nodes, "the slow and the failing nodes of a fleet",
-	  NULL },
+	  &cli_nodes_spec },
 	{ "push", cmd_push, "send samples to InfluxDB (line protocol), resumable",
-	  NULL },
-	{ "help", cmd_help, "help on a command", "usage: cdmbench help [COMMAND]\n" },
+	  &cli_push_spec },
+	{ "help", cmd_help, "help on a command", &help_spec },
 	{ "version", cmd_version, "version and optional features compiled in",
-	  "usage: cdmbench --version\n" },
+	  &version_spec },
 	{ NULL, NULL, NULL, NULL }
 };
-
-/* commands whose options and help are tables (cli/opts.h) */
-static const struct cli_spec *const cli_specs[] = {
-	&cli_run_spec, &cli_list_spec, &cli_probe_spec, &cli_runs_spec,
-	&cli_show_spec, &cli_export_spec, &cli_compare_spec,
-	&cli_history_spec, &cli_report_spec, &cli_db_spec, &cli_vm_spec,
-	&cli_cluster_spec, &cli_merge_spec, &cli_nodes_spec, &cli_push_spec,
-	NULL
-};
-
-static const struct cli_spec *find_spec(const char *name)
-{
-	const struct cli_spec *const *s;
-
-	for (s = cli_specs; *s; s++)
-		if (!strcmp((*s)->cmd, name))
-			return *s;
-	return NULL;
-}
 
 static const struct cdm_cmd *find_cmd(const char *name)
 {
@@ -121,10 +113,7 @@ int cli_help(const char *name)
 		cdm_err("help: no command '%s'", name);
 		return CDM_EXIT_USAGE;
 	}
-	if (find_spec(name))
-		cli_print_help(stdout, find_spec(name));
-	else
-		fputs(c->usage, stdout);
+	cli_print_help(stdout, c->spec);
 	return 0;
 }
 
@@ -132,10 +121,8 @@ int cli_usage_error(const char *name)
 {
 	const struct cdm_cmd *c = find_cmd(name);
 
-	if (find_spec(name))
-		cli_print_help(stderr, find_spec(name));
-	else
-		fprintf(stderr, "%s", c ? c->usage : "");
+	if (c)
+		cli_print_help(stderr, c->spec);
 	fprintf(stderr, "(see 'cdmbench help %s')\n", name);
 	return CDM_EXIT_USAGE;
 }

@@ -10,7 +10,7 @@ struct cdm_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
-	const char *usage;	/* full help text, NULL if in cli_specs[] */
+	const struct cli_spec *spec;	/* its options and --help */
 };
 
 extern const struct cdm_cmd cdm_cmds[];

@@ -29,8 +29,7 @@ static const struct cli_opt cluster_opts[] = {
 	  .arg = "KEY=VAL", .help = "as for 'cdmbench run', on every node" },
 	{ .name = "srun", .kind = CLI_STR, .off = CL(o.srun), .arg = "PATH",
 	  .help = "srun to use (default: srun from PATH)" },
-	{ .name = "quiet", .key = 'q', .kind = CLI_FLAG, .off = CL(quiet),
-	  .help = "no progress" },
+	CLI_OPT_QUIET_FLAG(struct cluster_args, quiet, "no progress"),
 	CLI_OPT_END
 };
 
@@ -62,7 +61,7 @@ const struct cli_spec cli_cluster_spec = {
 static int parse(int argc, char **argv, struct cluster_args *a, bool task)
 {
 	struct cluster_opts *o = &a->o;
-	int r = cli_parse("cluster", &cli_cluster_spec, argc, argv, a);
+	int r = cli_parse(&cli_cluster_spec, argc, argv, a);
 
 	if (r)
 		return r;

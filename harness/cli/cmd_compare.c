@@ -118,7 +118,7 @@ static int parse_args(int argc, char **argv, struct compare_args *a)
 	a->db = cli_default_db();
 	a->format = "text";
 	cmp_opts_default(&a->o);
-	r = cli_parse("compare", &cli_compare_spec, argc, argv, a);
+	r = cli_parse(&cli_compare_spec, argc, argv, a);
 	if (r)
 		return r;
 	if (argc - optind != 2)

@@ -34,8 +34,7 @@ const struct cli_spec cli_runs_spec = {
 		{ .name = "limit", .key = 'l', .kind = CLI_COUNT, .off = RD(limit),
 		  .arg = "N",
 		  .help = "the newest N runs (default 50)" },
-		{ .name = "json", .key = 'j', .kind = CLI_FLAG, .off = RD(json),
-		  .help = "JSON instead of a table" },
+		CLI_OPT_JSON(struct read_args, json, "JSON instead of a table"),
 		CLI_OPT_END
 	},
 };
@@ -46,8 +45,8 @@ const struct cli_spec cli_show_spec = {
 	.about = "RUN is a run id, 'last', or a prefix of the run's uuid.\n",
 	.opts = (const struct cli_opt[]) {
 		CLI_OPT_DB(struct read_args, db),
-		{ .name = "json", .key = 'j', .kind = CLI_FLAG, .off = RD(json),
-		  .help = "the run as JSON, samples left out" },
+		CLI_OPT_JSON(struct read_args, json,
+			     "the run as JSON, samples left out"),
 		CLI_OPT_END
 	},
 };
@@ -88,25 +87,25 @@ const struct cli_spec cli_db_spec = {
 };
 
 /* CLI_PARSED, CLI_HELPED or -1 (reported) */
-static int parse_read_args(const char *cmd, const struct cli_spec *spec,
-			   int argc, char **argv, struct read_args *a,
-			   bool want_run)
+static int parse_read_args(const struct cli_spec *spec, int argc, char **argv,
+			   struct read_args *a, bool want_run)
 {
 	int r;
 
 	a->db = cli_default_db();
 	a->limit = 50;
-	r = cli_parse(cmd, spec, argc, argv, a);
+	r = cli_parse(spec, argc, argv, a);
 	if (r)
 		return r;
 	if (want_run) {
 		if (optind >= argc)
 			return cdm_err("%s: which run? (an id, 'last' or a uuid prefix)",
-				       cmd);
+				       spec->cmd);
 		a->run = argv[optind++];
 	}
 	if (optind < argc)
-		return cdm_err("%s: unexpected argument '%s'", cmd, argv[optind]);
+		return cdm_err("%s: unexpected argument '%s'", spec->cmd,
+			       argv[optind]);
 	return 0;
 }
 
@@ -128,205 +127,14 @@ static int open_read(struct cdm_db *d, const struct read_args *a,
 	return 0;
 }
 
-/* --- runs --- */
-
-int cmd_runs(int argc, char **argv)
-{
-	struct read_args a = { 0 };
-	struct cdm_db d;
-	sqlite3_stmt *st;
-	int r;
-
-	r = parse_read_args("runs", &cli_runs_spec, argc, argv, &a, false);
-	if (r || open_read(&d, &a, NULL))
-		return cli_parse_exit(r);
-	st = db_prepare(&d,
-		"SELECT r.id, substr(r.uuid, 1, 8), r.started_at, r.status, r.environment, "
-		"coalesce(k.release, '?'), coalesce(h.hostname, '?'), r.job_name, "
-		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id), "
-		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.verdict = 'pass'), "
-		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.verdict IN ('fail', 'error', 'timeout', 'crash')), "
-		"(SELECT group_concat(key || '=' || value, ' ') FROM run_tags t WHERE t.run_id = r.id) "
-		"FROM runs r LEFT JOIN kernels k ON k.id = r.kernel_id "
-		"LEFT JOIN hosts h ON h.id = r.host_id ORDER BY r.id DESC LIMIT ?");
-	if (!st) {
-		db_close(&d);
-		return CDM_EXIT_FAIL;
-	}
-	sqlite3_bind_int64(st, 1, a.limit);
-	if (a.json) {
-		struct sbuf sb;
-		struct json j;
-
-		sb_init(&sb);
-		json_init(&j, &sb, true);
-		json_arr_open(&j, NULL);
-		while ((r = db_step(&d, st)) == SQLITE_ROW) {
-			json_obj_open(&j, NULL);
-			json_int(&j, "id", sqlite3_column_int64(st, 0));
-			json_str(&j, "started_at", col_text(st, 2));
-			json_str(&j, "status", col_text(st, 3));
-			json_str(&j, "environment", col_text(st, 4));
-			json_str(&j, "kernel", col_text(st, 5));
-			json_str(&j, "host", col_text(st, 6));
-			json_str(&j, "job", col_text(st, 7));
-			json_int(&j, "cases", sqlite3_column_int(st, 8));
-			json_int(&j, "passed", sqlite3_column_int(st, 9));
-			json_int(&j, "failed", sqlite3_column_int(st, 10));
-			json_str(&j, "tags", col_text(st, 11));
-			json_obj_close(&j);
-		}
-		json_arr_close(&j);
-		fputs(sb.buf, stdout);
-		sb_free(&sb);
-	} else {
-		printf("%5s %-8s %-20s %-11s %-10s %-16s %-14s %s\n", "id",
-		       "uuid", "started (UTC)", "status", "env", "kernel",
-		       "job", "cases (pass/fail)  tags");
-		while ((r = db_step(&d, st)) == SQLITE_ROW)
-			printf("%5lld %-8s %-20.19s %-11s %-10s %-16.16s %-14.14s %d (%d/%d)  %s\n",
-			       (long long)sqlite3_column_int64(st, 0),
-			       tcol(st, 1), tcol(st, 2),
-			       tcol(st, 3), tcol(st, 4),
-			       tcol(st, 5), tcol(st, 7),
-			       sqlite3_column_int(st, 8),
-			       sqlite3_column_int(st, 9),
-			       sqlite3_column_int(st, 10), tcol(st, 11));
-	}
-	sqlite3_finalize(st);
-	db_close(&d);
-	return r == SQLITE_DONE ? 0 : CDM_EXIT_FAIL;
-}
-
-/* --- show and export share one JSON writer --- */
-
-struct out {
-	FILE *f;
-	struct sbuf sb;
-	struct json j;
-};
-
-static void out_flush(struct out *o)
-{
-	fwrite(o->sb.buf, 1, o->sb.len, o->f);
-	sb_reset(&o->sb);
-}
-
-static int json_run_header(struct cdm_db *d, int64_t id, struct json *j)
-{
-	sqlite3_stmt *st = db_prepare(d,
-		"SELECT r.uuid, r.started_at, r.ended_at, r.status, r.status_reason, "
-		"r.harness_version, r.git_revision, r.job_name, r.job_text, r.seed, "
-		"r.environment, r.cmdline, r.argv, r.kmsg_status, "
-		"h.hostname, h.cpu_model, h.arch, h.cpus, h.numa_nodes, h.mem_bytes, "
-		"k.release, k.version, k.config_digest "
-		"FROM runs r LEFT JOIN hosts h ON h.id = r.host_id "
-		"LEFT JOIN kernels k ON k.id = r.kernel_id WHERE r.id = ?");
-	int r;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	r = db_step(d, st);
-	if (r == SQLITE_ROW) {
-		json_int(j, "run_id", id);
-		json_str(j, "uuid", col_text(st, 0));
-		json_str(j, "started_at", col_text(st, 1));
-		json_str(j, "ended_at", col_text(st, 2));
-		json_str(j, "status", col_text(st, 3));
-		json_str(j, "status_reason", col_text(st, 4));
-		json_str(j, "harness_version", col_text(st, 5));
-		json_str(j, "git_revision", col_text(st, 6));
-		json_str(j, "job_name", col_text(st, 7));
-		json_str(j, "job_text", col_text(st, 8));
-		json_int(j, "seed", sqlite3_column_int64(st, 9));
-		json_str(j, "environment", col_text(st, 10));
-		json_str(j, "kernel_cmdline", col_text(st, 11));
-		json_str(j, "argv", col_text(st, 12));
-		json_str(j, "kmsg", col_text(st, 13));
-		json_obj_open(j, "host");
-		json_str(j, "hostname", col_text(st, 14));
-		json_str(j, "cpu_model", col_text(st, 15));
-		json_str(j, "arch", col_text(st, 16));
-		json_int(j, "cpus", sqlite3_column_int(st, 17));
-		json_int(j, "numa_nodes", sqlite3_column_int(st, 18));
-		json_int(j, "mem_bytes", sqlite3_column_int64(st, 19));
-		json_obj_close(j);
-		json_obj_open(j, "kernel");
-		json_str(j, "release", col_text(st, 20));
-		json_str(j, "version", col_text(st, 21));
-		json_str(j, "config_digest", col_text(st, 22));
-		json_obj_close(j);
-	}
-	sqlite3_finalize(st);
-	return r == SQLITE_ROW ? 0 : -1;
-}
-
-static int json_kv_query(struct cdm_db *d, struct json *j, const char *key,
-			 const char *sql, int64_t id)
+/* sql with its first parameter bound to id; NULL (reported) on error */
+static sqlite3_stmt *prepare_id(struct cdm_db *d, const char *sql, int64_t id)
 {
 	sqlite3_stmt *st = db_prepare(d, sql);
-	int r;
 
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	json_obj_open(j, key);
-	while ((r = db_step(d, st)) == SQLITE_ROW)
-		json_str(j, col_text(st, 0), col_text(st, 1));
-	json_obj_close(j);
-	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? 0 : -1;
-}
-
-static int json_devices(struct cdm_db *d, struct json *j, int64_t id)
-{
-	sqlite3_stmt *st = db_prepare(d, "SELECT path, backend, memory_type, detail FROM devices WHERE run_id = ? ORDER BY path");
-	int r;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	json_arr_open(j, "devices");
-	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		json_obj_open(j, NULL);
-		json_str(j, "path", col_text(st, 0));
-		json_str(j, "backend", col_text(st, 1));
-		json_str(j, "memory_type", col_text(st, 2));
-		json_str(j, "detail", col_text(st, 3));
-		json_obj_close(j);
-	}
-	json_arr_close(j);
-	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? 0 : -1;
-}
-
-static int json_kevents(struct cdm_db *d, struct json *j, int64_t run_id,
-			int64_t case_id)
-{
-	sqlite3_stmt *st = db_prepare(d, case_id ?
-		"SELECT seq, ts_usec, level, class, text FROM kevents WHERE run_id = ?1 AND case_id = ?2 ORDER BY id" :
-		"SELECT seq, ts_usec, level, class, text FROM kevents WHERE run_id = ?1 AND case_id IS NULL ORDER BY id");
-	int r;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, run_id);
-	if (case_id)
-		sqlite3_bind_int64(st, 2, case_id);
-	json_arr_open(j, "kernel_events");
-	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		json_obj_open(j, NULL);
-		json_int(j, "seq", sqlite3_column_int64(st, 0));
-		json_int(j, "ts_usec", sqlite3_column_int64(st, 1));
-		json_int(j, "level", sqlite3_column_int(st, 2));
-		json_str(j, "class", col_text(st, 3));
-		json_str(j, "text", col_text(st, 4));
-		json_obj_close(j);
-	}
-	json_arr_close(j);
-	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? 0 : -1;
+	if (st)
+		sqlite3_bind_int64(st, 1, id);
+	return st;
 }
 
 static void json_col_dbl(struct json *j, const char *key, sqlite3_stmt *st,
@@ -338,15 +146,205 @@ static void json_col_dbl(struct json *j, const char *key, sqlite3_stmt *st,
 		json_dbl(j, key, sqlite3_column_double(st, i));
 }
 
+/*
+ * Columns [from, to) of the row, each under its name (the SQL says AS
+ * where the key is not the column's): INTEGER columns as numbers, NULL
+ * as 0; REAL as numbers, NULL as null; the rest as text, NULL as "". An
+ * expression has no declared type: its value's type decides.
+ */
+static void json_cols(struct json *j, sqlite3_stmt *st, int from, int to)
+{
+	int i;
+
+	for (i = from; i < to; i++) {
+		const char *key = sqlite3_column_name(st, i);
+		const char *decl = sqlite3_column_decltype(st, i);
+		int type = sqlite3_column_type(st, i);
+
+		if (decl)
+			type = !strcmp(decl, "INTEGER") ? SQLITE_INTEGER :
+			       !strcmp(decl, "REAL") ? SQLITE_FLOAT : SQLITE_TEXT;
+		if (type == SQLITE_INTEGER)
+			json_int(j, key, sqlite3_column_int64(st, i));
+		else if (type == SQLITE_FLOAT)
+			json_col_dbl(j, key, st, i);
+		else
+			json_str(j, key, col_text(st, i));
+	}
+}
+
+/* JSON on its way to f, written out a case (or 65536 samples) at a time */
+struct out {
+	FILE *f;
+	struct sbuf sb;
+	struct json j;
+	bool samples;		/* export: every sample of every metric */
+};
+
+static void out_flush(struct out *o)
+{
+	fwrite(o->sb.buf, 1, o->sb.len, o->f);
+	sb_reset(&o->sb);
+}
+
+/*
+ * The rows of st as the array key: each an object of its columns [from,
+ * to) (json_cols), then what more() adds from the row. st is finalized;
+ * a NULL st is a failed prepare.
+ */
+static int json_rows(struct cdm_db *d, struct out *o, const char *key,
+		     sqlite3_stmt *st, int from, int to,
+		     int (*more)(struct cdm_db *d, struct out *o,
+				 sqlite3_stmt *st))
+{
+	int r;
+
+	if (!st)
+		return -1;
+	json_arr_open(&o->j, key);
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		json_obj_open(&o->j, NULL);
+		json_cols(&o->j, st, from, to);
+		if (more && more(d, o, st)) {
+			r = -1;
+			break;
+		}
+		json_obj_close(&o->j);
+	}
+	json_arr_close(&o->j);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+/* --- runs --- */
+
+int cmd_runs(int argc, char **argv)
+{
+	struct read_args a = { 0 };
+	struct cdm_db d;
+	sqlite3_stmt *st;
+	int r;
+
+	r = parse_read_args(&cli_runs_spec, argc, argv, &a, false);
+	if (r || open_read(&d, &a, NULL))
+		return cli_parse_exit(r);
+	/* --json shows every column but the last, under its name */
+	st = prepare_id(&d,
+		"SELECT r.id, r.started_at, r.status, r.environment, "
+		"coalesce(k.release, '?') AS kernel, coalesce(h.hostname, '?') AS host, r.job_name AS job, "
+		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id) AS cases, "
+		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.verdict = 'pass') AS passed, "
+		"(SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.verdict IN ('fail', 'error', 'timeout', 'crash')) AS failed, "
+		"(SELECT group_concat(key || '=' || value, ' ') FROM run_tags t WHERE t.run_id = r.id) AS tags, "
+		"substr(r.uuid, 1, 8) "
+		"FROM runs r LEFT JOIN kernels k ON k.id = r.kernel_id "
+		"LEFT JOIN hosts h ON h.id = r.host_id ORDER BY r.id DESC LIMIT ?",
+		a.limit);
+	if (!st) {
+		db_close(&d);
+		return CDM_EXIT_FAIL;
+	}
+	if (a.json) {
+		struct out o = { .f = stdout };
+
+		sb_init(&o.sb);
+		json_init(&o.j, &o.sb, true);
+		r = json_rows(&d, &o, NULL, st, 0, 11, NULL) ? -1 : SQLITE_DONE;
+		out_flush(&o);
+		sb_free(&o.sb);
+	} else {
+		printf("%5s %-8s %-20s %-11s %-10s %-16s %-14s %s\n", "id",
+		       "uuid", "started (UTC)", "status", "env", "kernel",
+		       "job", "cases (pass/fail)  tags");
+		while ((r = db_step(&d, st)) == SQLITE_ROW)
+			printf("%5lld %-8s %-20.19s %-11s %-10s %-16.16s %-14.14s %d (%d/%d)  %s\n",
+			       (long long)sqlite3_column_int64(st, 0),
+			       tcol(st, 11), tcol(st, 1),
+			       tcol(st, 2), tcol(st, 3),
+			       tcol(st, 4), tcol(st, 6),
+			       sqlite3_column_int(st, 7),
+			       sqlite3_column_int(st, 8),
+			       sqlite3_column_int(st, 9), tcol(st, 10));
+		sqlite3_finalize(st);
+	}
+	db_close(&d);
+	return r == SQLITE_DONE ? 0 : CDM_EXIT_FAIL;
+}
+
+/* --- show and export share one JSON writer --- */
+
+static int json_run_header(struct cdm_db *d, int64_t id, struct json *j)
+{
+	sqlite3_stmt *st = prepare_id(d,
+		"SELECT r.id AS run_id, r.uuid, r.started_at, r.ended_at, r.status, r.status_reason, "
+		"r.harness_version, r.git_revision, r.job_name, r.job_text, r.seed, "
+		"r.environment, r.cmdline AS kernel_cmdline, r.argv, r.kmsg_status AS kmsg, "
+		"h.hostname, h.cpu_model, h.arch, h.cpus, h.numa_nodes, h.mem_bytes, "
+		"k.release, k.version, k.config_digest "
+		"FROM runs r LEFT JOIN hosts h ON h.id = r.host_id "
+		"LEFT JOIN kernels k ON k.id = r.kernel_id WHERE r.id = ?", id);
+	int r;
+
+	if (!st)
+		return -1;
+	r = db_step(d, st);
+	if (r == SQLITE_ROW) {
+		json_cols(j, st, 0, 15);
+		json_obj_open(j, "host");
+		json_cols(j, st, 15, 21);
+		json_obj_close(j);
+		json_obj_open(j, "kernel");
+		json_cols(j, st, 21, 24);
+		json_obj_close(j);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 0 : -1;
+}
+
+static int json_kv_query(struct cdm_db *d, struct json *j, const char *key,
+			 const char *sql, int64_t id)
+{
+	sqlite3_stmt *st = prepare_id(d, sql, id);
+	int r;
+
+	if (!st)
+		return -1;
+	json_obj_open(j, key);
+	while ((r = db_step(d, st)) == SQLITE_ROW)
+		json_str(j, col_text(st, 0), col_text(st, 1));
+	json_obj_close(j);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+static int json_devices(struct cdm_db *d, struct out *o, int64_t id)
+{
+	sqlite3_stmt *st = prepare_id(d, "SELECT path, backend, memory_type, detail FROM devices WHERE run_id = ? ORDER BY path", id);
+
+	return json_rows(d, o, "devices", st, 0, 4, NULL);
+}
+
+static int json_kevents(struct cdm_db *d, struct out *o, int64_t run_id,
+			int64_t case_id)
+{
+	sqlite3_stmt *st = prepare_id(d, case_id ?
+		"SELECT seq, ts_usec, level, class, text FROM kevents WHERE run_id = ?1 AND case_id = ?2 ORDER BY id" :
+		"SELECT seq, ts_usec, level, class, text FROM kevents WHERE run_id = ?1 AND case_id IS NULL ORDER BY id",
+		run_id);
+
+	if (st && case_id)
+		sqlite3_bind_int64(st, 2, case_id);
+	return json_rows(d, o, "kernel_events", st, 0, 5, NULL);
+}
+
 static int json_samples(struct cdm_db *d, struct out *o, int64_t mid)
 {
-	sqlite3_stmt *st = db_prepare(d, "SELECT value FROM samples WHERE metric_id = ? ORDER BY seq");
+	sqlite3_stmt *st = prepare_id(d, "SELECT value FROM samples WHERE metric_id = ? ORDER BY seq", mid);
 	long n = 0;
 	int r;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, mid);
 	json_arr_open(&o->j, "samples");
 	while ((r = db_step(d, st)) == SQLITE_ROW) {
 		json_col_dbl(&o->j, NULL, st, 0);
@@ -358,107 +356,61 @@ static int json_samples(struct cdm_db *d, struct out *o, int64_t mid)
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
-static int json_metrics(struct cdm_db *d, struct out *o, int64_t case_id,
-			bool samples)
+/* a metric's summary, and its samples when o->samples */
+static int metric_more(struct cdm_db *d, struct out *o, sqlite3_stmt *st)
 {
-	static const char *const cols[] = { "min", "p5", "median", "mean",
-		"p95", "p99", "max", "stddev", "mad" };
-	struct json *j = &o->j;
-	sqlite3_stmt *st = db_prepare(d,
-		"SELECT m.id, m.name, m.unit, m.better, s.n, s.nonfinite, s.min, s.p5, s.median, s.mean, s.p95, s.p99, s.max, s.stddev, s.mad "
-		"FROM metrics m LEFT JOIN summaries s ON s.metric_id = m.id WHERE m.case_id = ? ORDER BY m.id");
-	size_t k;
-	int r;
-
-	if (!st)
-		return -1;
-	sqlite3_bind_int64(st, 1, case_id);
-	json_arr_open(j, "metrics");
-	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		json_obj_open(j, NULL);
-		json_str(j, "name", col_text(st, 1));
-		json_str(j, "unit", col_text(st, 2));
-		json_str(j, "better", col_text(st, 3));
-		json_obj_open(j, "summary");
-		json_int(j, "n", sqlite3_column_int64(st, 4));
-		json_int(j, "nonfinite", sqlite3_column_int64(st, 5));
-		for (k = 0; k < ARRAY_SIZE(cols); k++)
-			json_col_dbl(j, cols[k], st, 6 + k);
-		json_obj_close(j);
-		if (samples && json_samples(d, o, sqlite3_column_int64(st, 0))) {
-			r = -1;
-			break;
-		}
-		json_obj_close(j);
-	}
-	json_arr_close(j);
-	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? 0 : -1;
+	json_obj_open(&o->j, "summary");
+	json_cols(&o->j, st, 4, 15);
+	json_obj_close(&o->j);
+	return o->samples ? json_samples(d, o, sqlite3_column_int64(st, 0)) : 0;
 }
 
-static int json_cases(struct cdm_db *d, struct out *o, int64_t run_id,
-		      bool samples)
+static int json_metrics(struct cdm_db *d, struct out *o, int64_t case_id)
 {
-	struct json *j = &o->j;
-	sqlite3_stmt *st = db_prepare(d,
-		"SELECT id, seq, name, workload, backend, device_type, params, seed, started_at, ended_at, elapsed_ns, verdict, reason, log "
-		"FROM cases WHERE run_id = ? ORDER BY seq");
-	int r;
+	return json_rows(d, o, "metrics", prepare_id(d,
+		"SELECT m.id, m.name, m.unit, m.better, s.n, s.nonfinite, s.min, s.p5, s.median, s.mean, s.p95, s.p99, s.max, s.stddev, s.mad "
+		"FROM metrics m LEFT JOIN summaries s ON s.metric_id = m.id WHERE m.case_id = ? ORDER BY m.id", case_id),
+		1, 4, metric_more);
+}
 
-	if (!st)
+/* a case's facts, metrics and kernel events; then it is written out */
+static int case_more(struct cdm_db *d, struct out *o, sqlite3_stmt *st)
+{
+	int64_t cid = sqlite3_column_int64(st, 0);
+
+	if (json_kv_query(d, &o->j, "info", "SELECT key, value FROM case_info WHERE case_id = ? ORDER BY key", cid) ||
+	    json_metrics(d, o, cid) ||
+	    json_kevents(d, o, sqlite3_column_int64(st, 14), cid))
 		return -1;
-	sqlite3_bind_int64(st, 1, run_id);
-	json_arr_open(j, "cases");
-	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		int64_t cid = sqlite3_column_int64(st, 0);
+	out_flush(o);
+	return 0;
+}
 
-		json_obj_open(j, NULL);
-		json_int(j, "seq", sqlite3_column_int(st, 1));
-		json_str(j, "name", col_text(st, 2));
-		json_str(j, "workload", col_text(st, 3));
-		json_str(j, "backend", col_text(st, 4));
-		json_str(j, "device_type", col_text(st, 5));
-		/* params is already a JSON object: embed it as a string to
-		 * keep the writer simple and the value byte-exact */
-		json_str(j, "params", col_text(st, 6));
-		json_int(j, "seed", sqlite3_column_int64(st, 7));
-		json_str(j, "started_at", col_text(st, 8));
-		json_str(j, "ended_at", col_text(st, 9));
-		json_dbl(j, "elapsed_s", sqlite3_column_int64(st, 10) / 1e9);
-		json_str(j, "verdict", col_text(st, 11));
-		json_str(j, "reason", col_text(st, 12));
-		json_str(j, "log", col_text(st, 13));
-		if (json_kv_query(d, j, "info", "SELECT key, value FROM case_info WHERE case_id = ? ORDER BY key", cid) ||
-		    json_metrics(d, o, cid, samples) ||
-		    json_kevents(d, j, run_id, cid)) {
-			r = -1;
-			break;
-		}
-		json_obj_close(j);
-		out_flush(o);
-	}
-	json_arr_close(j);
-	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? 0 : -1;
+/* params is already a JSON object: it goes in as a string, to keep the
+ * writer simple and the value byte-exact */
+static int json_cases(struct cdm_db *d, struct out *o, int64_t run_id)
+{
+	return json_rows(d, o, "cases", prepare_id(d,
+		"SELECT id, seq, name, workload, backend, device_type, params, seed, started_at, ended_at, elapsed_ns / 1e9 AS elapsed_s, verdict, reason, log, run_id "
+		"FROM cases WHERE run_id = ? ORDER BY seq", run_id),
+		1, 14, case_more);
 }
 
 static int write_json(struct cdm_db *d, int64_t id, FILE *f, bool samples)
 {
-	struct out o = { .f = f };
+	struct out o = { .f = f, .samples = samples };
 	int r;
 
-	sb_init(&o.sb);
-	json_init(&o.j, &o.sb, true);
-	json_obj_open(&o.j, NULL);
+	json_doc(&o.j, &o.sb);
 	r = json_run_header(d, id, &o.j);
 	if (!r)
 		r = json_kv_query(d, &o.j, "tags", "SELECT key, value FROM run_tags WHERE run_id = ? ORDER BY key", id);
 	if (!r)
-		r = json_devices(d, &o.j, id);
+		r = json_devices(d, &o, id);
 	if (!r)
-		r = json_cases(d, &o, id, samples);
+		r = json_cases(d, &o, id);
 	if (!r)
-		r = json_kevents(d, &o.j, id, 0);
+		r = json_kevents(d, &o, id, 0);
 	json_obj_close(&o.j);
 	out_flush(&o);
 	sb_free(&o.sb);
@@ -469,18 +421,17 @@ static int write_json(struct cdm_db *d, int64_t id, FILE *f, bool samples)
 
 static void show_header(struct cdm_db *d, int64_t id)
 {
-	sqlite3_stmt *st = db_prepare(d,
+	sqlite3_stmt *st = prepare_id(d,
 		"SELECT r.uuid, r.started_at, coalesce(r.ended_at, '-'), r.status, r.status_reason, "
 		"r.environment, r.job_name, r.seed, r.kmsg_status, r.harness_version, r.git_revision, "
 		"coalesce(h.hostname, '?'), coalesce(h.cpu_model, '?'), coalesce(h.cpus, 0), coalesce(h.numa_nodes, 0), coalesce(h.mem_bytes, 0), "
 		"coalesce(k.release, '?'), coalesce(k.config_digest, ''), r.cmdline, "
 		"(SELECT group_concat(key || '=' || value, ' ') FROM run_tags t WHERE t.run_id = r.id), "
 		"(SELECT group_concat(path || ' ' || memory_type, ', ') FROM devices v WHERE v.run_id = r.id) "
-		"FROM runs r LEFT JOIN hosts h ON h.id = r.host_id LEFT JOIN kernels k ON k.id = r.kernel_id WHERE r.id = ?");
+		"FROM runs r LEFT JOIN hosts h ON h.id = r.host_id LEFT JOIN kernels k ON k.id = r.kernel_id WHERE r.id = ?", id);
 
 	if (!st)
 		return;
-	sqlite3_bind_int64(st, 1, id);
 	if (db_step(d, st) == SQLITE_ROW) {
 		printf("run %lld  %s\n", (long long)id, tcol(st, 0));
 		printf("  status       %s%s%s\n", tcol(st, 3),
@@ -583,7 +534,7 @@ int cmd_show(int argc, char **argv)
 	int64_t id;
 	int r = 0;
 
-	r = parse_read_args("show", &cli_show_spec, argc, argv, &a, true);
+	r = parse_read_args(&cli_show_spec, argc, argv, &a, true);
 	if (r || open_read(&d, &a, &id))
 		return cli_parse_exit(r);
 	if (a.json) {
@@ -612,15 +563,14 @@ static void csv_field(FILE *f, const char *s)
 
 static int write_csv(struct cdm_db *d, int64_t id, FILE *f)
 {
-	sqlite3_stmt *st = db_prepare(d,
+	sqlite3_stmt *st = prepare_id(d,
 		"SELECT c.seq, c.name, c.workload, c.backend, c.device_type, c.verdict, m.name, m.unit, s.seq, s.value "
 		"FROM cases c JOIN metrics m ON m.case_id = c.id JOIN samples s ON s.metric_id = m.id "
-		"WHERE c.run_id = ? ORDER BY c.seq, m.id, s.seq");
+		"WHERE c.run_id = ? ORDER BY c.seq, m.id, s.seq", id);
 	int r, i;
 
 	if (!st)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
 	fputs("run_id,case_seq,case,workload,backend,device_type,verdict,metric,unit,sample_seq,value\n", f);
 	while ((r = db_step(d, st)) == SQLITE_ROW) {
 		fprintf(f, "%lld,%d,", (long long)id, sqlite3_column_int(st, 0));
@@ -646,7 +596,7 @@ int cmd_export(int argc, char **argv)
 	int64_t id;
 	int r;
 
-	r = parse_read_args("export", &cli_export_spec, argc, argv, &a, true);
+	r = parse_read_args(&cli_export_spec, argc, argv, &a, true);
 	if (r)
 		return cli_parse_exit(r);
 	if (!a.format) {
@@ -694,36 +644,52 @@ static int db_check_values(struct cdm_db *d)
 	return r < 0 ? 1 : p.n;
 }
 
-static int db_check(struct cdm_db *d)
+/* "integrity: ..." for each row of PRAGMA integrity_check but "ok" */
+static int integrity_problem(sqlite3_stmt *st)
 {
-	sqlite3_stmt *st;
+	if (!strcmp(col_text(st, 0), "ok"))
+		return 0;
+	printf("integrity: %s\n", col_text(st, 0));
+	return 1;
+}
+
+static int foreign_key_problem(sqlite3_stmt *st)
+{
+	printf("foreign key: %s row %lld refers to a missing %s\n",
+	       col_text(st, 0), (long long)sqlite3_column_int64(st, 1),
+	       col_text(st, 2));
+	return 1;
+}
+
+/* the problems a check PRAGMA reports, each printed by problem(); -1 if
+ * the check itself failed */
+static int db_check_pragma(struct cdm_db *d, const char *sql,
+			   int (*problem)(sqlite3_stmt *st))
+{
+	sqlite3_stmt *st = db_prepare(d, sql);
 	int bad = 0, r;
 
-	st = db_prepare(d, "PRAGMA integrity_check");
 	if (!st)
 		return -1;
-	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		if (strcmp(col_text(st, 0), "ok")) {
-			printf("integrity: %s\n", col_text(st, 0));
-			bad++;
-		}
-	}
+	while ((r = db_step(d, st)) == SQLITE_ROW)
+		bad += problem(st);
 	sqlite3_finalize(st);
-	if (r < 0)
+	return r < 0 ? -1 : bad;
+}
+
+static int db_check(struct cdm_db *d)
+{
+	int integrity, fk;
+
+	integrity = db_check_pragma(d, "PRAGMA integrity_check",
+				    integrity_problem);
+	if (integrity < 0)
 		return -1;
-	st = db_prepare(d, "PRAGMA foreign_key_check");
-	if (!st)
+	fk = db_check_pragma(d, "PRAGMA foreign_key_check",
+			     foreign_key_problem);
+	if (fk < 0)
 		return -1;
-	while ((r = db_step(d, st)) == SQLITE_ROW) {
-		printf("foreign key: %s row %lld refers to a missing %s\n",
-		       col_text(st, 0), (long long)sqlite3_column_int64(st, 1),
-		       col_text(st, 2));
-		bad++;
-	}
-	sqlite3_finalize(st);
-	if (r < 0)
-		return -1;
-	return bad + db_check_values(d);
+	return integrity + fk + db_check_values(d);
 }
 
 static void db_counts(struct cdm_db *d)
@@ -760,7 +726,7 @@ int cmd_db(int argc, char **argv)
 	}
 	if (argc >= 3 && !strcmp(argv[2], "--help"))
 		return cli_help("db");
-	r = parse_read_args("db", &cli_db_spec, argc - 1, argv + 1, &a, false);
+	r = parse_read_args(&cli_db_spec, argc - 1, argv + 1, &a, false);
 	if (r || open_read(&d, &a, NULL))
 		return cli_parse_exit(r);
 	printf("%-15s %s\n", "database", d.path);

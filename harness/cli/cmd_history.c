@@ -85,7 +85,7 @@ static int parse_args(int argc, char **argv, struct history_args *a)
 	a->min_step = 5;
 	a->alpha = 0.05;
 	a->format = "text";
-	r = cli_parse("history", &cli_history_spec, argc, argv, a);
+	r = cli_parse(&cli_history_spec, argc, argv, a);
 	if (r)
 		return r;
 	if (argc - optind != 1)

@@ -99,9 +99,7 @@ static int list_json(const char *only)
 	struct json j;
 	size_t i, nb;
 
-	sb_init(&sb);
-	json_init(&j, &sb, true);
-	json_obj_open(&j, NULL);
+	json_doc(&j, &sb);
 	backends(be, &nb);
 	json_arr_open(&j, "backends");
 	for (i = 0; i < nb; i++)
@@ -181,9 +179,7 @@ const struct cli_spec cli_list_spec = {
 	"and help. The same table drives job files, --set and the stored\n"
 	"configuration.\n",
 	.opts = (const struct cli_opt[]) {
-		{ .name = "json", .key = 'j', .kind = CLI_FLAG,
-		  .off = offsetof(struct list_args, json),
-		  .help = "the same as JSON" },
+		CLI_OPT_JSON(struct list_args, json, "the same as JSON"),
 		CLI_OPT_END
 	},
 };
@@ -195,7 +191,7 @@ int cmd_list(int argc, char **argv)
 	bool json;
 	int r;
 
-	r = cli_parse("list", &cli_list_spec, argc, argv, &a);
+	r = cli_parse(&cli_list_spec, argc, argv, &a);
 	if (r)
 		return cli_parse_exit(r);
 	json = a.json;

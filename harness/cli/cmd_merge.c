@@ -16,8 +16,7 @@ struct merge_args {
 static const struct cli_opt merge_opts[] = {
 	{ .name = "output", .key = 'o', .kind = CLI_STR, .off = MA(out),
 	  .arg = "DB", .help = "the database to merge into (created if missing)" },
-	{ .name = "quiet", .key = 'q', .kind = CLI_FLAG, .off = MA(quiet),
-	  .help = "no summary line" },
+	CLI_OPT_QUIET_FLAG(struct merge_args, quiet, "no summary line"),
 	CLI_OPT_END
 };
 
@@ -46,7 +45,7 @@ int cmd_merge(int argc, char **argv)
 	struct merge_stats ms;
 	int r;
 
-	r = cli_parse("merge", &cli_merge_spec, argc, argv, &a);
+	r = cli_parse(&cli_merge_spec, argc, argv, &a);
 	if (r)
 		return cli_parse_exit(r);
 	if (!a.out) {

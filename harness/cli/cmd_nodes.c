@@ -64,7 +64,7 @@ static int parse(int argc, char **argv, struct nodes_args *a)
 
 	a->format = "text";
 	a->min_change_pct = a->o.min_change * 100;
-	r = cli_parse("nodes", &cli_nodes_spec, argc, argv, a);
+	r = cli_parse(&cli_nodes_spec, argc, argv, a);
 	if (r)
 		return r;
 	a->o.min_change = a->min_change_pct / 100;
@@ -139,9 +139,7 @@ static void print_json(const struct nodes_result *r, const struct nodes_args *a)
 	struct json j;
 	size_t i, k;
 
-	sb_init(&sb);
-	json_init(&j, &sb, true);
-	json_obj_open(&j, NULL);
+	json_doc(&j, &sb);
 	json_int(&j, "nodes", r->nn);
 	json_int(&j, "metrics", r->nm);
 	json_dbl(&j, "z", r->zbound);

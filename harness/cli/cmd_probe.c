@@ -198,9 +198,7 @@ const struct cli_spec cli_probe_spec = {
 	"says why. Device types are confirmed by migrating one page to each\n"
 	"device; --quick infers them from the minor number instead.\n",
 	.opts = (const struct cli_opt[]) {
-		{ .name = "json", .key = 'j', .kind = CLI_FLAG,
-		  .off = offsetof(struct probe_args, json),
-		  .help = "the same as JSON" },
+		CLI_OPT_JSON(struct probe_args, json, "the same as JSON"),
 		{ .name = "quick", .key = 'q', .kind = CLI_FLAG,
 		  .off = offsetof(struct probe_args, quick),
 		  .help = "device types by minor number, without migrating" },
@@ -214,7 +212,7 @@ int cmd_probe(int argc, char **argv)
 	struct cdm_probe p = { 0 };
 	int r;
 
-	r = cli_parse("probe", &cli_probe_spec, argc, argv, &a);
+	r = cli_parse(&cli_probe_spec, argc, argv, &a);
 	if (r)
 		return cli_parse_exit(r);
 	if (optind < argc)

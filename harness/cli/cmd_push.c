@@ -50,8 +50,7 @@ static const struct cli_opt push_opts[] = {
 	{ .name = "force", .kind = CLI_FLAG, .off = PA(o.force),
 	  .help = "send runs already pushed to this target again" },
 	CLI_OPT_DB(struct push_args, db),
-	{ .name = "quiet", .key = 'q', .kind = CLI_FLAG, .off = PA(o.quiet),
-	  .help = "no summary line" },
+	CLI_OPT_QUIET_FLAG(struct push_args, o.quiet, "no summary line"),
 	CLI_OPT_END
 };
 
@@ -86,7 +85,7 @@ static int parse(int argc, char **argv, struct push_args *a)
 
 	a->batch = o->batch;
 	a->retries = o->retries;
-	r = cli_parse("push", &cli_push_spec, argc, argv, a);
+	r = cli_parse(&cli_push_spec, argc, argv, a);
 	if (r)
 		return r;
 	o->batch = (long)a->batch;

@@ -59,7 +59,7 @@ static int parse_args(int argc, char **argv, struct report_args *a)
 
 	a->db = cli_default_db();
 	a->format = "html";
-	r = cli_parse("report", &cli_report_spec, argc, argv, a);
+	r = cli_parse(&cli_report_spec, argc, argv, a);
 	if (r)
 		return r;
 	if (argc - optind != 1)

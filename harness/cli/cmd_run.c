@@ -169,7 +169,7 @@ int cmd_run(int argc, char **argv)
 	struct cdm_job job = { 0 };
 	int rc;
 
-	rc = cli_parse("run", &cli_run_spec, argc, argv, &a);
+	rc = cli_parse(&cli_run_spec, argc, argv, &a);
 	if (rc || load_job(argc, argv, &a, &job)) {
 		rc = cli_parse_exit(rc);
 		goto out;

@@ -109,13 +109,14 @@ const struct cli_spec cli_vm_spec = {
 
 /* vm exec stops at the first argument: the rest is the guest's */
 static const struct cli_spec vm_exec_spec = {
-	.usage = NULL, .opts = vm_opts, .in_order = true,
+	.cmd = "vm", .opts = vm_opts, .in_order = true,
 };
 
-static int parse_vm_args(int argc, char **argv, struct vm_cli *v, bool exec)
+static int parse_vm_args(int argc, char **argv, struct vm_cli *v,
+			 bool in_order)
 {
-	int r = cli_parse("vm", exec ? &vm_exec_spec : &cli_vm_spec, argc,
-			  argv, v);
+	int r = cli_parse(in_order ? &vm_exec_spec : &cli_vm_spec, argc, argv,
+			  v);
 
 	if (r)
 		return r;
@@ -128,13 +129,8 @@ static int parse_vm_args(int argc, char **argv, struct vm_cli *v, bool exec)
 }
 
 /* vm run JOBFILE */
-static int vm_sub_run(int argc, char **argv, struct vm_cli *v)
+static int vm_sub_run(int argc, char **argv, struct vm_args *a)
 {
-	struct vm_args *a = &v->a;
-	int r = parse_vm_args(argc, argv, v, false);
-
-	if (r)
-		return r;
 	if (optind != argc - 1)
 		return cdm_err("vm run: expected exactly one JOBFILE");
 	a->job_path = argv[optind];
@@ -142,13 +138,8 @@ static int vm_sub_run(int argc, char **argv, struct vm_cli *v)
 }
 
 /* vm exec [OPTIONS] -- CDMBENCH-ARGS... */
-static int vm_sub_exec(int argc, char **argv, struct vm_cli *v)
+static int vm_sub_exec(int argc, char **argv, struct vm_args *a)
 {
-	struct vm_args *a = &v->a;
-	int r = parse_vm_args(argc, argv, v, true);
-
-	if (r)
-		return r;
 	a->exec_argv = argv + optind;
 	a->exec_argc = argc - optind;
 	if (!a->exec_argc)
@@ -158,12 +149,13 @@ static int vm_sub_exec(int argc, char **argv, struct vm_cli *v)
 
 static const struct {
 	const char *name;
-	/* parse argv (argv[0] is the subcommand) into v: CLI_PARSED,
-	 * CLI_HELPED or -1 on bad input */
-	int (*parse)(int argc, char **argv, struct vm_cli *v);
+	bool in_order;	/* options end at the first argument */
+	/* the arguments after the options (from optind): 0, or -1 on bad
+	 * input */
+	int (*args)(int argc, char **argv, struct vm_args *a);
 } vm_subs[] = {
-	{ "run", vm_sub_run },
-	{ "exec", vm_sub_exec },
+	{ "run", false, vm_sub_run },
+	{ "exec", true, vm_sub_exec },
 };
 
 int cmd_vm(int argc, char **argv)
@@ -188,7 +180,9 @@ int cmd_vm(int argc, char **argv)
 		return cli_help("vm");
 	vm_args_init(&v.a, cli_default_db());
 	v.accel = v.a.accel;
-	rc = vm_subs[i].parse(argc - 1, argv + 1, &v);
+	rc = parse_vm_args(argc - 1, argv + 1, &v, vm_subs[i].in_order);
+	if (!rc)
+		rc = vm_subs[i].args(argc - 1, argv + 1, &v.a);
 	if (!rc) {
 		argv_s = cli_join_argv(argc + 1, argv - 1);
 		rc = vm_main(&v.a, argv_s);

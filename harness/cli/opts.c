@@ -197,9 +197,9 @@ static const struct cli_opt *by_key(const struct cli_spec *spec, int c)
 	return NULL;
 }
 
-int cli_parse(const char *cmd, const struct cli_spec *spec, int argc,
-	      char **argv, void *args)
+int cli_parse(const struct cli_spec *spec, int argc, char **argv, void *args)
 {
+	const char *cmd = spec->cmd;
 	const struct cli_opt *o;
 	struct option *lo;
 	struct sbuf so;

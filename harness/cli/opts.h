@@ -3,8 +3,8 @@
  * Command-line options, one table per command, as workloads declare theirs
  * (core/opt.h): the table drives getopt_long, the checks and messages on
  * bad input, and the command's --help. The options several commands share
- * (--db, -o/--output-format, --tag, --seed, --set, -q) are declared once,
- * below, so they parse and read the same everywhere.
+ * (--db, -o/--output-format, --tag, --seed, --set, -q, -j/--json) are
+ * declared once, below, so they parse and read the same everywhere.
  */
 #ifndef CDM_CLI_OPTS_H
 #define CDM_CLI_OPTS_H
@@ -80,6 +80,14 @@ struct cli_opt {
 #define CLI_OPT_QUIET \
 	{ .name = "quiet", .key = 'q', .kind = CLI_QUIET, \
 	  .help = "no progress, no notices" }
+/* -q for a command that quiets only its own output (help says what) */
+#define CLI_OPT_QUIET_FLAG(T, f, h) \
+	{ .name = "quiet", .key = 'q', .kind = CLI_FLAG, \
+	  .off = offsetof(T, f), .help = h }
+/* -j/--json where the command has no --output-format (help says what) */
+#define CLI_OPT_JSON(T, f, h) \
+	{ .name = "json", .key = 'j', .kind = CLI_FLAG, \
+	  .off = offsetof(T, f), .help = h }
 
 /* what --help prints: usage, about, the table, more */
 struct cli_spec {
@@ -101,8 +109,7 @@ enum {
  * optind is left at the first argument. CLI_PARSED, CLI_HELPED, or -1
  * with one line on stderr naming the option.
  */
-int cli_parse(const char *cmd, const struct cli_spec *spec, int argc,
-	      char **argv, void *args);
+int cli_parse(const struct cli_spec *spec, int argc, char **argv, void *args);
 /* the exit status for cli_parse's answer: 0 after help, 2 on bad input */
 int cli_parse_exit(int r);
 void cli_print_help(FILE *f, const struct cli_spec *spec);
