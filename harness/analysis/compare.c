@@ -677,6 +677,8 @@ static const char *find_control(struct mlist l[2])
 struct runvals {
 	double *y, *c, *yn;
 	size_t n;
+	double y_var, pair_var;	/* inside runs, summed over npair runs */
+	size_t npair;
 	double se2;		/* sum of the control's sampling variances */
 	size_t nse;
 };
@@ -687,10 +689,23 @@ struct runvals {
  * sample seq k of both is iteration k); NaN otherwise, and the caller
  * falls back on the difference of the medians.
  */
+static double log_var(const double *v, size_t n)
+{
+	double *s = xcalloc(n + 1, sizeof(double)), mad;
+
+	memcpy(s, v, n * sizeof(double));
+	cdm_sort_fast(s, n);
+	mad = 1.4826 * cdm_mad_sorted(s, n);
+	free(s);
+	return mad * mad;
+}
+
 static double paired_log(struct cdm_db *d, sqlite3_stmt *st, int64_t id,
-			 int64_t cid, int orient, size_t want)
+			 int64_t cid, int orient, size_t want,
+			 struct runvals *rv)
 {
 	double *v = xcalloc(want + 1, sizeof(double)), med = NAN;
+	double *ly = xcalloc(want + 1, sizeof(double));
 	size_t n = 0;
 	int r;
 
@@ -701,11 +716,19 @@ static double paired_log(struct cdm_db *d, sqlite3_stmt *st, int64_t id,
 		double y = sqlite3_column_double(st, 0);
 		double c = sqlite3_column_double(st, 1);
 
-		if (y > 0 && c > 0 && isfinite(y) && isfinite(c))
+		if (y > 0 && c > 0 && isfinite(y) && isfinite(c)) {
+			ly[n] = log(y);
 			v[n++] = log(y) - orient * log(c);
+		}
 	}
-	if (r >= 0 && n == want)
+	if (r >= 0 && n == want) {
+		/* robust spreads: a neighbour's bursts make heavy tails */
+		rv->y_var += log_var(ly, n);
+		rv->pair_var += log_var(v, n);
+		rv->npair++;
 		med = cdm_median_select(v, n);
+	}
+	free(ly);
 	free(v);
 	return med;
 }
@@ -758,7 +781,7 @@ static int load_runvals(struct cdm_db *d, struct stmts *s,
 			if (ny > 0 && ny == nc && ny <= CDM_MAX_METRIC_SAMPLES)
 				v->yn[i] = paired_log(d, s->pairs, m->ids[i],
 						      sqlite3_column_int64(st, 6),
-						      orient, (size_t)ny);
+						      orient, (size_t)ny, v);
 		}
 	}
 	return 0;
@@ -814,6 +837,12 @@ static int drift_row(struct cdm_db *d, struct stmts *s,
 		in.s[k].yn = v[k].yn;
 		in.s[k].n = v[k].n;
 		row->runs[k] = count_finite(v[k].y, v[k].n);
+	}
+	if (v[0].npair + v[1].npair) {
+		size_t np = v[0].npair + v[1].npair;
+
+		in.y_var = (v[0].y_var + v[1].y_var) / np;
+		in.pair_var = (v[0].pair_var + v[1].pair_var) / np;
 	}
 	in.c_se2 = v[0].nse + v[1].nse ?
 		   (v[0].se2 + v[1].se2) / (v[0].nse + v[1].nse) : 0;

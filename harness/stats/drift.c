@@ -161,6 +161,9 @@ void cdm_drift_compare(const struct drift_in *in, struct drift_out *out)
 			   out->ctrl.p < 0.05) {
 			out->normalized = true;
 			out->why = "the control moved beyond its own noise";
+		} else if (in->pair_var > 0 && in->pair_var < in->y_var / 2) {
+			out->normalized = true;
+			out->why = "the control shares the metric's noise iteration by iteration";
 		} else {
 			out->why = "the control held steady";
 		}

@@ -12,8 +12,10 @@
  *
  * The normalized value is used when the control moved beyond its own
  * noise (its run medians spread more than twice their sampling error, or
- * it changed between the sides); otherwise dividing by it would only add
- * its noise, and the raw value is used. The choice looks only at the
+ * it changed between the sides), or when the samples of one iteration,
+ * paired, spread less than half as much as the metric's alone (the two
+ * share a neighbour's load); otherwise dividing by it would only add its
+ * noise, and the raw value is used. The choice looks only at the
  * control, never at the metric, so it does not bias the test.
  *
  * Where the caller pairs the samples of one iteration (drift_side.yn),
@@ -56,6 +58,16 @@ struct drift_in {
 	/* the control's sampling variance of one run's log median (from
 	 * its samples' MAD); 0 if unknown */
 	double c_se2;
+	/*
+	 * Inside runs, the spread (variance of log values) of the metric's
+	 * samples and of the per-iteration differences metric - control,
+	 * averaged over runs with pairs; 0 if unknown. When the pairs spread
+	 * less than half as much, the control shares the metric's noise
+	 * sample by sample, and normalizing removes noise instead of adding
+	 * it. Like the control's drift, this looks at no difference between
+	 * the sides.
+	 */
+	double y_var, pair_var;
 	/* between-run variance of the raw metric learnt elsewhere (other
 	 * runs of one configuration), with its degrees of freedom; used
 	 * when the compared runs alone give fewer than 2 */
