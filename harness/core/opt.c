@@ -14,24 +14,16 @@
 
 #include "core/opt.h"
 
+static const char *const type_names[] = {
+	[CDM_T_BOOL] = "bool", [CDM_T_INT] = "int", [CDM_T_SIZE] = "size",
+	[CDM_T_DURATION] = "duration", [CDM_T_ENUM] = "enum",
+	[CDM_T_STRING] = "string", [CDM_T_DOUBLE] = "float",
+};
+
 const char *cdm_opt_type_name(enum cdm_opt_type t)
 {
-	switch (t) {
-	case CDM_T_BOOL:
-		return "bool";
-	case CDM_T_INT:
-		return "int";
-	case CDM_T_SIZE:
-		return "size";
-	case CDM_T_DURATION:
-		return "duration";
-	case CDM_T_ENUM:
-		return "enum";
-	case CDM_T_STRING:
-		return "string";
-	case CDM_T_DOUBLE:
-		return "float";
-	}
+	if ((unsigned int)t < ARRAY_SIZE(type_names) && type_names[t])
+		return type_names[t];
 	return "?";
 }
 
@@ -69,83 +61,85 @@ static int parse_digits(const char **sp, uint64_t *out)
 	return 0;
 }
 
-int cdm_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
+/* a number with a unit: what it is called, and its units' multipliers */
+struct unit {
+	const char *sfx;
+	uint64_t mul;
+};
+
+struct quantity {
+	const char *name, *overflow, *examples, *known;
+	const struct unit *units;
+	size_t nunits;
+};
+
+static int parse_quantity(const struct quantity *q, const char *s,
+			  uint64_t *out, char *err, size_t errlen)
 {
-	static const struct {
-		const char *sfx;
-		unsigned int shift;
-	} units[] = {
-		{ "", 0 }, { "B", 0 },
-		{ "K", 10 }, { "KB", 10 }, { "KiB", 10 }, { "k", 10 },
-		{ "M", 20 }, { "MB", 20 }, { "MiB", 20 }, { "m", 20 },
-		{ "G", 30 }, { "GB", 30 }, { "GiB", 30 }, { "g", 30 },
-		{ "T", 40 }, { "TB", 40 }, { "TiB", 40 }, { "t", 40 },
-	};
 	const char *p = s;
 	uint64_t v;
 	size_t i;
 	int r;
 
 	if (*p == '-')
-		return set_err(err, errlen, "size '%s' is negative", s);
+		return set_err(err, errlen, "%s '%s' is negative", q->name, s);
 	r = parse_digits(&p, &v);
 	if (r == -ERANGE)
-		return set_err(err, errlen, "size '%s' overflows 64 bits", s);
+		return set_err(err, errlen, "%s '%s' %s", q->name, s,
+			       q->overflow);
 	if (r)
-		return set_err(err, errlen,
-			       "'%s' is not a size (examples: 4096, 4K, 2M, 1G)",
-			       s);
-	for (i = 0; i < ARRAY_SIZE(units); i++) {
-		if (strcmp(p, units[i].sfx))
+		return set_err(err, errlen, "'%s' is not a %s (examples: %s)",
+			       s, q->name, q->examples);
+	for (i = 0; i < q->nunits; i++) {
+		if (strcmp(p, q->units[i].sfx))
 			continue;
-		if (units[i].shift && v > (UINT64_MAX >> units[i].shift))
-			return set_err(err, errlen,
-				       "size '%s' overflows 64 bits", s);
-		*out = v << units[i].shift;
+		if (v > UINT64_MAX / q->units[i].mul)
+			return set_err(err, errlen, "%s '%s' %s", q->name, s,
+				       q->overflow);
+		*out = v * q->units[i].mul;
 		return 0;
 	}
-	return set_err(err, errlen,
-		       "size '%s' has unknown unit '%s' (use K, M, G or T)", s,
-		       p);
+	return set_err(err, errlen, "%s '%s' has unknown unit '%s' (use %s)",
+		       q->name, s, p, q->known);
 }
+
+static const struct unit size_units[] = {
+	{ "", 1 }, { "B", 1 },
+	{ "K", 1ull << 10 }, { "KB", 1ull << 10 }, { "KiB", 1ull << 10 },
+	{ "k", 1ull << 10 },
+	{ "M", 1ull << 20 }, { "MB", 1ull << 20 }, { "MiB", 1ull << 20 },
+	{ "m", 1ull << 20 },
+	{ "G", 1ull << 30 }, { "GB", 1ull << 30 }, { "GiB", 1ull << 30 },
+	{ "g", 1ull << 30 },
+	{ "T", 1ull << 40 }, { "TB", 1ull << 40 }, { "TiB", 1ull << 40 },
+	{ "t", 1ull << 40 },
+};
+
+static const struct quantity size_quantity = {
+	"size", "overflows 64 bits", "4096, 4K, 2M, 1G", "K, M, G or T",
+	size_units, ARRAY_SIZE(size_units),
+};
+
+int cdm_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+	return parse_quantity(&size_quantity, s, out, err, errlen);
+}
+
+static const struct unit duration_units[] = {
+	{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
+	{ "s", 1000000000ull }, { "", 1000000000ull },
+	{ "m", 60000000000ull }, { "min", 60000000000ull },
+	{ "h", 3600000000000ull },
+};
+
+static const struct quantity duration_quantity = {
+	"duration", "overflows", "500ms, 10s, 2m", "ns, us, ms, s, m, h",
+	duration_units, ARRAY_SIZE(duration_units),
+};
 
 int cdm_parse_duration(const char *s, uint64_t *out, char *err, size_t errlen)
 {
-	static const struct {
-		const char *sfx;
-		uint64_t ns;
-	} units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
-		{ "s", 1000000000ull }, { "", 1000000000ull },
-		{ "m", 60000000000ull }, { "min", 60000000000ull },
-		{ "h", 3600000000000ull },
-	};
-	const char *p = s;
-	uint64_t v;
-	size_t i;
-	int r;
-
-	if (*p == '-')
-		return set_err(err, errlen, "duration '%s' is negative", s);
-	r = parse_digits(&p, &v);
-	if (r == -ERANGE)
-		return set_err(err, errlen, "duration '%s' overflows", s);
-	if (r)
-		return set_err(err, errlen,
-			       "'%s' is not a duration (examples: 500ms, 10s, 2m)",
-			       s);
-	for (i = 0; i < ARRAY_SIZE(units); i++) {
-		if (strcmp(p, units[i].sfx))
-			continue;
-		if (v > UINT64_MAX / units[i].ns)
-			return set_err(err, errlen, "duration '%s' overflows",
-				       s);
-		*out = v * units[i].ns;
-		return 0;
-	}
-	return set_err(err, errlen,
-		       "duration '%s' has unknown unit '%s' (use ns, us, ms, s, m, h)",
-		       s, p);
+	return parse_quantity(&duration_quantity, s, out, err, errlen);
 }
 
 int cdm_parse_int(const char *s, int64_t *out, char *err, size_t errlen)
