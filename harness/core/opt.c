@@ -27,17 +27,6 @@ const char *cdm_opt_type_name(enum cdm_opt_type t)
 	return "?";
 }
 
-static int set_err(char *err, size_t len, const char *fmt, ...) __printf(3, 4);
-static int set_err(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /*
  * Digits only: strtoull accepts a leading '-' and wraps it, and spaces,
  * neither of which a user means.
@@ -82,25 +71,25 @@ static int parse_quantity(const struct quantity *q, const char *s,
 	int r;
 
 	if (*p == '-')
-		return set_err(err, errlen, "%s '%s' is negative", q->name, s);
+		return cdm_set_err(err, errlen, "%s '%s' is negative", q->name, s);
 	r = parse_digits(&p, &v);
 	if (r == -ERANGE)
-		return set_err(err, errlen, "%s '%s' %s", q->name, s,
-			       q->overflow);
+		return cdm_set_err(err, errlen, "%s '%s' %s", q->name, s,
+				   q->overflow);
 	if (r)
-		return set_err(err, errlen, "'%s' is not a %s (examples: %s)",
-			       s, q->name, q->examples);
+		return cdm_set_err(err, errlen, "'%s' is not a %s (examples: %s)",
+				   s, q->name, q->examples);
 	for (i = 0; i < q->nunits; i++) {
 		if (strcmp(p, q->units[i].sfx))
 			continue;
 		if (v > UINT64_MAX / q->units[i].mul)
-			return set_err(err, errlen, "%s '%s' %s", q->name, s,
-				       q->overflow);
+			return cdm_set_err(err, errlen, "%s '%s' %s", q->name, s,
+					   q->overflow);
 		*out = v * q->units[i].mul;
 		return 0;
 	}
-	return set_err(err, errlen, "%s '%s' has unknown unit '%s' (use %s)",
-		       q->name, s, p, q->known);
+	return cdm_set_err(err, errlen, "%s '%s' has unknown unit '%s' (use %s)",
+			   q->name, s, p, q->known);
 }
 
 static const struct unit size_units[] = {
@@ -157,9 +146,9 @@ int cdm_parse_int(const char *s, int64_t *out, char *err, size_t errlen)
 	if (!r && *p)
 		r = -EINVAL;
 	if (r == -ERANGE || (!r && v > (uint64_t)INT64_MAX))
-		return set_err(err, errlen, "integer '%s' overflows", s);
+		return cdm_set_err(err, errlen, "integer '%s' overflows", s);
 	if (r)
-		return set_err(err, errlen, "'%s' is not an integer", s);
+		return cdm_set_err(err, errlen, "'%s' is not an integer", s);
 	*out = neg ? -(int64_t)v : (int64_t)v;
 	return 0;
 }
@@ -180,7 +169,7 @@ int cdm_parse_bool(const char *s, bool *out, char *err, size_t errlen)
 			return 0;
 		}
 	}
-	return set_err(err, errlen, "'%s' is not a boolean (yes/no)", s);
+	return cdm_set_err(err, errlen, "'%s' is not a boolean (yes/no)", s);
 }
 
 static int parse_double(const char *s, double *out, char *err, size_t errlen)
@@ -191,7 +180,7 @@ static int parse_double(const char *s, double *out, char *err, size_t errlen)
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || *end || errno || !isfinite(v))
-		return set_err(err, errlen, "'%s' is not a finite number", s);
+		return cdm_set_err(err, errlen, "'%s' is not a finite number", s);
 	*out = v;
 	return 0;
 }
@@ -242,7 +231,7 @@ static int check_range(const struct cdm_opt *o, double v, const char *val,
 	if (v >= o->min && v <= o->max)
 		return 0;
 	cdm_opt_range(o, r, sizeof(r));
-	return set_err(err, errlen, "%s=%s is out of range %s", o->name, val, r);
+	return cdm_set_err(err, errlen, "%s=%s is out of range %s", o->name, val, r);
 }
 
 static int parse_size_opt(const struct cdm_opt *o, void *field,
@@ -254,14 +243,14 @@ static int parse_size_opt(const struct cdm_opt *o, void *field,
 	if (cdm_parse_size(val, &v, err, errlen))
 		return -1;
 	if (v == 0 && o->min > 0)
-		return set_err(err, errlen, "%s=%s: size must not be 0",
-			       o->name, val);
+		return cdm_set_err(err, errlen, "%s=%s: size must not be 0",
+				   o->name, val);
 	if (check_range(o, (double)v, val, err, errlen))
 		return -1;
 	if ((o->flags & CDM_OF_PAGE_ALIGNED) && v % pg)
-		return set_err(err, errlen,
-			       "%s=%s is not a multiple of the %ld-byte page size",
-			       o->name, val, pg);
+		return cdm_set_err(err, errlen,
+				   "%s=%s is not a multiple of the %ld-byte page size",
+				   o->name, val, pg);
 	*(uint64_t *)field = v;
 	return 0;
 }
@@ -305,8 +294,8 @@ int cdm_opt_parse(const struct cdm_opt *o, void *base, const char *val,
 	case CDM_T_ENUM:
 		e = enum_index(o->choices, val);
 		if (e < 0)
-			return set_err(err, errlen, "%s=%s: expected one of %s",
-				       o->name, val, o->choices);
+			return cdm_set_err(err, errlen, "%s=%s: expected one of %s",
+					   o->name, val, o->choices);
 		*(int *)field = e;
 		return 0;
 	case CDM_T_STRING:
@@ -316,7 +305,7 @@ int cdm_opt_parse(const struct cdm_opt *o, void *base, const char *val,
 		*(char **)field = xstrdup(val);
 		return 0;
 	}
-	return set_err(err, errlen, "internal: bad option type");
+	return cdm_set_err(err, errlen, "internal: bad option type");
 }
 
 void cdm_opt_defaults(const struct cdm_opt *tab, void *base)

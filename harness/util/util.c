@@ -51,6 +51,16 @@ int cdm_err(const char *fmt, ...)
 	return -1;
 }
 
+int cdm_set_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 int cdm_errno(int err, const char *fmt, ...)
 {
 	va_list ap;
