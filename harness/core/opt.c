@@ -231,7 +231,8 @@ static int check_range(const struct cdm_opt *o, double v, const char *val,
 	if (v >= o->min && v <= o->max)
 		return 0;
 	cdm_opt_range(o, r, sizeof(r));
-	return cdm_set_err(err, errlen, "%s=%s is out of range %s", o->name, val, r);
+	return cdm_set_err(err, errlen, "%s=%s is out of range %s", o->name,
+			   val, r);
 }
 
 static int parse_size_opt(const struct cdm_opt *o, void *field,
