@@ -6,6 +6,7 @@
  * offline years later. Every database string is escaped on the way out.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,12 +63,27 @@ static void badge(struct sbuf *sb, const char *v, bool big)
 	sb_adds(sb, "</span>");
 }
 
+/* a numeric cell: the value as fmt says, or "-" where it is missing */
+static void ncell(struct sbuf *sb, bool have, const char *fmt, ...)
+	__printf(3, 4);
+static void ncell(struct sbuf *sb, bool have, const char *fmt, ...)
+{
+	va_list ap;
+
+	sb_adds(sb, "<td class=\"n\">");
+	if (have) {
+		va_start(ap, fmt);
+		sb_vaddf(sb, fmt, ap);
+		va_end(ap);
+	} else {
+		sb_addc(sb, '-');
+	}
+	sb_adds(sb, "</td>");
+}
+
 static void num(struct sbuf *sb, double v)
 {
-	if (isnan(v))
-		sb_adds(sb, "<td class=\"n\">-</td>");
-	else
-		sb_addf(sb, "<td class=\"n\">%.5g</td>", v);
+	ncell(sb, !isnan(v), "%.5g", v);
 }
 
 static void td(struct sbuf *sb, const char *s)
@@ -232,25 +248,13 @@ static void cmp_row(const struct cmp_result *cr, const struct cmp_row *w,
 	num(sb, w->s[0].median);
 	num(sb, w->s[1].median);
 	num(sb, w->ratio);
-	if (isnan(w->lo))
-		sb_adds(sb, "<td class=\"n\">-</td>");
-	else
-		sb_addf(sb, "<td class=\"n\">[%.3f, %.3f]</td>", w->lo, w->hi);
-	if (isnan(w->gain))
-		sb_adds(sb, "<td class=\"n\">-</td>");
-	else
-		sb_addf(sb, "<td class=\"n\">%s%+.2f%%%s</td>", sig ? "*" : "",
-			w->gain, sig ? "*" : "");
-	if (isnan(w->q))
-		sb_adds(sb, "<td class=\"n\">-</td>");
-	else
-		sb_addf(sb, "<td class=\"n\">%.2g</td>", w->q);
+	ncell(sb, !isnan(w->lo), "[%.3f, %.3f]", w->lo, w->hi);
+	ncell(sb, !isnan(w->gain), "%s%+.2f%%%s", sig ? "*" : "", w->gain,
+	      sig ? "*" : "");
+	ncell(sb, !isnan(w->q), "%.2g", w->q);
 	sb_addf(sb, "<td class=\"n\">%.1f%% / %.1f%%</td>", w->s[0].noise,
 		w->s[1].noise);
-	if (isnan(w->run_noise))
-		sb_adds(sb, "<td class=\"n\">-</td>");
-	else
-		sb_addf(sb, "<td class=\"n\">%.1f%%</td>", 100 * expm1(w->run_noise));
+	ncell(sb, !isnan(w->run_noise), "%.1f%%", 100 * expm1(w->run_noise));
 	sb_adds(sb, "<td>");
 	if (w->normalized) {
 		sb_adds(sb, "normalized by ");
@@ -710,6 +714,7 @@ static void case_tables(const struct rcase *c, struct sbuf *sb)
 		sb_adds(sb, "<table><tr><th>metric</th><th>unit</th><th>better</th><th>n</th><th>median</th><th>p5</th><th>p95</th><th>p99</th><th>min</th><th>max</th><th>MAD</th><th>noise</th><th>NaN/inf</th></tr>\n");
 		for (i = 0; i < c->nm; i++) {
 			const struct rmetric *m = &c->m[i];
+			double noise = cdm_noise_pct(m->s.mad, m->s.median);
 
 			sb_adds(sb, "<tr>");
 			td(sb, m->name);
@@ -727,11 +732,7 @@ static void case_tables(const struct rcase *c, struct sbuf *sb)
 			num(sb, m->s.min);
 			num(sb, m->s.max);
 			num(sb, m->s.mad);
-			if (!isnan(cdm_noise_pct(m->s.mad, m->s.median)))
-				sb_addf(sb, "<td class=\"n\">%.1f%%</td>",
-					cdm_noise_pct(m->s.mad, m->s.median));
-			else
-				sb_adds(sb, "<td class=\"n\">-</td>");
+			ncell(sb, !isnan(noise), "%.1f%%", noise);
 			sb_addf(sb, "<td class=\"n\">%zu</td></tr>\n",
 				m->s.nonfinite);
 		}
