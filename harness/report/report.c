@@ -7,6 +7,7 @@
  * report_md.c write it; cli/cmd_report.c is the command.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,22 @@ bool report_is_bandwidth(const char *unit)
 	size_t n = strlen(unit);
 
 	return n >= 3 && !strcmp(unit + n - 2, "/s") && unit[n - 3] == 'B';
+}
+
+void report_cell(struct sbuf *sb, const char *const mk[2], bool have,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	sb_adds(sb, mk[0]);
+	if (have) {
+		va_start(ap, fmt);
+		sb_vaddf(sb, fmt, ap);
+		va_end(ap);
+	} else {
+		sb_addc(sb, '-');
+	}
+	sb_adds(sb, mk[1]);
 }
 
 static char *dup_col(sqlite3_stmt *st, int i)

@@ -6,7 +6,6 @@
  * offline years later. Every database string is escaped on the way out.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,27 +62,12 @@ static void badge(struct sbuf *sb, const char *v, bool big)
 	sb_adds(sb, "</span>");
 }
 
-/* a numeric cell: the value as fmt says, or "-" where it is missing */
-static void ncell(struct sbuf *sb, bool have, const char *fmt, ...)
-	__printf(3, 4);
-static void ncell(struct sbuf *sb, bool have, const char *fmt, ...)
-{
-	va_list ap;
-
-	sb_adds(sb, "<td class=\"n\">");
-	if (have) {
-		va_start(ap, fmt);
-		sb_vaddf(sb, fmt, ap);
-		va_end(ap);
-	} else {
-		sb_addc(sb, '-');
-	}
-	sb_adds(sb, "</td>");
-}
+/* a numeric cell's markup */
+static const char *const num_mk[2] = { "<td class=\"n\">", "</td>" };
 
 static void num(struct sbuf *sb, double v)
 {
-	ncell(sb, !isnan(v), "%.5g", v);
+	report_cell(sb, num_mk, !isnan(v), "%.5g", v);
 }
 
 static void td(struct sbuf *sb, const char *s)
@@ -248,13 +232,15 @@ static void cmp_row(const struct cmp_result *cr, const struct cmp_row *w,
 	num(sb, w->s[0].median);
 	num(sb, w->s[1].median);
 	num(sb, w->ratio);
-	ncell(sb, !isnan(w->lo), "[%.3f, %.3f]", w->lo, w->hi);
-	ncell(sb, !isnan(w->gain), "%s%+.2f%%%s", sig ? "*" : "", w->gain,
-	      sig ? "*" : "");
-	ncell(sb, !isnan(w->q), "%.2g", w->q);
+	report_cell(sb, num_mk, !isnan(w->lo), "[%.3f, %.3f]", w->lo,
+		    w->hi);
+	report_cell(sb, num_mk, !isnan(w->gain), "%s%+.2f%%%s",
+		    sig ? "*" : "", w->gain, sig ? "*" : "");
+	report_cell(sb, num_mk, !isnan(w->q), "%.2g", w->q);
 	sb_addf(sb, "<td class=\"n\">%.1f%% / %.1f%%</td>", w->s[0].noise,
 		w->s[1].noise);
-	ncell(sb, !isnan(w->run_noise), "%.1f%%", 100 * expm1(w->run_noise));
+	report_cell(sb, num_mk, !isnan(w->run_noise), "%.1f%%",
+		    100 * expm1(w->run_noise));
 	sb_adds(sb, "<td>");
 	if (w->normalized) {
 		sb_adds(sb, "normalized by ");
@@ -732,7 +718,7 @@ static void case_tables(const struct rcase *c, struct sbuf *sb)
 			num(sb, m->s.min);
 			num(sb, m->s.max);
 			num(sb, m->s.mad);
-			ncell(sb, !isnan(noise), "%.1f%%", noise);
+			report_cell(sb, num_mk, !isnan(noise), "%.1f%%", noise);
 			sb_addf(sb, "<td class=\"n\">%zu</td></tr>\n",
 				m->s.nonfinite);
 		}

@@ -7,7 +7,6 @@
  * renderers pass raw HTML through.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,27 +33,12 @@ static void md_pairs(struct sbuf *sb, const struct cdm_kvlist *l,
 	}
 }
 
-/* a table cell: the value as fmt says, or "-" where it is missing */
-static void mcell(struct sbuf *sb, bool have, const char *fmt, ...)
-	__printf(3, 4);
-static void mcell(struct sbuf *sb, bool have, const char *fmt, ...)
-{
-	va_list ap;
-
-	sb_addc(sb, ' ');
-	if (have) {
-		va_start(ap, fmt);
-		sb_vaddf(sb, fmt, ap);
-		va_end(ap);
-	} else {
-		sb_addc(sb, '-');
-	}
-	sb_adds(sb, " |");
-}
+/* a numeric cell's markup */
+static const char *const cell_mk[2] = { " ", " |" };
 
 static void cell_num(struct sbuf *sb, double v)
 {
-	mcell(sb, !isnan(v), "%.5g", v);
+	report_cell(sb, cell_mk, !isnan(v), "%.5g", v);
 }
 
 static void summary(const struct rrun *r, struct sbuf *sb)
@@ -108,9 +92,10 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 		cell_num(sb, w->s[0].median);
 		cell_num(sb, w->s[1].median);
 		cell_num(sb, w->ratio);
-		mcell(sb, !isnan(w->lo), "%.3f..%.3f", w->lo, w->hi);
-		mcell(sb, !isnan(w->gain), "%s%+.2f%%%s", sig ? "\\*" : "",
-		      w->gain, sig ? "\\*" : "");
+		report_cell(sb, cell_mk, !isnan(w->lo), "%.3f..%.3f", w->lo,
+			    w->hi);
+		report_cell(sb, cell_mk, !isnan(w->gain), "%s%+.2f%%%s",
+			    sig ? "\\*" : "", w->gain, sig ? "\\*" : "");
 		cell_num(sb, w->q);
 		sb_adds(sb, w->normalized ? " normalized by " : " raw");
 		if (w->normalized)
