@@ -70,6 +70,14 @@ static void num(struct sbuf *sb, double v)
 	report_cell(sb, num_mk, !isnan(v), "%.5g", v);
 }
 
+/* where a case ran: "backend / device type" */
+static void h_where(struct sbuf *sb, const struct rcase *c)
+{
+	h(sb, c->backend);
+	sb_adds(sb, " / ");
+	h(sb, c->device_type);
+}
+
 static void td(struct sbuf *sb, const char *s)
 {
 	sb_adds(sb, "<td>");
@@ -195,9 +203,7 @@ static void verdicts(const struct rrun *r, struct sbuf *sb)
 		sb_adds(sb, "</a></td>");
 		td(sb, c->workload);
 		sb_adds(sb, "<td>");
-		h(sb, c->backend);
-		sb_adds(sb, " / ");
-		h(sb, c->device_type);
+		h_where(sb, c);
 		sb_adds(sb, "</td><td>");
 		badge(sb, c->verdict, false);
 		if (met + failed)
@@ -861,9 +867,7 @@ static void cases(const struct rrun *r, struct sbuf *sb)
 		sb_adds(sb, "</h3>\n<p>");
 		h(sb, c->workload);
 		sb_adds(sb, " on ");
-		h(sb, c->backend);
-		sb_adds(sb, " / ");
-		h(sb, c->device_type);
+		h_where(sb, c);
 		sb_addf(sb, ", %.2f s", c->seconds);
 		if (*c->reason) {
 			sb_adds(sb, "<br><strong>reason:</strong> ");
