@@ -48,6 +48,21 @@ void report_cell(struct sbuf *sb, const char *const mk[2], bool have,
 	sb_adds(sb, mk[1]);
 }
 
+void report_cmp_cells(struct sbuf *sb, const char *const mk[2],
+		      const struct cmp_row *w, const char *ci,
+		      const char *star)
+{
+	const char *flank = w->mark != CMP_SAME ? star : "";
+	const double v[] = { w->s[0].median, w->s[1].median, w->ratio };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++)
+		report_cell(sb, mk, !isnan(v[i]), "%.5g", v[i]);
+	report_cell(sb, mk, !isnan(w->lo), ci, w->lo, w->hi);
+	report_cell(sb, mk, !isnan(w->gain), "%s%+.2f%%%s", flank, w->gain,
+		    flank);
+}
+
 static char *dup_col(sqlite3_stmt *st, int i)
 {
 	return xstrdup(col_text(st, i));

@@ -151,5 +151,13 @@ bool report_is_bandwidth(const char *unit);
  */
 void report_cell(struct sbuf *sb, const char *const mk[2], bool have,
 		 const char *fmt, ...) __printf(4, 5);
+/*
+ * A comparison row's numbers in a writer's cell markup: the two medians,
+ * their ratio, its confidence interval (ci formats lo and hi) and the
+ * gain, flanked by star when the change is significant.
+ */
+void report_cmp_cells(struct sbuf *sb, const char *const mk[2],
+		      const struct cmp_row *w, const char *ci,
+		      const char *star);
 
 #endif

@@ -228,20 +228,12 @@ static void cmp_row(const struct cmp_result *cr, const struct cmp_row *w,
 		[CMP_WORSE] = "worse (within threshold)",
 		[CMP_IMPROVEMENT] = "improvement", [CMP_REGRESSION] = "REGRESSION",
 	};
-	bool sig = w->mark != CMP_SAME;
-
 	sb_addf(sb, "<tr class=\"%s\">", w->mark == CMP_REGRESSION ? "regression" :
 		w->mark == CMP_IMPROVEMENT ? "improvement" : "");
 	td(sb, cr->cases[w->group].name);
 	td(sb, w->metric);
 	td(sb, w->unit);
-	num(sb, w->s[0].median);
-	num(sb, w->s[1].median);
-	num(sb, w->ratio);
-	report_cell(sb, num_mk, !isnan(w->lo), "[%.3f, %.3f]", w->lo,
-		    w->hi);
-	report_cell(sb, num_mk, !isnan(w->gain), "%s%+.2f%%%s",
-		    sig ? "*" : "", w->gain, sig ? "*" : "");
+	report_cmp_cells(sb, num_mk, w, "[%.3f, %.3f]", "*");
 	report_cell(sb, num_mk, !isnan(w->q), "%.2g", w->q);
 	sb_addf(sb, "<td class=\"n\">%.1f%% / %.1f%%</td>", w->s[0].noise,
 		w->s[1].noise);

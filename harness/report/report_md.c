@@ -80,7 +80,6 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 	sb_adds(sb, "| case | metric | unit | base | candidate | ratio | 95% CI | gain | q | used | |\n|---|---|---|--:|--:|--:|--:|--:|--:|---|---|\n");
 	for (i = 0; i < n && cr->rows[m[i]].mark != CMP_SAME; i++) {
 		const struct cmp_row *w = &cr->rows[m[i]];
-		bool sig = true;
 
 		sb_adds(sb, "| ");
 		md(sb, cr->cases[w->group].name);
@@ -89,13 +88,7 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 		sb_adds(sb, " | ");
 		md(sb, w->unit);
 		sb_adds(sb, " |");
-		cell_num(sb, w->s[0].median);
-		cell_num(sb, w->s[1].median);
-		cell_num(sb, w->ratio);
-		report_cell(sb, cell_mk, !isnan(w->lo), "%.3f..%.3f", w->lo,
-			    w->hi);
-		report_cell(sb, cell_mk, !isnan(w->gain), "%s%+.2f%%%s",
-			    sig ? "\\*" : "", w->gain, sig ? "\\*" : "");
+		report_cmp_cells(sb, cell_mk, w, "%.3f..%.3f", "\\*");
 		cell_num(sb, w->q);
 		sb_adds(sb, w->normalized ? " normalized by " : " raw");
 		if (w->normalized)
