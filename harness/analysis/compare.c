@@ -174,6 +174,21 @@ static int load_groups(struct cdm_db *d, const struct cdm_runset *s,
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
+static void cmp_case_free(struct cmp_case *c)
+{
+	int s;
+
+	free(c->name);
+	free(c->workload);
+	free(c->backend);
+	free(c->device_type);
+	free(c->params);
+	for (s = 0; s < 2; s++) {
+		free(c->verdict[s]);
+		free(c->reason[s]);
+	}
+}
+
 static void groups_free(struct groups *gs)
 {
 	size_t i;
@@ -185,13 +200,7 @@ static void groups_free(struct groups *gs)
 		free(g->identity);
 		free(g->match_key);
 		free(g->ids);
-		free(g->c.name);
-		free(g->c.workload);
-		free(g->c.backend);
-		free(g->c.device_type);
-		free(g->c.params);
-		free(g->c.verdict[0]);
-		free(g->c.reason[0]);
+		cmp_case_free(&g->c);
 	}
 	free(gs->g);
 	free(gs->slot);
@@ -1301,19 +1310,8 @@ void cdm_compare_free(struct cmp_result *r)
 
 	for (s = 0; s < 2; s++)
 		cdm_runset_free(&r->side[s]);
-	for (i = 0; i < r->ncases; i++) {
-		struct cmp_case *c = &r->cases[i];
-
-		free(c->name);
-		free(c->workload);
-		free(c->backend);
-		free(c->device_type);
-		free(c->params);
-		for (s = 0; s < 2; s++) {
-			free(c->verdict[s]);
-			free(c->reason[s]);
-		}
-	}
+	for (i = 0; i < r->ncases; i++)
+		cmp_case_free(&r->cases[i]);
 	free(r->cases);
 	for (i = 0; i < r->nrows; i++) {
 		free(r->rows[i].metric);

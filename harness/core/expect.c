@@ -159,17 +159,6 @@ static double stat_value(const struct cdm_summary *s, int st)
 	return *(const double *)((const char *)s + off[st]);
 }
 
-static int why(char *err, size_t len, const char *fmt, ...) __printf(3, 4);
-static int why(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* "median >= 5 GB/s", "p99<2ms", "noise <= 3 %" */
 static int parse_clause(const char *s, struct clause *c, char *err,
 			size_t len)
@@ -184,33 +173,34 @@ static int parse_clause(const char *s, struct clause *c, char *err,
 	c->stat = stat_find(word);
 	if (c->stat < 0) {
 		hint = nearest_name(word, stat_names, ST_COUNT);
-		return why(err, len, "'%s' is not a statistic%s%s%s (one of min, p5, median, mean, p95, p99, max, stddev, mad, n, nonfinite, noise)",
-			   word, hint ? "; did you mean '" : "",
-			   hint ? hint : "", hint ? "'?" : "");
+		return cdm_set_err(err, len, "'%s' is not a statistic%s%s%s (one of min, p5, median, mean, p95, p99, max, stddev, mad, n, nonfinite, noise)",
+				   word, hint ? "; did you mean '" : "",
+				   hint ? hint : "", hint ? "'?" : "");
 	}
 	p = parse_op(skip_ws(p + n), &c->op);
 	if (!p)
-		return why(err, len, "expected an operator (<, <=, >, >=, ==, !=) after '%s'",
-			   word);
+		return cdm_set_err(err, len, "expected an operator (<, <=, >, >=, ==, !=) after '%s'",
+				   word);
 	p = skip_ws(p);
 	c->value = strtod(p, &end);
 	if (end == p || !isfinite(c->value))
-		return why(err, len, "expected a number after '%s %s'", word,
-			   op_names[c->op]);
+		return cdm_set_err(err, len, "expected a number after '%s %s'",
+				   word, op_names[c->op]);
 	p = skip_ws(end);
 	n = strlen(p);
 	while (n && isspace((unsigned char)p[n - 1]))
 		n--;
 	if (n >= UNIT_LEN || memchr(p, ' ', n))
-		return why(err, len, "'%.*s' is not a unit", (int)n, p);
+		return cdm_set_err(err, len, "'%.*s' is not a unit", (int)n, p);
 	snprintf(c->unit, sizeof(c->unit), "%.*s", (int)n, p);
 	if (!strcmp(c->unit, "and"))
-		return why(err, len, "a condition must follow 'and'");
+		return cdm_set_err(err, len, "a condition must follow 'and'");
 	if ((c->stat == ST_N || c->stat == ST_NONFINITE) && n)
-		return why(err, len, "%s is a count and takes no unit", word);
+		return cdm_set_err(err, len, "%s is a count and takes no unit",
+				   word);
 	if (c->stat == ST_NOISE && n && strcmp(c->unit, "%"))
-		return why(err, len, "noise is in %% of the median, not '%s'",
-			   c->unit);
+		return cdm_set_err(err, len, "noise is in %% of the median, not '%s'",
+				   c->unit);
 	return 0;
 }
 
@@ -227,7 +217,8 @@ static int parse_clauses(const char *v, struct clause *cl, int *ncl,
 		if (and)
 			*and = 0;
 		if (*ncl == MAX_CLAUSES) {
-			r = why(err, len, "more than %d conditions", MAX_CLAUSES);
+			r = cdm_set_err(err, len, "more than %d conditions",
+					MAX_CLAUSES);
 			break;
 		}
 		r = parse_clause(p, &cl[(*ncl)++], err, len);
@@ -289,8 +280,8 @@ static int check_info(const char *v, char *err, size_t len)
 		return 0;	/* a glob, or == / != with text */
 	p = skip_ws(p);
 	if (!isfinite(strtod(p, &end)) || end == p || *skip_ws(end))
-		return why(err, len, "expected a number after '%s'",
-			   op_names[op]);
+		return cdm_set_err(err, len, "expected a number after '%s'",
+				   op_names[op]);
 	return 0;
 }
 
@@ -303,29 +294,29 @@ static int check_one(const char *key, const char *v, char *err, size_t len)
 	switch (key_kind(key, &name)) {
 	case K_METRIC:
 		if (!*name)
-			return why(err, len, "which metric? (expect.metric.NAME)");
+			return cdm_set_err(err, len, "which metric? (expect.metric.NAME)");
 		return parse_clauses(v, cl, &n, err, len);
 	case K_INFO:
 		if (!*name)
-			return why(err, len, "which fact? (expect.info.KEY)");
+			return cdm_set_err(err, len, "which fact? (expect.info.KEY)");
 		return check_info(v, err, len);
 	case K_KMSG:
 		if (strcmp(v, "clean"))
-			return why(err, len, "expected 'clean' (no kernel warning, BUG, oops... during the case)");
+			return cdm_set_err(err, len, "expected 'clean' (no kernel warning, BUG, oops... during the case)");
 		return 0;
 	case K_VERDICT:
 		if (parse_verdicts(v) < 0)
-			return why(err, len, "expected pass, skip or pass|skip (a failing case is never accepted)");
+			return cdm_set_err(err, len, "expected pass, skip or pass|skip (a failing case is never accepted)");
 		return 0;
 	case K_INTEGRITY:
 		if (strcmp(v, "ok"))
-			return why(err, len, "expected 'ok'");
+			return cdm_set_err(err, len, "expected 'ok'");
 		return 0;
 	}
 	hint = nearest_name(key, key_names, ARRAY_SIZE(key_names));
-	return why(err, len, "unknown expectation%s%s%s (expect.metric.NAME, expect.info.KEY, expect.kmsg, expect.verdict or expect.integrity)",
-		   hint ? "; did you mean '" : "", hint ? hint : "",
-		   hint ? "'?" : "");
+	return cdm_set_err(err, len, "unknown expectation%s%s%s (expect.metric.NAME, expect.info.KEY, expect.kmsg, expect.verdict or expect.integrity)",
+			   hint ? "; did you mean '" : "", hint ? hint : "",
+			   hint ? "'?" : "");
 }
 
 int cdm_expect_check(const char *key, const char *value, char *err,
@@ -335,7 +326,7 @@ int cdm_expect_check(const char *key, const char *value, char *err,
 
 	if (!check_one(key, value, msg, sizeof(msg)))
 		return 0;
-	return why(err, len, "expect.%s = %s: %s", key, value, msg);
+	return cdm_set_err(err, len, "expect.%s = %s: %s", key, value, msg);
 }
 
 /* --- evaluation after a case --- */

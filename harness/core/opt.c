@@ -14,36 +14,17 @@
 
 #include "core/opt.h"
 
+static const char *const type_names[] = {
+	[CDM_T_BOOL] = "bool", [CDM_T_INT] = "int", [CDM_T_SIZE] = "size",
+	[CDM_T_DURATION] = "duration", [CDM_T_ENUM] = "enum",
+	[CDM_T_STRING] = "string", [CDM_T_DOUBLE] = "float",
+};
+
 const char *cdm_opt_type_name(enum cdm_opt_type t)
 {
-	switch (t) {
-	case CDM_T_BOOL:
-		return "bool";
-	case CDM_T_INT:
-		return "int";
-	case CDM_T_SIZE:
-		return "size";
-	case CDM_T_DURATION:
-		return "duration";
-	case CDM_T_ENUM:
-		return "enum";
-	case CDM_T_STRING:
-		return "string";
-	case CDM_T_DOUBLE:
-		return "float";
-	}
+	if ((unsigned int)t < ARRAY_SIZE(type_names) && type_names[t])
+		return type_names[t];
 	return "?";
-}
-
-static int set_err(char *err, size_t len, const char *fmt, ...) __printf(3, 4);
-static int set_err(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 /*
@@ -69,83 +50,85 @@ static int parse_digits(const char **sp, uint64_t *out)
 	return 0;
 }
 
-int cdm_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
+/* a number with a unit: what it is called, and its units' multipliers */
+struct unit {
+	const char *sfx;
+	uint64_t mul;
+};
+
+struct quantity {
+	const char *name, *overflow, *examples, *known;
+	const struct unit *units;
+	size_t nunits;
+};
+
+static int parse_quantity(const struct quantity *q, const char *s,
+			  uint64_t *out, char *err, size_t errlen)
 {
-	static const struct {
-		const char *sfx;
-		unsigned int shift;
-	} units[] = {
-		{ "", 0 }, { "B", 0 },
-		{ "K", 10 }, { "KB", 10 }, { "KiB", 10 }, { "k", 10 },
-		{ "M", 20 }, { "MB", 20 }, { "MiB", 20 }, { "m", 20 },
-		{ "G", 30 }, { "GB", 30 }, { "GiB", 30 }, { "g", 30 },
-		{ "T", 40 }, { "TB", 40 }, { "TiB", 40 }, { "t", 40 },
-	};
 	const char *p = s;
 	uint64_t v;
 	size_t i;
 	int r;
 
 	if (*p == '-')
-		return set_err(err, errlen, "size '%s' is negative", s);
+		return cdm_set_err(err, errlen, "%s '%s' is negative", q->name, s);
 	r = parse_digits(&p, &v);
 	if (r == -ERANGE)
-		return set_err(err, errlen, "size '%s' overflows 64 bits", s);
+		return cdm_set_err(err, errlen, "%s '%s' %s", q->name, s,
+				   q->overflow);
 	if (r)
-		return set_err(err, errlen,
-			       "'%s' is not a size (examples: 4096, 4K, 2M, 1G)",
-			       s);
-	for (i = 0; i < ARRAY_SIZE(units); i++) {
-		if (strcmp(p, units[i].sfx))
+		return cdm_set_err(err, errlen, "'%s' is not a %s (examples: %s)",
+				   s, q->name, q->examples);
+	for (i = 0; i < q->nunits; i++) {
+		if (strcmp(p, q->units[i].sfx))
 			continue;
-		if (units[i].shift && v > (UINT64_MAX >> units[i].shift))
-			return set_err(err, errlen,
-				       "size '%s' overflows 64 bits", s);
-		*out = v << units[i].shift;
+		if (v > UINT64_MAX / q->units[i].mul)
+			return cdm_set_err(err, errlen, "%s '%s' %s", q->name, s,
+					   q->overflow);
+		*out = v * q->units[i].mul;
 		return 0;
 	}
-	return set_err(err, errlen,
-		       "size '%s' has unknown unit '%s' (use K, M, G or T)", s,
-		       p);
+	return cdm_set_err(err, errlen, "%s '%s' has unknown unit '%s' (use %s)",
+			   q->name, s, p, q->known);
 }
+
+static const struct unit size_units[] = {
+	{ "", 1 }, { "B", 1 },
+	{ "K", 1ull << 10 }, { "KB", 1ull << 10 }, { "KiB", 1ull << 10 },
+	{ "k", 1ull << 10 },
+	{ "M", 1ull << 20 }, { "MB", 1ull << 20 }, { "MiB", 1ull << 20 },
+	{ "m", 1ull << 20 },
+	{ "G", 1ull << 30 }, { "GB", 1ull << 30 }, { "GiB", 1ull << 30 },
+	{ "g", 1ull << 30 },
+	{ "T", 1ull << 40 }, { "TB", 1ull << 40 }, { "TiB", 1ull << 40 },
+	{ "t", 1ull << 40 },
+};
+
+static const struct quantity size_quantity = {
+	"size", "overflows 64 bits", "4096, 4K, 2M, 1G", "K, M, G or T",
+	size_units, ARRAY_SIZE(size_units),
+};
+
+int cdm_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+	return parse_quantity(&size_quantity, s, out, err, errlen);
+}
+
+static const struct unit duration_units[] = {
+	{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
+	{ "s", 1000000000ull }, { "", 1000000000ull },
+	{ "m", 60000000000ull }, { "min", 60000000000ull },
+	{ "h", 3600000000000ull },
+};
+
+static const struct quantity duration_quantity = {
+	"duration", "overflows", "500ms, 10s, 2m", "ns, us, ms, s, m, h",
+	duration_units, ARRAY_SIZE(duration_units),
+};
 
 int cdm_parse_duration(const char *s, uint64_t *out, char *err, size_t errlen)
 {
-	static const struct {
-		const char *sfx;
-		uint64_t ns;
-	} units[] = {
-		{ "ns", 1 }, { "us", 1000 }, { "ms", 1000000 },
-		{ "s", 1000000000ull }, { "", 1000000000ull },
-		{ "m", 60000000000ull }, { "min", 60000000000ull },
-		{ "h", 3600000000000ull },
-	};
-	const char *p = s;
-	uint64_t v;
-	size_t i;
-	int r;
-
-	if (*p == '-')
-		return set_err(err, errlen, "duration '%s' is negative", s);
-	r = parse_digits(&p, &v);
-	if (r == -ERANGE)
-		return set_err(err, errlen, "duration '%s' overflows", s);
-	if (r)
-		return set_err(err, errlen,
-			       "'%s' is not a duration (examples: 500ms, 10s, 2m)",
-			       s);
-	for (i = 0; i < ARRAY_SIZE(units); i++) {
-		if (strcmp(p, units[i].sfx))
-			continue;
-		if (v > UINT64_MAX / units[i].ns)
-			return set_err(err, errlen, "duration '%s' overflows",
-				       s);
-		*out = v * units[i].ns;
-		return 0;
-	}
-	return set_err(err, errlen,
-		       "duration '%s' has unknown unit '%s' (use ns, us, ms, s, m, h)",
-		       s, p);
+	return parse_quantity(&duration_quantity, s, out, err, errlen);
 }
 
 int cdm_parse_int(const char *s, int64_t *out, char *err, size_t errlen)
@@ -163,9 +146,9 @@ int cdm_parse_int(const char *s, int64_t *out, char *err, size_t errlen)
 	if (!r && *p)
 		r = -EINVAL;
 	if (r == -ERANGE || (!r && v > (uint64_t)INT64_MAX))
-		return set_err(err, errlen, "integer '%s' overflows", s);
+		return cdm_set_err(err, errlen, "integer '%s' overflows", s);
 	if (r)
-		return set_err(err, errlen, "'%s' is not an integer", s);
+		return cdm_set_err(err, errlen, "'%s' is not an integer", s);
 	*out = neg ? -(int64_t)v : (int64_t)v;
 	return 0;
 }
@@ -186,7 +169,7 @@ int cdm_parse_bool(const char *s, bool *out, char *err, size_t errlen)
 			return 0;
 		}
 	}
-	return set_err(err, errlen, "'%s' is not a boolean (yes/no)", s);
+	return cdm_set_err(err, errlen, "'%s' is not a boolean (yes/no)", s);
 }
 
 static int parse_double(const char *s, double *out, char *err, size_t errlen)
@@ -197,7 +180,7 @@ static int parse_double(const char *s, double *out, char *err, size_t errlen)
 	errno = 0;
 	v = strtod(s, &end);
 	if (end == s || *end || errno || !isfinite(v))
-		return set_err(err, errlen, "'%s' is not a finite number", s);
+		return cdm_set_err(err, errlen, "'%s' is not a finite number", s);
 	*out = v;
 	return 0;
 }
@@ -248,7 +231,8 @@ static int check_range(const struct cdm_opt *o, double v, const char *val,
 	if (v >= o->min && v <= o->max)
 		return 0;
 	cdm_opt_range(o, r, sizeof(r));
-	return set_err(err, errlen, "%s=%s is out of range %s", o->name, val, r);
+	return cdm_set_err(err, errlen, "%s=%s is out of range %s", o->name,
+			   val, r);
 }
 
 static int parse_size_opt(const struct cdm_opt *o, void *field,
@@ -260,14 +244,14 @@ static int parse_size_opt(const struct cdm_opt *o, void *field,
 	if (cdm_parse_size(val, &v, err, errlen))
 		return -1;
 	if (v == 0 && o->min > 0)
-		return set_err(err, errlen, "%s=%s: size must not be 0",
-			       o->name, val);
+		return cdm_set_err(err, errlen, "%s=%s: size must not be 0",
+				   o->name, val);
 	if (check_range(o, (double)v, val, err, errlen))
 		return -1;
 	if ((o->flags & CDM_OF_PAGE_ALIGNED) && v % pg)
-		return set_err(err, errlen,
-			       "%s=%s is not a multiple of the %ld-byte page size",
-			       o->name, val, pg);
+		return cdm_set_err(err, errlen,
+				   "%s=%s is not a multiple of the %ld-byte page size",
+				   o->name, val, pg);
 	*(uint64_t *)field = v;
 	return 0;
 }
@@ -311,8 +295,8 @@ int cdm_opt_parse(const struct cdm_opt *o, void *base, const char *val,
 	case CDM_T_ENUM:
 		e = enum_index(o->choices, val);
 		if (e < 0)
-			return set_err(err, errlen, "%s=%s: expected one of %s",
-				       o->name, val, o->choices);
+			return cdm_set_err(err, errlen, "%s=%s: expected one of %s",
+					   o->name, val, o->choices);
 		*(int *)field = e;
 		return 0;
 	case CDM_T_STRING:
@@ -322,7 +306,7 @@ int cdm_opt_parse(const struct cdm_opt *o, void *base, const char *val,
 		*(char **)field = xstrdup(val);
 		return 0;
 	}
-	return set_err(err, errlen, "internal: bad option type");
+	return cdm_set_err(err, errlen, "internal: bad option type");
 }
 
 void cdm_opt_defaults(const struct cdm_opt *tab, void *base)

@@ -143,8 +143,9 @@ static void handle_msg(struct collect *cl, uint32_t type, struct wire_rd *rd)
 			break;
 		}
 		metric_add_samples(m, raw, n);
-		if (cl->sink && cl->sink->samples && m->n >= SPILL_SAMPLES &&
-		    cl->sink->samples(cl->sink, c, idx)) {
+		if (cl->sink && cl->sink->ops->samples &&
+		    m->n >= SPILL_SAMPLES &&
+		    cl->sink->ops->samples(cl->sink, c, idx)) {
 			/* samples held so far stay; later ones are dropped */
 			cl->spill_failed = true;
 			case_res_verdict(c, CDM_ERROR,
@@ -537,7 +538,7 @@ static int finish_subcases(struct cdm_sink *sink, struct cdm_case_res *c,
 
 	for (i = 0; i < c->nsubs; i++) {
 		c->subs[i].seq = (*next_seq)++;
-		if (sink->case_done(sink, &c->subs[i]))
+		if (sink->ops->case_done(sink, &c->subs[i]))
 			return -1;
 		if (o->show_case)
 			o->show_case(&c->subs[i], ncases);
@@ -551,10 +552,10 @@ static int finish_case(struct cdm_sink *sink, const struct cdm_case_spec *cs,
 	kmsg_drain(k, &c->kev);
 	cdm_kmsg_verdict(&cs->common, c);
 	case_res_summarize(c);
-	if (sink->summarize && sink->summarize(sink, c))
+	if (sink->ops->summarize && sink->ops->summarize(sink, c))
 		return -1;
 	cdm_expect_eval(&cs->expect, c);
-	return sink->case_done(sink, c);
+	return sink->ops->case_done(sink, c);
 }
 
 static bool wants_likwid(const struct cdm_common *c)
@@ -578,7 +579,7 @@ int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 	memset(t, 0, sizeof(*t));
 	kmsg_open(&k);
 	fill_run_info(&info, job, o, &k);
-	if (sink->run_begin(sink, &info)) {
+	if (sink->ops->run_begin(sink, &info)) {
 		run_info_free(&info);
 		kmsg_close(&k);
 		return -1;
@@ -595,11 +596,11 @@ int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 		struct cdm_kevents between = { 0 };
 
 		kmsg_drain(&k, &between);
-		rc = sink->kevents(sink, &between);
+		rc = sink->ops->kevents(sink, &between);
 		kev_free(&between);
 		init_case_res(&res[i], cs, i);
-		if (!rc && sink->case_start)
-			rc = sink->case_start(sink, i, cs->name);
+		if (!rc && sink->ops->case_start)
+			rc = sink->ops->case_start(sink, i, cs->name);
 		if (rc)
 			break;
 		progress_case(&pg, cs->name);
@@ -635,7 +636,7 @@ int cdm_run_job(struct cdm_job *job, struct cdm_sink *sink,
 		snprintf(reason, sizeof(reason),
 			 "could not store results; run stopped");
 	}
-	if (sink->run_end(sink, status, reason))
+	if (sink->ops->run_end(sink, status, reason))
 		rc = -1;
 	if (o->show_run)
 		o->show_run(&info, sink->run_id, status, res, ran);

@@ -13,8 +13,11 @@
 #include "core/job.h"
 #include "core/result.h"
 
-struct cdm_sink {
+struct cdm_sink;
+
+struct cdm_sink_ops {
 	int (*run_begin)(struct cdm_sink *s, const struct cdm_run_info *r);
+	/* optional */
 	int (*case_start)(struct cdm_sink *s, int seq, const char *name);
 	int (*case_done)(struct cdm_sink *s, const struct cdm_case_res *c);
 	/* optional: take metric idx's samples now, so a long case does not
@@ -25,6 +28,11 @@ struct cdm_sink {
 	int (*kevents)(struct cdm_sink *s, const struct cdm_kevents *k);
 	int (*run_end)(struct cdm_sink *s, const char *status,
 		       const char *reason);
+	void (*close)(struct cdm_sink *s);
+};
+
+struct cdm_sink {
+	const struct cdm_sink_ops *ops;
 	void *priv;
 	int64_t run_id;		/* set by the db sink */
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Record framing and codecs; see wire.h for where they travel. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -152,38 +153,79 @@ static void get_kvs(struct wire_rd *rd, struct cdm_kvlist *l)
 	}
 }
 
+/*
+ * A record's plain fields in wire order: strings, ints (sent as u32) and
+ * u64s. One table serves both directions, so what is written is what is
+ * read back.
+ */
+struct wire_field {
+	enum { WF_STR, WF_INT, WF_U64 } type;
+	size_t off;
+};
+
+#define W_STR(T, f) { WF_STR, offsetof(T, f) }
+#define W_INT(T, f) { WF_INT, offsetof(T, f) }
+#define W_U64(T, f) { WF_U64, offsetof(T, f) }
+
+static void put_fields(struct sbuf *sb, const void *base,
+		       const struct wire_field *f, size_t n)
+{
+	for (; n--; f++) {
+		const char *p = (const char *)base + f->off;
+
+		if (f->type == WF_STR)
+			wire_str(sb, *(char *const *)p);
+		else if (f->type == WF_INT)
+			wire_u32(sb, *(const int *)p);
+		else
+			wire_u64(sb, *(const uint64_t *)p);
+	}
+}
+
+/* the strings are overwritten, not freed: base holds none yet */
+static void get_fields(struct wire_rd *rd, void *base,
+		       const struct wire_field *f, size_t n)
+{
+	for (; n--; f++) {
+		char *p = (char *)base + f->off;
+
+		if (f->type == WF_STR)
+			*(char **)p = wire_get_str(rd);
+		else if (f->type == WF_INT)
+			*(int *)p = wire_get_u32(rd);
+		else
+			*(uint64_t *)p = wire_get_u64(rd);
+	}
+}
+
+#define RUN(k, f) W_##k(struct cdm_run_info, f)
+static const struct wire_field run_fields[] = {
+	RUN(U64, start_wall), RUN(STR, harness_version),
+	RUN(STR, git_revision), RUN(STR, job_name), RUN(STR, job_text),
+	RUN(U64, seed), RUN(STR, environment), RUN(STR, host.hostname),
+	RUN(STR, host.cpu_model), RUN(STR, host.arch), RUN(INT, host.cpus),
+	RUN(INT, host.numa_nodes), RUN(U64, host.mem_bytes),
+	RUN(STR, kernel.release), RUN(STR, kernel.version),
+	RUN(STR, kernel.config_digest), RUN(STR, cmdline), RUN(STR, argv),
+	RUN(STR, kmsg_status),
+};
+
+static const struct wire_field dev_fields[] = {
+	W_STR(struct cdm_device, path), W_STR(struct cdm_device, backend),
+	W_STR(struct cdm_device, memory_type),
+	W_STR(struct cdm_device, detail),
+};
+
 void wire_put_run(struct sbuf *sb, const struct cdm_run_info *r)
 {
 	size_t start = wire_begin(sb, S_RUN), i;
 
 	wire_str(sb, r->uuid);
-	wire_u64(sb, r->start_wall);
-	wire_str(sb, r->harness_version);
-	wire_str(sb, r->git_revision);
-	wire_str(sb, r->job_name);
-	wire_str(sb, r->job_text);
-	wire_u64(sb, r->seed);
-	wire_str(sb, r->environment);
-	wire_str(sb, r->host.hostname);
-	wire_str(sb, r->host.cpu_model);
-	wire_str(sb, r->host.arch);
-	wire_u32(sb, r->host.cpus);
-	wire_u32(sb, r->host.numa_nodes);
-	wire_u64(sb, r->host.mem_bytes);
-	wire_str(sb, r->kernel.release);
-	wire_str(sb, r->kernel.version);
-	wire_str(sb, r->kernel.config_digest);
-	wire_str(sb, r->cmdline);
-	wire_str(sb, r->argv);
-	wire_str(sb, r->kmsg_status);
+	put_fields(sb, r, run_fields, ARRAY_SIZE(run_fields));
 	put_kvs(sb, &r->tags);
 	wire_u32(sb, r->ndevs);
-	for (i = 0; i < r->ndevs; i++) {
-		wire_str(sb, r->devs[i].path);
-		wire_str(sb, r->devs[i].backend);
-		wire_str(sb, r->devs[i].memory_type);
-		wire_str(sb, r->devs[i].detail);
-	}
+	for (i = 0; i < r->ndevs; i++)
+		put_fields(sb, &r->devs[i], dev_fields, ARRAY_SIZE(dev_fields));
 	wire_u32(sb, r->ncases);
 	put_kvs(sb, &r->host.topo);
 	wire_end(sb, start);
@@ -198,35 +240,14 @@ int wire_get_run(struct wire_rd *rd, struct cdm_run_info *r)
 	uuid = wire_get_str(rd);
 	snprintf(r->uuid, sizeof(r->uuid), "%s", uuid);
 	free(uuid);
-	r->start_wall = wire_get_u64(rd);
-	r->harness_version = wire_get_str(rd);
-	r->git_revision = wire_get_str(rd);
-	r->job_name = wire_get_str(rd);
-	r->job_text = wire_get_str(rd);
-	r->seed = wire_get_u64(rd);
-	r->environment = wire_get_str(rd);
-	r->host.hostname = wire_get_str(rd);
-	r->host.cpu_model = wire_get_str(rd);
-	r->host.arch = wire_get_str(rd);
-	r->host.cpus = wire_get_u32(rd);
-	r->host.numa_nodes = wire_get_u32(rd);
-	r->host.mem_bytes = wire_get_u64(rd);
-	r->kernel.release = wire_get_str(rd);
-	r->kernel.version = wire_get_str(rd);
-	r->kernel.config_digest = wire_get_str(rd);
-	r->cmdline = wire_get_str(rd);
-	r->argv = wire_get_str(rd);
-	r->kmsg_status = wire_get_str(rd);
+	get_fields(rd, r, run_fields, ARRAY_SIZE(run_fields));
 	get_kvs(rd, &r->tags);
 	n = wire_get_u32(rd);
 	if (n > 1024)
 		rd->bad = true;
 	for (i = 0; i < n && !rd->bad; i++) {
 		r->devs = xrealloc(r->devs, (i + 1) * sizeof(*r->devs));
-		r->devs[i].path = wire_get_str(rd);
-		r->devs[i].backend = wire_get_str(rd);
-		r->devs[i].memory_type = wire_get_str(rd);
-		r->devs[i].detail = wire_get_str(rd);
+		get_fields(rd, &r->devs[i], dev_fields, ARRAY_SIZE(dev_fields));
 		r->ndevs = i + 1;
 	}
 	r->ncases = wire_get_u32(rd);
@@ -234,57 +255,40 @@ int wire_get_run(struct wire_rd *rd, struct cdm_run_info *r)
 	return rd->bad ? -1 : 0;
 }
 
-static void put_kevent_body(struct sbuf *sb, const struct cdm_kevent *e)
-{
-	wire_u64(sb, e->seq);
-	wire_u64(sb, e->ts_usec);
-	wire_u32(sb, e->level);
-	wire_u32(sb, e->facility);
-	wire_u32(sb, e->cls);
-	wire_str(sb, e->text);
-}
-
-static void get_kevent_body(struct wire_rd *rd, struct cdm_kevent *e)
-{
-	e->seq = wire_get_u64(rd);
-	e->ts_usec = wire_get_u64(rd);
-	e->level = wire_get_u32(rd);
-	e->facility = wire_get_u32(rd);
-	e->cls = wire_get_u32(rd);
-	e->text = wire_get_str(rd);
-}
+#define KEV(k, f) W_##k(struct cdm_kevent, f)
+static const struct wire_field kevent_fields[] = {
+	KEV(U64, seq), KEV(U64, ts_usec), KEV(INT, level), KEV(INT, facility),
+	KEV(INT, cls), KEV(STR, text),
+};
 
 void wire_put_kevent(struct sbuf *sb, const struct cdm_kevent *e)
 {
 	size_t start = wire_begin(sb, S_KEVENT);
 
-	put_kevent_body(sb, e);
+	put_fields(sb, e, kevent_fields, ARRAY_SIZE(kevent_fields));
 	wire_end(sb, start);
 }
 
 int wire_get_kevent(struct wire_rd *rd, struct cdm_kevent *e)
 {
-	get_kevent_body(rd, e);
+	get_fields(rd, e, kevent_fields, ARRAY_SIZE(kevent_fields));
 	return rd->bad ? -1 : 0;
 }
+
+#define CASE(k, f) W_##k(struct cdm_case_res, f)
+static const struct wire_field case_fields[] = {
+	CASE(INT, seq), CASE(STR, name), CASE(STR, workload),
+	CASE(STR, backend), CASE(STR, device_type), CASE(STR, params),
+	CASE(STR, match_key), CASE(U64, seed), CASE(U64, start_wall),
+	CASE(U64, end_wall), CASE(U64, elapsed_ns), CASE(INT, verdict),
+	CASE(STR, reason),
+};
 
 void wire_put_case(struct sbuf *sb, const struct cdm_case_res *c)
 {
 	size_t start = wire_begin(sb, S_CASE), i;
 
-	wire_u32(sb, c->seq);
-	wire_str(sb, c->name);
-	wire_str(sb, c->workload);
-	wire_str(sb, c->backend);
-	wire_str(sb, c->device_type);
-	wire_str(sb, c->params);
-	wire_str(sb, c->match_key);
-	wire_u64(sb, c->seed);
-	wire_u64(sb, c->start_wall);
-	wire_u64(sb, c->end_wall);
-	wire_u64(sb, c->elapsed_ns);
-	wire_u32(sb, c->verdict);
-	wire_str(sb, c->reason);
+	put_fields(sb, c, case_fields, ARRAY_SIZE(case_fields));
 	wire_str(sb, c->log.buf);
 	wire_u32(sb, c->nmetrics);
 	for (i = 0; i < c->nmetrics; i++) {
@@ -299,7 +303,8 @@ void wire_put_case(struct sbuf *sb, const struct cdm_case_res *c)
 	put_kvs(sb, &c->info);
 	wire_u32(sb, c->kev.n);
 	for (i = 0; i < c->kev.n; i++)
-		put_kevent_body(sb, &c->kev.v[i]);
+		put_fields(sb, &c->kev.v[i], kevent_fields,
+			   ARRAY_SIZE(kevent_fields));
 	wire_end(sb, start);
 }
 
@@ -309,20 +314,8 @@ int wire_get_case(struct wire_rd *rd, struct cdm_case_res *c)
 	char *log;
 
 	case_res_init(c);
-	c->seq = wire_get_u32(rd);
-	c->name = wire_get_str(rd);
-	c->workload = wire_get_str(rd);
-	c->backend = wire_get_str(rd);
-	c->device_type = wire_get_str(rd);
-	c->params = wire_get_str(rd);
-	c->match_key = wire_get_str(rd);
-	c->seed = wire_get_u64(rd);
-	c->start_wall = wire_get_u64(rd);
-	c->end_wall = wire_get_u64(rd);
-	c->elapsed_ns = wire_get_u64(rd);
-	c->verdict = wire_get_u32(rd);
-	free(c->reason);
-	c->reason = wire_get_str(rd);
+	free(c->reason);	/* case_res_init's "", read again below */
+	get_fields(rd, c, case_fields, ARRAY_SIZE(case_fields));
 	log = wire_get_str(rd);
 	sb_adds(&c->log, log);
 	free(log);
@@ -349,7 +342,7 @@ int wire_get_case(struct wire_rd *rd, struct cdm_case_res *c)
 	for (i = 0; i < n && !rd->bad; i++) {
 		struct cdm_kevent e;
 
-		get_kevent_body(rd, &e);
+		get_fields(rd, &e, kevent_fields, ARRAY_SIZE(kevent_fields));
 		kev_add(&c->kev, &e);
 		free(e.text);
 	}

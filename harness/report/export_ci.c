@@ -291,7 +291,12 @@ static int tap_case(struct cdm_db *d, const struct ci_case *c, int n,
 		    struct sbuf *sb)
 {
 	bool ok = !strcmp(c->verdict, "pass") || !strcmp(c->verdict, "skip");
+	const char *const yaml[][2] = {
+		{ "verdict", c->verdict }, { "reason", c->reason },
+		{ "workload", c->workload }, { "device_type", c->device_type },
+	};
 	struct sbuf exp;
+	size_t i;
 
 	sb_init(&exp);
 	if (ci_details(d, c->id, &exp, false)) {
@@ -305,15 +310,12 @@ static int tap_case(struct cdm_db *d, const struct ci_case *c, int n,
 		esc_tap(sb, c->reason);
 	}
 	sb_adds(sb, "\n  ---\n");
-	sb_adds(sb, "  verdict: ");
-	json_escape(sb, c->verdict);
-	sb_adds(sb, "\n  reason: ");
-	json_escape(sb, c->reason);
-	sb_addf(sb, "\n  workload: ");
-	json_escape(sb, c->workload);
-	sb_addf(sb, "\n  device_type: ");
-	json_escape(sb, c->device_type);
-	sb_addf(sb, "\n  duration_ms: %.1f\n", c->seconds * 1e3);
+	for (i = 0; i < ARRAY_SIZE(yaml); i++) {
+		sb_addf(sb, "  %s: ", yaml[i][0]);
+		json_escape(sb, yaml[i][1]);
+		sb_addc(sb, '\n');
+	}
+	sb_addf(sb, "  duration_ms: %.1f\n", c->seconds * 1e3);
 	tap_yaml_lines(sb, "expectations", exp.buf);
 	sb_adds(sb, "  ...\n");
 	sb_free(&exp);

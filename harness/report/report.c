@@ -7,6 +7,7 @@
  * report_md.c write it; cli/cmd_report.c is the command.
  */
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +30,37 @@ bool report_is_bandwidth(const char *unit)
 	size_t n = strlen(unit);
 
 	return n >= 3 && !strcmp(unit + n - 2, "/s") && unit[n - 3] == 'B';
+}
+
+void report_cell(struct sbuf *sb, const char *const mk[2], bool have,
+		 const char *fmt, ...)
+{
+	va_list ap;
+
+	sb_adds(sb, mk[0]);
+	if (have) {
+		va_start(ap, fmt);
+		sb_vaddf(sb, fmt, ap);
+		va_end(ap);
+	} else {
+		sb_addc(sb, '-');
+	}
+	sb_adds(sb, mk[1]);
+}
+
+void report_cmp_cells(struct sbuf *sb, const char *const mk[2],
+		      const struct cmp_row *w, const char *ci,
+		      const char *star)
+{
+	const char *flank = w->mark != CMP_SAME ? star : "";
+	const double v[] = { w->s[0].median, w->s[1].median, w->ratio };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++)
+		report_cell(sb, mk, !isnan(v[i]), "%.5g", v[i]);
+	report_cell(sb, mk, !isnan(w->lo), ci, w->lo, w->hi);
+	report_cell(sb, mk, !isnan(w->gain), "%s%+.2f%%%s", flank, w->gain,
+		    flank);
 }
 
 static char *dup_col(sqlite3_stmt *st, int i)

@@ -145,5 +145,19 @@ void report_events_md(const struct rrun *r, struct sbuf *sb);
 /* shared by both writers */
 const char *report_param(const struct rcase *c, const char *key);
 bool report_is_bandwidth(const char *unit);
+/*
+ * A numeric table cell between its writer's markup (mk[0] before, mk[1]
+ * after): the value as fmt says, or "-" where it is missing (!have).
+ */
+void report_cell(struct sbuf *sb, const char *const mk[2], bool have,
+		 const char *fmt, ...) __printf(4, 5);
+/*
+ * A comparison row's numbers in a writer's cell markup: the two medians,
+ * their ratio, its confidence interval (ci formats lo and hi) and the
+ * gain, flanked by star when the change is significant.
+ */
+void report_cmp_cells(struct sbuf *sb, const char *const mk[2],
+		      const struct cmp_row *w, const char *ci,
+		      const char *star);
 
 #endif

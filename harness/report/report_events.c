@@ -46,48 +46,55 @@ static bool any(const struct rrun *r)
 	return false;
 }
 
-void report_events_html(const struct rrun *r, struct sbuf *sb)
+/* how a document marks up the list of events beside timing changes */
+struct ev_markup {
+	const char *head, *item, *mid, *end, *tail;
+	void (*esc)(struct sbuf *sb, const char *s);
+};
+
+static void events_list(const struct rrun *r, struct sbuf *sb,
+			const struct ev_markup *m)
 {
 	size_t i;
 
 	if (!any(r))
 		return;
-	sb_adds(sb, "<h3 id=\"events\">Kernel events beside each timing change</h3>\n"
-		"<p class=\"muted\">Per page the phase moved (per entry where pages mean nothing), base &rarr; candidate: did the kernel do more work, or the same work more slowly?</p>\n<ul>\n");
+	sb_adds(sb, m->head);
 	for (i = 0; i < r->cmp.nrows; i++) {
 		const struct cmp_row *w = &r->cmp.rows[i];
 
 		if (!r->cmp_events[i])
 			continue;
-		sb_adds(sb, "<li><strong>");
-		esc_html(sb, r->cmp.cases[w->group].name);
+		sb_adds(sb, m->item);
+		m->esc(sb, r->cmp.cases[w->group].name);
 		sb_adds(sb, " ");
-		esc_html(sb, w->metric);
-		sb_addf(sb, " %+.1f%%</strong>: ", (w->ratio - 1) * 100);
-		esc_html(sb, r->cmp_events[i]);
-		sb_adds(sb, "</li>\n");
+		m->esc(sb, w->metric);
+		sb_addf(sb, " %+.1f%%%s", (w->ratio - 1) * 100, m->mid);
+		m->esc(sb, r->cmp_events[i]);
+		sb_adds(sb, m->end);
 	}
-	sb_adds(sb, "</ul>\n");
+	sb_adds(sb, m->tail);
+}
+
+void report_events_html(const struct rrun *r, struct sbuf *sb)
+{
+	static const struct ev_markup html = {
+		.head = "<h3 id=\"events\">Kernel events beside each timing change</h3>\n"
+			"<p class=\"muted\">Per page the phase moved (per entry where pages mean nothing), base &rarr; candidate: did the kernel do more work, or the same work more slowly?</p>\n<ul>\n",
+		.item = "<li><strong>", .mid = "</strong>: ", .end = "</li>\n",
+		.tail = "</ul>\n", .esc = esc_html,
+	};
+
+	events_list(r, sb, &html);
 }
 
 void report_events_md(const struct rrun *r, struct sbuf *sb)
 {
-	size_t i;
+	static const struct ev_markup md = {
+		.head = "\n### Kernel events beside each timing change\n\nPer page the phase moved, base -> candidate:\n\n",
+		.item = "- **", .mid = "**: ", .end = "\n", .tail = "",
+		.esc = esc_md,
+	};
 
-	if (!any(r))
-		return;
-	sb_adds(sb, "\n### Kernel events beside each timing change\n\nPer page the phase moved, base -> candidate:\n\n");
-	for (i = 0; i < r->cmp.nrows; i++) {
-		const struct cmp_row *w = &r->cmp.rows[i];
-
-		if (!r->cmp_events[i])
-			continue;
-		sb_adds(sb, "- **");
-		esc_md(sb, r->cmp.cases[w->group].name);
-		sb_adds(sb, " ");
-		esc_md(sb, w->metric);
-		sb_addf(sb, " %+.1f%%**: ", (w->ratio - 1) * 100);
-		esc_md(sb, r->cmp_events[i]);
-		sb_adds(sb, "\n");
-	}
+	events_list(r, sb, &md);
 }

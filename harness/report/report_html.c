@@ -62,12 +62,20 @@ static void badge(struct sbuf *sb, const char *v, bool big)
 	sb_adds(sb, "</span>");
 }
 
+/* a numeric cell's markup */
+static const char *const num_mk[2] = { "<td class=\"n\">", "</td>" };
+
 static void num(struct sbuf *sb, double v)
 {
-	if (isnan(v))
-		sb_adds(sb, "<td class=\"n\">-</td>");
-	else
-		sb_addf(sb, "<td class=\"n\">%.5g</td>", v);
+	report_cell(sb, num_mk, !isnan(v), "%.5g", v);
+}
+
+/* where a case ran: "backend / device type" */
+static void h_where(struct sbuf *sb, const struct rcase *c)
+{
+	h(sb, c->backend);
+	sb_adds(sb, " / ");
+	h(sb, c->device_type);
 }
 
 static void td(struct sbuf *sb, const char *s)
@@ -195,9 +203,7 @@ static void verdicts(const struct rrun *r, struct sbuf *sb)
 		sb_adds(sb, "</a></td>");
 		td(sb, c->workload);
 		sb_adds(sb, "<td>");
-		h(sb, c->backend);
-		sb_adds(sb, " / ");
-		h(sb, c->device_type);
+		h_where(sb, c);
 		sb_adds(sb, "</td><td>");
 		badge(sb, c->verdict, false);
 		if (met + failed)
@@ -222,35 +228,17 @@ static void cmp_row(const struct cmp_result *cr, const struct cmp_row *w,
 		[CMP_WORSE] = "worse (within threshold)",
 		[CMP_IMPROVEMENT] = "improvement", [CMP_REGRESSION] = "REGRESSION",
 	};
-	bool sig = w->mark != CMP_SAME;
-
 	sb_addf(sb, "<tr class=\"%s\">", w->mark == CMP_REGRESSION ? "regression" :
 		w->mark == CMP_IMPROVEMENT ? "improvement" : "");
 	td(sb, cr->cases[w->group].name);
 	td(sb, w->metric);
 	td(sb, w->unit);
-	num(sb, w->s[0].median);
-	num(sb, w->s[1].median);
-	num(sb, w->ratio);
-	if (isnan(w->lo))
-		sb_adds(sb, "<td class=\"n\">-</td>");
-	else
-		sb_addf(sb, "<td class=\"n\">[%.3f, %.3f]</td>", w->lo, w->hi);
-	if (isnan(w->gain))
-		sb_adds(sb, "<td class=\"n\">-</td>");
-	else
-		sb_addf(sb, "<td class=\"n\">%s%+.2f%%%s</td>", sig ? "*" : "",
-			w->gain, sig ? "*" : "");
-	if (isnan(w->q))
-		sb_adds(sb, "<td class=\"n\">-</td>");
-	else
-		sb_addf(sb, "<td class=\"n\">%.2g</td>", w->q);
+	report_cmp_cells(sb, num_mk, w, "[%.3f, %.3f]", "*");
+	report_cell(sb, num_mk, !isnan(w->q), "%.2g", w->q);
 	sb_addf(sb, "<td class=\"n\">%.1f%% / %.1f%%</td>", w->s[0].noise,
 		w->s[1].noise);
-	if (isnan(w->run_noise))
-		sb_adds(sb, "<td class=\"n\">-</td>");
-	else
-		sb_addf(sb, "<td class=\"n\">%.1f%%</td>", 100 * expm1(w->run_noise));
+	report_cell(sb, num_mk, !isnan(w->run_noise), "%.1f%%",
+		    100 * expm1(w->run_noise));
 	sb_adds(sb, "<td>");
 	if (w->normalized) {
 		sb_adds(sb, "normalized by ");
@@ -710,6 +698,7 @@ static void case_tables(const struct rcase *c, struct sbuf *sb)
 		sb_adds(sb, "<table><tr><th>metric</th><th>unit</th><th>better</th><th>n</th><th>median</th><th>p5</th><th>p95</th><th>p99</th><th>min</th><th>max</th><th>MAD</th><th>noise</th><th>NaN/inf</th></tr>\n");
 		for (i = 0; i < c->nm; i++) {
 			const struct rmetric *m = &c->m[i];
+			double noise = cdm_noise_pct(m->s.mad, m->s.median);
 
 			sb_adds(sb, "<tr>");
 			td(sb, m->name);
@@ -727,11 +716,7 @@ static void case_tables(const struct rcase *c, struct sbuf *sb)
 			num(sb, m->s.min);
 			num(sb, m->s.max);
 			num(sb, m->s.mad);
-			if (!isnan(cdm_noise_pct(m->s.mad, m->s.median)))
-				sb_addf(sb, "<td class=\"n\">%.1f%%</td>",
-					cdm_noise_pct(m->s.mad, m->s.median));
-			else
-				sb_adds(sb, "<td class=\"n\">-</td>");
+			report_cell(sb, num_mk, !isnan(noise), "%.1f%%", noise);
 			sb_addf(sb, "<td class=\"n\">%zu</td></tr>\n",
 				m->s.nonfinite);
 		}
@@ -874,9 +859,7 @@ static void cases(const struct rrun *r, struct sbuf *sb)
 		sb_adds(sb, "</h3>\n<p>");
 		h(sb, c->workload);
 		sb_adds(sb, " on ");
-		h(sb, c->backend);
-		sb_adds(sb, " / ");
-		h(sb, c->device_type);
+		h_where(sb, c);
 		sb_addf(sb, ", %.2f s", c->seconds);
 		if (*c->reason) {
 			sb_adds(sb, "<br><strong>reason:</strong> ");

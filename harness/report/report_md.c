@@ -33,12 +33,12 @@ static void md_pairs(struct sbuf *sb, const struct cdm_kvlist *l,
 	}
 }
 
+/* a numeric cell's markup */
+static const char *const cell_mk[2] = { " ", " |" };
+
 static void cell_num(struct sbuf *sb, double v)
 {
-	if (isnan(v))
-		sb_adds(sb, " - |");
-	else
-		sb_addf(sb, " %.5g |", v);
+	report_cell(sb, cell_mk, !isnan(v), "%.5g", v);
 }
 
 static void summary(const struct rrun *r, struct sbuf *sb)
@@ -80,7 +80,6 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 	sb_adds(sb, "| case | metric | unit | base | candidate | ratio | 95% CI | gain | q | used | |\n|---|---|---|--:|--:|--:|--:|--:|--:|---|---|\n");
 	for (i = 0; i < n && cr->rows[m[i]].mark != CMP_SAME; i++) {
 		const struct cmp_row *w = &cr->rows[m[i]];
-		bool sig = true;
 
 		sb_adds(sb, "| ");
 		md(sb, cr->cases[w->group].name);
@@ -89,18 +88,7 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 		sb_adds(sb, " | ");
 		md(sb, w->unit);
 		sb_adds(sb, " |");
-		cell_num(sb, w->s[0].median);
-		cell_num(sb, w->s[1].median);
-		cell_num(sb, w->ratio);
-		if (isnan(w->lo))
-			sb_adds(sb, " - |");
-		else
-			sb_addf(sb, " %.3f..%.3f |", w->lo, w->hi);
-		if (isnan(w->gain))
-			sb_adds(sb, " - |");
-		else
-			sb_addf(sb, " %s%+.2f%%%s |", sig ? "\\*" : "", w->gain,
-				sig ? "\\*" : "");
+		report_cmp_cells(sb, cell_mk, w, "%.3f..%.3f", "\\*");
 		cell_num(sb, w->q);
 		sb_adds(sb, w->normalized ? " normalized by " : " raw");
 		if (w->normalized)

@@ -57,6 +57,14 @@ int db_step(struct cdm_db *d, sqlite3_stmt *st)
 	return -1;
 }
 
+int db_step_final(struct cdm_db *d, sqlite3_stmt *st)
+{
+	int r = db_step(d, st);
+
+	sqlite3_finalize(st);
+	return r < 0 ? -1 : 0;
+}
+
 const char *col_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *s = sqlite3_column_text(st, i);
@@ -64,7 +72,7 @@ const char *col_text(sqlite3_stmt *st, int i)
 	return s ? (const char *)s : "";
 }
 
-static int exec(struct cdm_db *d, const char *sql)
+int db_exec(struct cdm_db *d, const char *sql)
 {
 	char *msg = NULL;
 
@@ -163,24 +171,24 @@ static int migrate(struct cdm_db *d)
 	if (d->readonly)
 		return cdm_err("%s: schema version %d needs upgrading to %d, but the database is read-only",
 			       d->path, d->version, db_latest_version());
-	if (exec(d, "BEGIN IMMEDIATE"))
+	if (db_exec(d, "BEGIN IMMEDIATE"))
 		return -1;
 	/* another process may have migrated while we waited for the lock */
 	if (pragma_int(d, "PRAGMA user_version", &v))
 		goto fail;
 	for (; v < db_latest_version(); v++) {
-		if (exec(d, cdm_schema_files[v].sql)) {
+		if (db_exec(d, cdm_schema_files[v].sql)) {
 			cdm_err("%s: applying schema/%s failed", d->path,
 				cdm_schema_files[v].name);
 			goto fail;
 		}
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
-		if (exec(d, sql))
+		if (db_exec(d, sql))
 			goto fail;
 	}
 	snprintf(sql, sizeof(sql), "PRAGMA application_id = %d",
 		 CDM_APPLICATION_ID);
-	if (exec(d, sql) || exec(d, "COMMIT"))
+	if (db_exec(d, sql) || db_exec(d, "COMMIT"))
 		goto fail;
 	d->version = v;
 	return 0;
@@ -274,7 +282,7 @@ static int configure(struct cdm_db *d)
 	char *mode = NULL;
 	sqlite3_stmt *st;
 
-	if (exec(d, "PRAGMA foreign_keys = ON"))
+	if (db_exec(d, "PRAGMA foreign_keys = ON"))
 		return -1;
 	if (d->readonly)
 		return 0;
@@ -291,9 +299,9 @@ static int configure(struct cdm_db *d)
 	/* WAL + NORMAL: a commit survives a process crash (kill -9); only
 	 * power loss can drop the last transactions */
 	/* a case of millions of samples is one transaction: keep it in memory */
-	if (exec(d, "PRAGMA cache_size = -65536"))
+	if (db_exec(d, "PRAGMA cache_size = -65536"))
 		return -1;
-	return exec(d, "PRAGMA synchronous = NORMAL");
+	return db_exec(d, "PRAGMA synchronous = NORMAL");
 }
 
 /* a path as an SQLite URI ("file:..."), with the characters URIs
@@ -459,7 +467,7 @@ static int open_read(struct cdm_db *d, const char *path)
 	if (d->version < db_latest_version())
 		return cdm_err("%s: schema version %d needs upgrading to %d, but the database is read-only",
 			       d->path, d->version, db_latest_version());
-	return exec(d, "PRAGMA foreign_keys = ON");
+	return db_exec(d, "PRAGMA foreign_keys = ON");
 }
 
 int db_open(struct cdm_db *d, const char *path, enum db_open_mode mode)
@@ -486,7 +494,7 @@ int db_open(struct cdm_db *d, const char *path, enum db_open_mode mode)
 		}
 		sqlite3_extended_result_codes(d->db, 1);
 		sqlite3_busy_timeout(d->db, 60000);
-		if (check_identity(d) || exec(d, "PRAGMA foreign_keys = ON") ||
+		if (check_identity(d) || db_exec(d, "PRAGMA foreign_keys = ON") ||
 		    migrate(d) || mark_stale_runs(d, &found))
 			goto fail;
 		return 0;
@@ -592,29 +600,37 @@ static int kernel_id(struct cdm_db *d, const struct cdm_kernel *k,
 		t, 3, NULL, 0, id);
 }
 
+/* one row of a statement run once per row; a failure is said as what */
+static int step_reset(struct cdm_db *d, sqlite3_stmt *st, const char *what)
+{
+	int r = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (r != SQLITE_DONE)
+		return db_fail(d, what);
+	return 0;
+}
+
 static int insert_kv(struct cdm_db *d, const char *sql, int64_t id,
 		     const struct cdm_kvlist *l)
 {
 	sqlite3_stmt *st;
 	size_t i;
+	int r = 0;
 
 	if (!l->n)
 		return 0;
 	st = db_prepare(d, sql);
 	if (!st)
 		return -1;
-	for (i = 0; i < l->n; i++) {
+	for (i = 0; i < l->n && !r; i++) {
 		sqlite3_bind_int64(st, 1, id);
 		sqlite3_bind_text(st, 2, l->v[i].key, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, l->v[i].value, -1, SQLITE_STATIC);
-		if (db_step(d, st) < 0) {
-			sqlite3_finalize(st);
-			return -1;
-		}
-		sqlite3_reset(st);
+		r = step_reset(d, st, "query failed");
 	}
 	sqlite3_finalize(st);
-	return 0;
+	return r;
 }
 
 static int insert_devices(struct cdm_db *d, int64_t run_id,
@@ -622,25 +638,22 @@ static int insert_devices(struct cdm_db *d, int64_t run_id,
 {
 	sqlite3_stmt *st;
 	size_t i;
+	int rc = 0;
 
 	st = db_prepare(d, "INSERT OR REPLACE INTO devices (run_id, path, backend, memory_type, detail) VALUES (?, ?, ?, ?, ?)");
 	if (!st)
 		return -1;
-	for (i = 0; i < r->ndevs; i++) {
+	for (i = 0; i < r->ndevs && !rc; i++) {
 		sqlite3_bind_int64(st, 1, run_id);
 		sqlite3_bind_text(st, 2, r->devs[i].path, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, r->devs[i].backend, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, r->devs[i].memory_type, -1,
 				  SQLITE_STATIC);
 		sqlite3_bind_text(st, 5, r->devs[i].detail, -1, SQLITE_STATIC);
-		if (db_step(d, st) < 0) {
-			sqlite3_finalize(st);
-			return -1;
-		}
-		sqlite3_reset(st);
+		rc = step_reset(d, st, "query failed");
 	}
 	sqlite3_finalize(st);
-	return 0;
+	return rc;
 }
 
 /* likwid's view of the host, schema 005 */
@@ -658,7 +671,6 @@ static int insert_run(struct cdm_db *d, const struct cdm_run_info *r,
 	char started[40], host[256], boot[64];
 	long long pid, start;
 	sqlite3_stmt *st;
-	int rc;
 
 	iso(started, sizeof(started), r->start_wall);
 	owner_identity(host, sizeof(host), boot, sizeof(boot), &pid, &start);
@@ -685,9 +697,7 @@ static int insert_run(struct cdm_db *d, const struct cdm_run_info *r,
 	sqlite3_bind_text(st, 15, boot, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 16, pid);
 	sqlite3_bind_int64(st, 17, start);
-	rc = db_step(d, st);
-	sqlite3_finalize(st);
-	if (rc < 0)
+	if (db_step_final(d, st))
 		return -1;
 	*run_id = sqlite3_last_insert_rowid(d->db);
 	return 0;
@@ -703,7 +713,6 @@ static int insert_node(struct cdm_db *d, int64_t run_id)
 	const char *node = getenv("SLURMD_NODENAME");
 	const char *job = getenv("SLURM_JOB_ID"), *step = getenv("SLURM_STEP_ID");
 	sqlite3_stmt *st;
-	int rc;
 
 	if (!node || !*node)
 		return 0;
@@ -714,9 +723,7 @@ static int insert_node(struct cdm_db *d, int64_t run_id)
 	sqlite3_bind_text(st, 2, node, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, job ? job : "", -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, step ? step : "", -1, SQLITE_STATIC);
-	rc = db_step(d, st);
-	sqlite3_finalize(st);
-	return rc < 0 ? -1 : 0;
+	return db_step_final(d, st);
 }
 
 int db_run_begin(struct cdm_db *d, const struct cdm_run_info *r,
@@ -724,7 +731,7 @@ int db_run_begin(struct cdm_db *d, const struct cdm_run_info *r,
 {
 	int64_t hid, kid;
 
-	if (exec(d, "BEGIN IMMEDIATE"))
+	if (db_exec(d, "BEGIN IMMEDIATE"))
 		return -1;
 	if (host_id(d, &r->host, &hid) || kernel_id(d, &r->kernel, &kid) ||
 	    insert_kv(d, TOPO_SQL, hid, &r->host.topo) ||
@@ -732,7 +739,7 @@ int db_run_begin(struct cdm_db *d, const struct cdm_run_info *r,
 	    insert_kv(d, "INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES (?, ?, ?)",
 		      *run_id, &r->tags) ||
 	    insert_devices(d, *run_id, r) || insert_node(d, *run_id) ||
-	    exec(d, "COMMIT"))
+	    db_exec(d, "COMMIT"))
 		return rollback(d);
 	return 0;
 }
@@ -742,9 +749,8 @@ int db_run_identity(struct cdm_db *d, int64_t run_id,
 {
 	int64_t hid, kid;
 	sqlite3_stmt *st;
-	int rc;
 
-	if (exec(d, "BEGIN IMMEDIATE"))
+	if (db_exec(d, "BEGIN IMMEDIATE"))
 		return -1;
 	if (host_id(d, &r->host, &hid) || kernel_id(d, &r->kernel, &kid) ||
 	    insert_kv(d, TOPO_SQL, hid, &r->host.topo))
@@ -758,11 +764,9 @@ int db_run_identity(struct cdm_db *d, int64_t run_id,
 	sqlite3_bind_text(st, 4, r->environment, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, r->kmsg_status, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, run_id);
-	rc = db_step(d, st);
-	sqlite3_finalize(st);
-	if (rc < 0 || insert_devices(d, run_id, r) ||
+	if (db_step_final(d, st) || insert_devices(d, run_id, r) ||
 	    insert_kv(d, "INSERT OR REPLACE INTO run_tags (run_id, key, value) VALUES (?, ?, ?)",
-		      run_id, &r->tags) || exec(d, "COMMIT"))
+		      run_id, &r->tags) || db_exec(d, "COMMIT"))
 		return rollback(d);
 	return 0;
 }
@@ -779,7 +783,6 @@ static int insert_summary(struct cdm_db *d, int64_t mid,
 			  const struct cdm_summary *s)
 {
 	sqlite3_stmt *st = db_prepare(d, "INSERT INTO summaries (metric_id, n, nonfinite, min, p5, median, mean, p95, p99, max, stddev, mad) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-	int rc;
 
 	if (!st)
 		return -1;
@@ -795,9 +798,7 @@ static int insert_summary(struct cdm_db *d, int64_t mid,
 	bind_real(st, 10, s->max);
 	bind_real(st, 11, s->stddev);
 	bind_real(st, 12, s->mad);
-	rc = db_step(d, st);
-	sqlite3_finalize(st);
-	return rc < 0 ? -1 : 0;
+	return db_step_final(d, st);
 }
 
 /*
@@ -818,16 +819,6 @@ static char *batch_insert_sql(void)
 	return sb_detach(&sb);
 }
 
-static int step_reset(struct cdm_db *d, sqlite3_stmt *st)
-{
-	int r = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	if (r != SQLITE_DONE)
-		return db_fail(d, "storing samples failed");
-	return 0;
-}
-
 static int insert_samples(struct cdm_db *d, sqlite3_stmt *one,
 			  sqlite3_stmt *many, int64_t mid,
 			  const struct cdm_metric_res *m)
@@ -841,14 +832,14 @@ static int insert_samples(struct cdm_db *d, sqlite3_stmt *one,
 			sqlite3_bind_int64(many, 3 * k + 2, m->spilled + i + k);
 			bind_real(many, 3 * k + 3, m->v[i + k]);
 		}
-		if (step_reset(d, many))
+		if (step_reset(d, many, "storing samples failed"))
 			return -1;
 	}
 	for (; i < m->n; i++) {
 		sqlite3_bind_int64(one, 1, mid);
 		sqlite3_bind_int64(one, 2, m->spilled + i);
 		bind_real(one, 3, m->v[i]);
-		if (step_reset(d, one))
+		if (step_reset(d, one, "storing samples failed"))
 			return -1;
 	}
 	return 0;
@@ -901,13 +892,14 @@ static int insert_kevents(struct cdm_db *d, int64_t run_id, int64_t case_id,
 {
 	sqlite3_stmt *st;
 	size_t i;
+	int r = 0;
 
 	if (!k->n)
 		return 0;
 	st = db_prepare(d, "INSERT INTO kevents (run_id, case_id, seq, ts_usec, level, facility, class, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
 	if (!st)
 		return -1;
-	for (i = 0; i < k->n; i++) {
+	for (i = 0; i < k->n && !r; i++) {
 		const struct cdm_kevent *e = &k->v[i];
 
 		sqlite3_bind_int64(st, 1, run_id);
@@ -922,14 +914,10 @@ static int insert_kevents(struct cdm_db *d, int64_t run_id, int64_t case_id,
 		sqlite3_bind_text(st, 7, cdm_kclass_name(e->cls), -1,
 				  SQLITE_STATIC);
 		sqlite3_bind_text(st, 8, e->text, -1, SQLITE_STATIC);
-		if (db_step(d, st) < 0) {
-			sqlite3_finalize(st);
-			return -1;
-		}
-		sqlite3_reset(st);
+		r = step_reset(d, st, "query failed");
 	}
 	sqlite3_finalize(st);
-	return 0;
+	return r;
 }
 
 static int insert_case_row(struct cdm_db *d, int64_t run_id,
@@ -937,7 +925,6 @@ static int insert_case_row(struct cdm_db *d, int64_t run_id,
 {
 	char t0[40], t1[40];
 	sqlite3_stmt *st;
-	int rc;
 
 	iso(t0, sizeof(t0), c->start_wall);
 	iso(t1, sizeof(t1), c->end_wall);
@@ -963,9 +950,7 @@ static int insert_case_row(struct cdm_db *d, int64_t run_id,
 			  SQLITE_STATIC);
 	sqlite3_bind_text(st, 15, c->log.buf ? c->log.buf : "", -1,
 			  SQLITE_STATIC);
-	rc = db_step(d, st);
-	sqlite3_finalize(st);
-	if (rc < 0)
+	if (db_step_final(d, st))
 		return -1;
 	*case_id = sqlite3_last_insert_rowid(d->db);
 	return 0;
@@ -975,13 +960,13 @@ int db_case(struct cdm_db *d, int64_t run_id, const struct cdm_case_res *c)
 {
 	int64_t case_id;
 
-	if (exec(d, "BEGIN IMMEDIATE"))
+	if (db_exec(d, "BEGIN IMMEDIATE"))
 		return -1;
 	if (insert_case_row(d, run_id, c, &case_id) ||
 	    insert_kv(d, "INSERT OR REPLACE INTO case_info (case_id, key, value) VALUES (?, ?, ?)",
 		      case_id, &c->info) ||
 	    insert_metrics(d, case_id, c) ||
-	    insert_kevents(d, run_id, case_id, &c->kev) || exec(d, "COMMIT"))
+	    insert_kevents(d, run_id, case_id, &c->kev) || db_exec(d, "COMMIT"))
 		return rollback(d);
 	return 0;
 }
@@ -990,9 +975,9 @@ int db_kevents(struct cdm_db *d, int64_t run_id, const struct cdm_kevents *k)
 {
 	if (!k->n)
 		return 0;
-	if (exec(d, "BEGIN IMMEDIATE"))
+	if (db_exec(d, "BEGIN IMMEDIATE"))
 		return -1;
-	if (insert_kevents(d, run_id, 0, k) || exec(d, "COMMIT"))
+	if (insert_kevents(d, run_id, 0, k) || db_exec(d, "COMMIT"))
 		return rollback(d);
 	return 0;
 }
@@ -1001,32 +986,26 @@ int db_run_log(struct cdm_db *d, int64_t run_id, const char *name,
 	       const char *text)
 {
 	sqlite3_stmt *st = db_prepare(d, "INSERT OR REPLACE INTO run_logs (run_id, name, text) VALUES (?, ?, ?)");
-	int rc;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, text ? text : "", -1, SQLITE_STATIC);
-	rc = db_step(d, st);
-	sqlite3_finalize(st);
-	return rc < 0 ? -1 : 0;
+	return db_step_final(d, st);
 }
 
 int db_run_end(struct cdm_db *d, int64_t run_id, const char *status,
 	       const char *reason)
 {
 	sqlite3_stmt *st = db_prepare(d, "UPDATE runs SET status = ?, status_reason = ?, ended_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?");
-	int rc;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_text(st, 1, status, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, reason ? reason : "", -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, run_id);
-	rc = db_step(d, st);
-	sqlite3_finalize(st);
-	return rc < 0 ? -1 : 0;
+	return db_step_final(d, st);
 }
 
 int db_resolve_run(struct cdm_db *d, const char *spec, int64_t *run_id)

@@ -61,6 +61,10 @@ int db_run_end(struct cdm_db *d, int64_t run_id, const char *status,
 /* helpers for the query commands */
 sqlite3_stmt *db_prepare(struct cdm_db *d, const char *sql);
 int db_step(struct cdm_db *d, sqlite3_stmt *st);	/* ROW, DONE or -1 */
+/* one step of a statement that writes, then finalized: 0 or -1 (said) */
+int db_step_final(struct cdm_db *d, sqlite3_stmt *st);
+/* SQL text run as it is; an error is said with the database's path */
+int db_exec(struct cdm_db *d, const char *sql);
 const char *col_text(sqlite3_stmt *st, int i);	/* never NULL */
 /* resolve "42", "last" or a uuid prefix to a run id */
 int db_resolve_run(struct cdm_db *d, const char *spec, int64_t *run_id)

@@ -62,6 +62,22 @@ static int dbs_run_end(struct cdm_sink *s, const char *status,
 	return db_run_end(s->priv, s->run_id, status, reason);
 }
 
+static void dbs_close(struct cdm_sink *s)
+{
+	db_close(s->priv);
+	free(s->priv);
+}
+
+static const struct cdm_sink_ops db_sink_ops = {
+	.run_begin = dbs_run_begin,
+	.case_done = dbs_case_done,
+	.samples = dbs_samples,
+	.summarize = dbs_summarize,
+	.kevents = dbs_kevents,
+	.run_end = dbs_run_end,
+	.close = dbs_close,
+};
+
 int sink_db_init(struct cdm_sink *s, const char *path)
 {
 	struct cdm_db *d = xcalloc(1, sizeof(*d));
@@ -72,12 +88,7 @@ int sink_db_init(struct cdm_sink *s, const char *path)
 		return -1;
 	}
 	s->priv = d;
-	s->run_begin = dbs_run_begin;
-	s->case_done = dbs_case_done;
-	s->samples = dbs_samples;
-	s->summarize = dbs_summarize;
-	s->kevents = dbs_kevents;
-	s->run_end = dbs_run_end;
+	s->ops = &db_sink_ops;
 	return 0;
 }
 
@@ -155,6 +166,25 @@ static int ss_run_end(struct cdm_sink *s, const char *status,
 	return stream_put(s);
 }
 
+static void ss_close(struct cdm_sink *s)
+{
+	struct stream_sink *ss = s->priv;
+
+	close(ss->fd);
+	free(ss->path);
+	sb_free(&ss->sb);
+	free(ss);
+}
+
+static const struct cdm_sink_ops stream_sink_ops = {
+	.run_begin = ss_run_begin,
+	.case_start = ss_case_start,
+	.case_done = ss_case_done,
+	.kevents = ss_kevents,
+	.run_end = ss_run_end,
+	.close = ss_close,
+};
+
 int sink_stream_init(struct cdm_sink *s, const char *path)
 {
 	struct stream_sink *ss = xcalloc(1, sizeof(*ss));
@@ -169,26 +199,14 @@ int sink_stream_init(struct cdm_sink *s, const char *path)
 	sb_init(&ss->sb);
 	sb_add(&ss->sb, CDM_STREAM_MAGIC, strlen(CDM_STREAM_MAGIC));
 	s->priv = ss;
-	s->run_begin = ss_run_begin;
-	s->case_start = ss_case_start;
-	s->case_done = ss_case_done;
-	s->kevents = ss_kevents;
-	s->run_end = ss_run_end;
+	s->ops = &stream_sink_ops;
 	return 0;
 }
 
 void sink_close(struct cdm_sink *s)
 {
-	if (s->run_begin == dbs_run_begin) {
-		db_close(s->priv);
-		free(s->priv);
-	} else if (s->run_begin == ss_run_begin) {
-		struct stream_sink *ss = s->priv;
-
-		close(ss->fd);
-		free(ss->path);
-		sb_free(&ss->sb);
-		free(ss);
-	}
+	if (s->ops)
+		s->ops->close(s);
+	s->ops = NULL;
 	s->priv = NULL;
 }

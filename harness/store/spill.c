@@ -18,28 +18,14 @@
 
 #include "store/db.h"
 
-static int spill_exec(struct cdm_db *d, const char *sql)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(d->db, sql, NULL, NULL, &msg) == SQLITE_OK)
-		return 0;
-	cdm_err("%s: %s (sqlite error %d)", d->path,
-		msg ? msg : sqlite3_errmsg(d->db),
-		sqlite3_extended_errcode(d->db));
-	sqlite3_free(msg);
-	return -1;
-}
-
 int db_spill_reset_table(struct cdm_db *d)
 {
-	return spill_exec(d, "CREATE TEMP TABLE IF NOT EXISTS spill (metric INTEGER NOT NULL, seq INTEGER NOT NULL, value REAL, PRIMARY KEY (metric, seq)) WITHOUT ROWID");
+	return db_exec(d, "CREATE TEMP TABLE IF NOT EXISTS spill (metric INTEGER NOT NULL, seq INTEGER NOT NULL, value REAL, PRIMARY KEY (metric, seq)) WITHOUT ROWID");
 }
 
 int db_spill_reset_metric(struct cdm_db *d, size_t idx)
 {
 	sqlite3_stmt *st;
-	int r;
 
 	if (db_spill_reset_table(d))
 		return -1;
@@ -47,9 +33,7 @@ int db_spill_reset_metric(struct cdm_db *d, size_t idx)
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, idx);
-	r = db_step(d, st);
-	sqlite3_finalize(st);
-	return r < 0 ? -1 : 0;
+	return db_step_final(d, st);
 }
 
 /* rows per INSERT into the TEMP table: one step per row costs more than
@@ -108,7 +92,7 @@ int db_spill(struct cdm_db *d, size_t idx, struct cdm_metric_res *m)
 	sb_adds(&sql, "INSERT INTO temp.spill (metric, seq, value) VALUES (?, ?, ?)");
 	for (k = 1; k < SPILL_BATCH; k++)
 		sb_adds(&sql, ",(?, ?, ?)");
-	if (spill_exec(d, "BEGIN"))
+	if (db_exec(d, "BEGIN"))
 		goto fail;
 	one = db_prepare(d, "INSERT INTO temp.spill (metric, seq, value) VALUES (?, ?, ?)");
 	many = db_prepare(d, sql.buf);
@@ -132,7 +116,7 @@ int db_spill(struct cdm_db *d, size_t idx, struct cdm_metric_res *m)
 		db_fail(d, "streaming samples to the database failed");
 		goto fail;
 	}
-	if (spill_exec(d, "COMMIT"))
+	if (db_exec(d, "COMMIT"))
 		goto fail;
 	sqlite3_finalize(one);
 	sqlite3_finalize(many);
@@ -347,13 +331,10 @@ out:
 int db_spill_store(struct cdm_db *d, size_t idx, int64_t metric_id)
 {
 	sqlite3_stmt *st = db_prepare(d, "INSERT INTO samples (metric_id, seq, value) SELECT ?1, seq, value FROM temp.spill WHERE metric = ?2 ORDER BY seq");
-	int r;
 
 	if (!st)
 		return -1;
 	sqlite3_bind_int64(st, 1, metric_id);
 	sqlite3_bind_int64(st, 2, idx);
-	r = db_step(d, st);
-	sqlite3_finalize(st);
-	return r < 0 ? -1 : 0;
+	return db_step_final(d, st);
 }

@@ -51,6 +51,16 @@ int cdm_err(const char *fmt, ...)
 	return -1;
 }
 
+int cdm_set_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
 int cdm_errno(int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -424,51 +434,33 @@ void json_doc(struct json *j, struct sbuf *sb)
 	json_obj_open(j, NULL);
 }
 
+/* the characters JSON writes as a backslash and a letter */
+static const char *const json_short[128] = {
+	['"'] = "\\\"", ['\\'] = "\\\\", ['\n'] = "\\n", ['\r'] = "\\r",
+	['\t'] = "\\t",
+};
+
 void json_escape(struct sbuf *sb, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
 
 	sb_addc(sb, '"');
-	for (; *p; p++) {
-		switch (*p) {
-		case '"':
-			sb_adds(sb, "\\\"");
-			break;
-		case '\\':
-			sb_adds(sb, "\\\\");
-			break;
-		case '\n':
-			sb_adds(sb, "\\n");
-			break;
-		case '\r':
-			sb_adds(sb, "\\r");
-			break;
-		case '\t':
-			sb_adds(sb, "\\t");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f) {
-				sb_addf(sb, "\\u%04x", *p);
-			} else if (*p >= 0x80) {
-				size_t n = utf8_len(p);
+	while (*p) {
+		size_t n = utf8_len(p);
 
-				/* JSON text is UTF-8: a stray byte
-				 * becomes U+FFFD */
-				if (!n) {
-					sb_adds(sb, "\\ufffd");
-				} else if (n == 2 && *p == 0xc2 && p[1] < 0xa0) {
-					/* C1 controls: escaped, so a
-					 * terminal never sees them raw */
-					sb_addf(sb, "\\u%04x", p[1]);
-					p++;
-				} else {
-					sb_add(sb, p, n);
-					p += n - 1;
-				}
-			} else {
-				sb_addc(sb, *p);
-			}
-		}
+		if (*p < 0x80 && json_short[*p])
+			sb_adds(sb, json_short[*p]);
+		else if (*p < 0x20 || *p == 0x7f)
+			sb_addf(sb, "\\u%04x", *p);
+		else if (!n)
+			sb_adds(sb, "\\ufffd");	/* JSON text is UTF-8 */
+		else if (n == 2 && *p == 0xc2 && p[1] < 0xa0)
+			/* C1 controls: escaped, so a terminal never sees
+			 * them raw */
+			sb_addf(sb, "\\u%04x", p[1]);
+		else
+			sb_add(sb, p, n);
+		p += n ? n : 1;
 	}
 	sb_addc(sb, '"');
 }

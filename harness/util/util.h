@@ -36,6 +36,8 @@ int cdm_errno(int err, const char *fmt, ...) __printf(2, 3);
 void cdm_warn(const char *fmt, ...) __printf(1, 2);
 void cdm_notice(const char *fmt, ...) __printf(1, 2);
 extern bool cdm_quiet;
+/* for parsers that hand their caller the reason: written into err[len] */
+int cdm_set_err(char *err, size_t len, const char *fmt, ...) __printf(3, 4);
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t sz);
