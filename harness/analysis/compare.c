@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "analysis/compare.h"
+#include "analysis/pairs.h"
 #include "stats/cstats.h"
 #include "stats/drift.h"
 #include "stats/stats.h"
@@ -686,61 +687,10 @@ static const char *find_control(struct mlist l[2])
 struct runvals {
 	double *y, *c, *yn;
 	size_t n;
-	double y_var, pair_var;	/* inside runs, summed over npair runs */
-	size_t npair;
+	struct pair_spread sp;	/* inside runs, over the runs with pairs */
 	double se2;		/* sum of the control's sampling variances */
 	size_t nse;
 };
-
-/*
- * The median over iterations of log y_i - orient log c_i, when the metric
- * and its control hold one sample each per iteration (the same count, so
- * sample seq k of both is iteration k); NaN otherwise, and the caller
- * falls back on the difference of the medians.
- */
-static double log_var(const double *v, size_t n)
-{
-	double *s = xcalloc(n + 1, sizeof(double)), mad;
-
-	memcpy(s, v, n * sizeof(double));
-	cdm_sort_fast(s, n);
-	mad = 1.4826 * cdm_mad_sorted(s, n);
-	free(s);
-	return mad * mad;
-}
-
-static double paired_log(struct cdm_db *d, sqlite3_stmt *st, int64_t id,
-			 int64_t cid, int orient, size_t want,
-			 struct runvals *rv)
-{
-	double *v = xcalloc(want + 1, sizeof(double)), med = NAN;
-	double *ly = xcalloc(want + 1, sizeof(double));
-	size_t n = 0;
-	int r;
-
-	sqlite3_reset(st);
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, cid);
-	while ((r = db_step(d, st)) == SQLITE_ROW && n < want) {
-		double y = sqlite3_column_double(st, 0);
-		double c = sqlite3_column_double(st, 1);
-
-		if (y > 0 && c > 0 && isfinite(y) && isfinite(c)) {
-			ly[n] = log(y);
-			v[n++] = log(y) - orient * log(c);
-		}
-	}
-	if (r >= 0 && n == want) {
-		/* robust spreads: a neighbour's bursts make heavy tails */
-		rv->y_var += log_var(ly, n);
-		rv->pair_var += log_var(v, n);
-		rv->npair++;
-		med = cdm_median_select(v, n);
-	}
-	free(ly);
-	free(v);
-	return med;
-}
 
 /* one side's per-run log medians of the metric and of the control */
 static int load_runvals(struct cdm_db *d, struct stmts *s,
@@ -787,10 +737,9 @@ static int load_runvals(struct cdm_db *d, struct stmts *s,
 				v->se2 += sd * sd * M_PI / (2.0 * n);
 				v->nse++;
 			}
-			if (ny > 0 && ny == nc && ny <= CDM_MAX_METRIC_SAMPLES)
-				v->yn[i] = paired_log(d, s->pairs, m->ids[i],
-						      sqlite3_column_int64(st, 6),
-						      orient, (size_t)ny, v);
+			v->yn[i] = cdm_paired_log(d, s->pairs, m->ids[i],
+						  sqlite3_column_int64(st, 6),
+						  orient, ny, nc, &v->sp);
 		}
 	}
 	return 0;
@@ -847,11 +796,11 @@ static int drift_row(struct cdm_db *d, struct stmts *s,
 		in.s[k].n = v[k].n;
 		row->runs[k] = count_finite(v[k].y, v[k].n);
 	}
-	if (v[0].npair + v[1].npair) {
-		size_t np = v[0].npair + v[1].npair;
+	if (v[0].sp.runs + v[1].sp.runs) {
+		size_t np = v[0].sp.runs + v[1].sp.runs;
 
-		in.y_var = (v[0].y_var + v[1].y_var) / np;
-		in.pair_var = (v[0].pair_var + v[1].pair_var) / np;
+		in.y_var = (v[0].sp.y_var + v[1].sp.y_var) / np;
+		in.pair_var = (v[0].sp.pair_var + v[1].sp.pair_var) / np;
 	}
 	in.c_se2 = v[0].nse + v[1].nse ?
 		   (v[0].se2 + v[1].se2) / (v[0].nse + v[1].nse) : 0;
@@ -1186,8 +1135,7 @@ static int prepare(struct cdm_db *d, struct stmts *s, const char *history_sql)
 	s->median = db_prepare(d, "SELECT median FROM summaries WHERE metric_id = ? AND median > 0");
 	s->runval = db_prepare(d, "SELECT sm.median, sc.median, sc.mad, sc.n, sm.n + sm.nonfinite, sc.n + sc.nonfinite, k.id FROM summaries sm JOIN metrics m ON m.id = sm.metric_id "
 			       "LEFT JOIN metrics k ON k.case_id = m.case_id AND k.name = ?2 LEFT JOIN summaries sc ON sc.metric_id = k.id WHERE sm.metric_id = ?1");
-	/* one iteration's two samples share their seq (see paired_log) */
-	s->pairs = db_prepare(d, "SELECT y.value, c.value FROM samples y JOIN samples c ON c.metric_id = ?2 AND c.seq = y.seq WHERE y.metric_id = ?1 ORDER BY y.seq");
+	s->pairs = db_prepare(d, PAIRS_SQL);
 	s->fprint = db_prepare(d, "SELECT value FROM samples WHERE metric_id = ? ORDER BY seq LIMIT 32");	/* FP_LEN */
 	return s->metrics && s->samples && s->count && s->history &&
 	       s->median && s->runval && s->pairs && s->fprint ? 0 : -1;

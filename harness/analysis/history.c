@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analysis/history.h"
+#include "analysis/pairs.h"
 #include "store/select.h"
 
 static char *history_sql(const struct hist_query *q, char ***binds,
@@ -20,7 +21,7 @@ static char *history_sql(const struct hist_query *q, char ***binds,
 	sb_init(&sb);
 	/* the in-run control (memcpy of the same buffer), as compare uses it */
 	sb_adds(&sb, "SELECT r.id, substr(r.uuid, 1, 8), r.started_at, coalesce(k.release, '?'), coalesce(h.hostname, '?'), c.verdict, coalesce(s.n, 0), s.median, s.mad, c.match_key, c.backend, c.device_type, m.unit, m.better, "
-		"sk.median, sk.mad, sk.n, ck.better "
+		"sk.median, sk.mad, sk.n, ck.better, m.id, coalesce(ck.id, 0), coalesce(s.n + s.nonfinite, 0), coalesce(sk.n + sk.nonfinite, 0) "
 		"FROM cases c JOIN runs r ON r.id = c.run_id JOIN metrics m ON m.case_id = c.id AND m.name = ?1 "
 		"LEFT JOIN summaries s ON s.metric_id = m.id LEFT JOIN kernels k ON k.id = r.kernel_id LEFT JOIN hosts h ON h.id = r.host_id "
 		"LEFT JOIN metrics ck ON ck.case_id = c.id AND ck.name IN ('memcpy_bw', 'calib_bw') AND m.name NOT IN ('memcpy_bw', 'calib_bw') LEFT JOIN summaries sk ON sk.metric_id = ck.id "
@@ -60,7 +61,11 @@ static void add_point(struct hist *h, sqlite3_stmt *st, size_t *cap)
 		    sqlite3_column_double(st, 7);
 	p->noise = cdm_noise_pct(mad, p->median);
 	p->level = p->median;
-	p->ctrl = p->ctrl_se2 = NAN;
+	p->ctrl = p->ctrl_se2 = p->paired = NAN;
+	p->metric_id = sqlite3_column_int64(st, 18);
+	p->ctrl_id = sqlite3_column_int64(st, 19);
+	p->ny = sqlite3_column_int64(st, 20);
+	p->nc = sqlite3_column_int64(st, 21);
 	if (sqlite3_column_type(st, 14) != SQLITE_NULL &&
 	    sqlite3_column_double(st, 14) > 0) {
 		double cm = sqlite3_column_double(st, 14);
@@ -124,6 +129,33 @@ static void filter_points(struct hist *h, char **ident, size_t limit)
 	h->n = limit;
 }
 
+/* each run's metric against its control, iteration by iteration */
+static int load_pairs(struct cdm_db *d, struct hist *h)
+{
+	int orient = (h->higher_better ? 1 : -1) * (h->ctrl_higher ? 1 : -1);
+	struct pair_spread sp = { 0 };
+	sqlite3_stmt *st;
+	size_t i;
+
+	h->pairs_share = false;
+	if (!h->n || isnan(h->p[h->n - 1].ctrl))
+		return 0;
+	st = db_prepare(d, PAIRS_SQL);
+	if (!st)
+		return -1;
+	for (i = 0; i < h->n; i++)
+		if (!isnan(h->p[i].ctrl))
+			h->p[i].paired = cdm_paired_log(d, st, h->p[i].metric_id,
+							h->p[i].ctrl_id, orient,
+							h->p[i].ny, h->p[i].nc,
+							&sp);
+	sqlite3_finalize(st);
+	/* the control shares the metric's noise sample by sample (drift.h) */
+	h->pairs_share = sp.runs && sp.pair_var > 0 &&
+			 sp.pair_var < sp.y_var / 2;
+	return 0;
+}
+
 int cdm_history_load(struct cdm_db *d, const struct hist_query *q,
 		     struct hist *h)
 {
@@ -157,6 +189,8 @@ int cdm_history_load(struct cdm_db *d, const struct hist_query *q,
 	n = h->n;
 	if (!r && h->n)
 		filter_points(h, ident, q->limit);
+	if (!r)
+		r = load_pairs(d, h);
 out:
 	sqlite3_finalize(st);
 	for (i = 0; i < nb; i++)
@@ -174,14 +208,18 @@ out:
  * when the control's run medians spread more than twice their own
  * sampling error, each run's median is carried to the control's typical
  * level (median x (typical / this run's control), for a time against a
- * rate), and the steps are found on that. The choice looks at the control
- * only. Every point needs a control, or none is normalized.
+ * rate; where every run pairs its samples by iteration, the median of the
+ * per-iteration ratios instead, see analysis/pairs.h), and the steps are
+ * found on that. The same happens when the runs pair and the pairs
+ * spread less than half as much as the metric alone. The choice looks at
+ * the control and at the spread inside runs only, never at the levels. Every point needs a control, or none is normalized.
  */
 static void normalize_levels(struct hist *h)
 {
 	double *c = xmalloc((h->n ? h->n : 1) * sizeof(*c)), mid, se2 = 0;
 	int orient = (h->higher_better ? 1 : -1) * (h->ctrl_higher ? 1 : -1);
 	size_t i, m = 0, nse = 0;
+	bool paired = true;
 
 	h->normalized = false;
 	h->ctrl_spread = h->ctrl_noise = NAN;
@@ -204,13 +242,23 @@ static void normalize_levels(struct hist *h)
 		c[i] = fabs(c[i] - mid);
 	h->ctrl_spread = 1.4826 * cdm_median_select(c, m);
 	h->ctrl_noise = nse ? sqrt(se2 / nse) : 0;
-	if (!(h->ctrl_spread > 2 * h->ctrl_noise))
+	/* iteration by iteration where every run pairs, as compare does */
+	for (i = 0; i < h->n; i++)
+		if (!isnan(h->p[i].median) && isnan(h->p[i].paired))
+			paired = false;
+	if (!(h->ctrl_spread > 2 * h->ctrl_noise) &&
+	    !(paired && h->pairs_share))
 		goto convert;
 	h->normalized = true;
-	for (i = 0; i < h->n; i++)
-		if (!isnan(h->p[i].median))
+	for (i = 0; i < h->n; i++) {
+		if (isnan(h->p[i].median))
+			continue;
+		if (paired)
+			h->p[i].level = exp(h->p[i].paired + orient * mid);
+		else
 			h->p[i].level = h->p[i].median *
 				exp(-orient * (log(h->p[i].ctrl) - mid));
+	}
 convert:
 	h->ctrl_spread = 100 * expm1(h->ctrl_spread);
 	h->ctrl_noise = 100 * expm1(h->ctrl_noise);

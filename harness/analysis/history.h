@@ -36,6 +36,10 @@ struct hist_point {
 	double noise;		/* MAD / median in percent */
 	double ctrl;		/* the control's median in this run, or NaN */
 	double ctrl_se2;	/* its sampling variance, log scale */
+	double paired;		/* log metric - log control iteration by
+				 * iteration, median (analysis/pairs.h), or NaN */
+	int64_t metric_id, ctrl_id;
+	int64_t ny, nc;		/* samples of each */
 	double level;		/* the median the steps are found on: raw, or
 				 * normalized to the control's typical level */
 };
@@ -60,6 +64,7 @@ struct hist {
 	 * beyond its own noise (as compare does) */
 	bool ctrl_higher;	/* the control is a rate */
 	bool normalized;
+	bool pairs_share;	/* paired, the spread inside runs halves */
 	double ctrl_spread;	/* its robust spread between runs, percent */
 	double ctrl_noise;	/* its own sampling noise, percent */
 };
