@@ -7,6 +7,8 @@
 #                              stderr containing PATTERN (grep -E)
 #   check NAME TEST-EXPR-RESULT MESSAGE   pass/fail from a prior [ ] result
 #   skip NAME REASON
+#   need_guest                 sets KERNEL to the guest kernel, or fails
+#                              the script when it or QEMU is missing
 
 set -u
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -28,6 +30,19 @@ fail() {
 }
 
 skip() { echo "ok - $T_PREFIX: $1 # SKIP $2"; }
+
+# 'make test' builds the guest kernel and installs QEMU before the tests,
+# so their absence is a failure of the set-up, not a reason to skip
+need_guest() {
+	KERNEL=$("$TOP/kernel/build.sh" --print-path 2>/dev/null) || {
+		fail "guest kernel is built" "kernel/build.sh --print-path: not built (make test builds it)"
+		exit 0
+	}
+	command -v qemu-system-x86_64 >/dev/null || {
+		fail "qemu is installed" "qemu-system-x86_64 not found (make deps installs it)"
+		exit 0
+	}
+}
 
 ok_if() {
 	local name=$1

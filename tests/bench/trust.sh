@@ -52,22 +52,7 @@ kernel=$("$TOP/kernel/build.sh" --print-path 2>/dev/null) || {
 	echo "trust: SKIP: guest kernel not built (make kernel): no A/A or detection figures"
 	exit 0
 }
-JOB=$TMP/trust.ini
-cat >"$JOB" <<'EOF'
-; only the cases the figures need: a TCG boot takes about 20 s
-[global]
-name = trust-bench
-seed = 11
-repeat = 60
-warmup = 3
-[migrate]
-device = private, coherent
-size = 2M
-[stream]
-size = 4M
-threads = 1
-reference = no
-EOF
+JOB=$TOP/configs/trust.ini
 
 # flags FILE.json: "regressions flagged-measurements measurements"
 flags() {

@@ -16,11 +16,7 @@ expect_err "vm ab --kernel is refused with the fix" 2 "vm ab: --kernel: use --ba
 [ ! -e "$DB" ]
 check "bad input boots nothing and writes no database" $? ""
 
-KERNEL=$("$TOP/kernel/build.sh" --print-path 2>/dev/null)
-if [ $? != 0 ] || ! command -v qemu-system-x86_64 >/dev/null; then
-	skip "vm ab in the emulated node" "guest kernel or qemu missing ('make test' builds and installs them)"
-	exit 0
-fi
+need_guest
 # no_timer_check: on a loaded host a TCG guest's IO-APIC timer check can
 # time out and panic ("IO-APIC + timer doesn't work!"); seen at load 20
 "$CDM" vm ab --db "$DB" --base "$KERNEL" --cand "$KERNEL" --base-append no_timer_check \

@@ -10,11 +10,7 @@ if ! "$CDM" help vm >/dev/null 2>&1; then
 	skip "compare in the emulated node" "this cdmbench has no 'vm run'"
 	exit 0
 fi
-KERNEL=$("$TOP/kernel/build.sh" --print-path 2>/dev/null)
-if [ $? != 0 ] || ! command -v qemu-system-x86_64 >/dev/null; then
-	skip "compare in the emulated node" "guest kernel or qemu missing ('make test' builds and installs them)"
-	exit 0
-fi
+need_guest
 
 DB=$T_TMP/ab.db
 cat >"$T_TMP/ab.ini" <<'INI'

@@ -7,11 +7,7 @@
 # counts are kernel behaviour: printed, with only their presence asserted.
 . "$(dirname "$0")/../lib.sh"
 
-KERNEL=$("$TOP/kernel/build.sh" --print-path 2>/dev/null)
-if [ $? != 0 ] || ! command -v qemu-system-x86_64 >/dev/null; then
-	fail "guest kernel is built" "kernel/build.sh --print-path: not built (make test builds it)"
-	exit 0
-fi
+need_guest
 DB=$T_TMP/k.db
 cat >"$T_TMP/k.ini" <<'INI'
 [global]

@@ -5,15 +5,7 @@
 # kernel trees are refused before anything boots.
 . "$(dirname "$0")/../lib.sh"
 
-KERNEL=$("$TOP/kernel/build.sh" --print-path 2>/dev/null)
-if [ $? != 0 ]; then
-	fail "guest kernel is built" "kernel/build.sh --print-path: $KERNEL not built (make test builds it)"
-	exit 0
-fi
-if ! command -v qemu-system-x86_64 >/dev/null; then
-	fail "qemu is installed" "qemu-system-x86_64 not found (make deps installs it)"
-	exit 0
-fi
+need_guest
 VM_RUN=("$CDM" vm run --kernel "$KERNEL")
 # the job files live in the test's scratch dir: the guest sees host paths
 DB=$T_TMP/vm.db
