@@ -374,10 +374,8 @@ static int at_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 	return 0;
 }
 
-#define at_teardown NULL	/* the fixture frees all there is */
-
 DEV_WORKLOAD(atomics, at, CDM_CAP_ALLOC_SYSTEM | CDM_CAP_WHERE |
-	     CDM_CAP_EXCLUSIVE | CDM_CAP_DEV_READ, 0,
+	     CDM_CAP_EXCLUSIVE | CDM_CAP_DEV_READ, 0, NULL,
 	.name = "atomics",
 	.summary = "device-exclusive access (EXCLUSIVE) ping-ponged with revoking CPU writes",
 	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,

@@ -945,7 +945,7 @@ static void cc_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 }
 
 DEV_WORKLOAD(concurrent, cc, DEV_CAPS_ROUND_TRIP | CDM_CAP_DEV_READ |
-	     CDM_CAP_DEV_WRITE, 0,
+	     CDM_CAP_DEV_WRITE, 0, cc_teardown,
 	.name = "concurrent",
 	.summary = "CPU threads, device READ/WRITE and migrations on one region: no lost or torn update",
 	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,

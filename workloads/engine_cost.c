@@ -150,9 +150,7 @@ static int ec_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 	return 0;
 }
 
-#define ec_teardown NULL	/* the fixture closes the device */
-
-DEV_WORKLOAD(engine_cost, ec, DEV_CAPS_ROUND_TRIP, 0,
+DEV_WORKLOAD(engine_cost, ec, DEV_CAPS_ROUND_TRIP, 0, NULL,
 	.name = "engine-cost",
 	.summary = "the engine layer's cost: a migration through the dmirror engine against the bare ioctl",
 	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT);

@@ -404,9 +404,7 @@ static int fb_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 	return 0;
 }
 
-#define fb_teardown NULL	/* the fixture frees all there is */
-
-DEV_WORKLOAD(fault_back, fb, DEV_CAPS_ROUND_TRIP, 0,
+DEV_WORKLOAD(fault_back, fb, DEV_CAPS_ROUND_TRIP, 0, NULL,
 	.name = "fault-back",
 	.summary = "CPU access to device pages: private faults back, coherent stays (latency, bandwidth)",
 	.help = "Touches every page of a device-resident buffer from the CPU and times each\n"

@@ -566,9 +566,7 @@ static int fc_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 }
 
 #define fc_supported NULL	/* nothing beyond the fixture's checks */
-#define fc_teardown NULL	/* the fixture frees all there is */
-
-DEV_WORKLOAD(fork_cow, fc, DEV_CAPS_ROUND_TRIP | CDM_CAP_FORK_SAFE, 0,
+DEV_WORKLOAD(fork_cow, fc, DEV_CAPS_ROUND_TRIP | CDM_CAP_FORK_SAFE, 0, NULL,
 	.name = "fork-cow",
 	.summary = "fork() with device-resident pages: copy-on-write cost, isolation and placement",
 	.help = "Forks with the buffer on the device, then parent and child each write a\n"

@@ -274,7 +274,7 @@ static void ga_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 	free(a->image);
 }
 
-DEV_WORKLOAD(gpu_atomics, ga, CDM_CAP_ATOMICS, DEV_F_NO_BUFFER,
+DEV_WORKLOAD(gpu_atomics, ga, CDM_CAP_ATOMICS, DEV_F_NO_BUFFER, ga_teardown,
 	.name = "gpu-atomics",
 	.summary = "GPU system-scope atomics racing CPU atomics on the same words: no lost update",
 	.verifies = CDM_VERIFY_DATA);

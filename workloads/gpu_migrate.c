@@ -331,7 +331,7 @@ static void gm_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 
 DEV_WORKLOAD(gpu_migrate, gm, CDM_CAP_COPY | CDM_CAP_ALLOC_PINNED |
 	     CDM_CAP_ALLOC_DEVICE | CDM_CAP_MIGRATE | CDM_CAP_MIGRATE_READBACK |
-	     CDM_CAP_WHERE | CDM_CAP_DEV_TOUCH, DEV_F_NO_BUFFER,
+	     CDM_CAP_WHERE | CDM_CAP_DEV_TOUCH, DEV_F_NO_BUFFER, gm_teardown,
 	.name = "gpu-migrate",
 	.summary = "GPU prefetch both ways as a ratio to the pinned-copy link; first-touch and CPU-touch cost; placement the kernel promises",
 	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT);

@@ -293,9 +293,7 @@ static int mig_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 	return 0;
 }
 
-#define mig_teardown NULL	/* the fixture frees all there is */
-
-DEV_WORKLOAD(migrate, mig, DEV_CAPS_ROUND_TRIP, 0,
+DEV_WORKLOAD(migrate, mig, DEV_CAPS_ROUND_TRIP, 0, NULL,
 	.name = "migrate",
 	.summary = "system<->device round trips via migrate_vma (MIGRATE_TO_DEV/SYS)",
 	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,

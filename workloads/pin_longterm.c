@@ -535,7 +535,7 @@ static void pl_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 		close(p->gup_fd);
 }
 
-DEV_WORKLOAD(pin_longterm, pl, DEV_CAPS_ROUND_TRIP, 0,
+DEV_WORKLOAD(pin_longterm, pl, DEV_CAPS_ROUND_TRIP, 0, pl_teardown,
 	.name = "pin-longterm",
 	.summary = "pin device pages (FOLL_LONGTERM via gup_test and io_uring, or plain GUP): placement and cost",
 	.help = "Pins a buffer in system RAM and then on the device, and times both pins\n"

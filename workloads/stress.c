@@ -768,11 +768,9 @@ struct stress {
 	int unused;
 };
 #define stress_setup NULL
-#define stress_teardown NULL
-
 DEV_WORKLOAD(stress, stress, DEV_CAPS_ROUND_TRIP | CDM_CAP_DEV_READ |
 	     CDM_CAP_DEV_WRITE | CDM_CAP_EXCLUSIVE | CDM_CAP_FORK_SAFE,
-	     DEV_F_NO_OPEN | DEV_F_NO_BUFFER,
+	     DEV_F_NO_OPEN | DEV_F_NO_BUFFER, NULL,
 	.name = "stress",
 	.summary = "seeded random mix of migrations, faults, forks, exclusive access over processes and threads",
 	.verifies = CDM_VERIFY_DATA);

@@ -1116,7 +1116,7 @@ static void td_teardown(struct cdm_ctx *ctx __unused, struct dev_fx *fx)
 }
 
 DEV_WORKLOAD(teardown, td, DEV_CAPS_ROUND_TRIP | CDM_CAP_FORK_SAFE,
-	     DEV_F_NO_BUFFER,
+	     DEV_F_NO_BUFFER, td_teardown,
 	.name = "teardown",
 	.summary = "munmap/DONTNEED/mprotect/exit racing migrations; no leaked device pages",
 	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,

@@ -1090,6 +1090,15 @@ static int by_effect(const void *a, const void *b)
 	return *(const size_t *)a < *(const size_t *)b ? -1 : 1;
 }
 
+const char *cmp_tally(const struct cmp_result *r, char *buf, size_t len)
+{
+	snprintf(buf, len, "%d regression%s, %d improvement%s, %d case%s broke",
+		 r->regressions, r->regressions == 1 ? "" : "s",
+		 r->improvements, r->improvements == 1 ? "" : "s", r->broke,
+		 r->broke == 1 ? "" : "s");
+	return buf;
+}
+
 size_t *cmp_sorted_measurements(const struct cmp_result *r, size_t *n)
 {
 	size_t *v = xmalloc((r->nrows ? r->nrows : 1) * sizeof(size_t));

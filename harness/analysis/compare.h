@@ -115,6 +115,9 @@ struct cmp_result {
 /* rows that open a measurement, sorted by the change the verdict used
  * (regressions first, then by size); caller frees */
 size_t *cmp_sorted_measurements(const struct cmp_result *r, size_t *n);
+/* the verdict in words, as every sink states it: "2 regressions,
+ * 0 improvements, 1 case broke" (no markup: numbers and plain words) */
+const char *cmp_tally(const struct cmp_result *r, char *buf, size_t len);
 
 /* compare; 0, or -1 with the reason reported (bad input, exit 2) */
 int cdm_compare(struct cdm_db *d, const char *base, const char *cand,

@@ -354,6 +354,7 @@ static void print_text(const struct cmp_result *r, bool all)
 {
 	int wc = width(r, false), wm = width(r, true);
 	size_t n, *m = cmp_sorted_measurements(r, &n), shown;
+	char tally[128];
 
 	printf("base:       %s\n", tesc(r->side[0].label));
 	printf("candidate:  %s\n", tesc(r->side[1].label));
@@ -378,10 +379,7 @@ static void print_text(const struct cmp_result *r, bool all)
 	print_changes(r);
 	print_only(r);
 	print_no_noise(r);
-	printf("\n%d regression%s, %d improvement%s, %d case%s broke\n",
-	       r->regressions, r->regressions == 1 ? "" : "s",
-	       r->improvements, r->improvements == 1 ? "" : "s", r->broke,
-	       r->broke == 1 ? "" : "s");
+	printf("\n%s\n", cmp_tally(r, tally, sizeof(tally)));
 	printf("base/cand: medians; gain: change in the better direction (negative is worse), *flanked* when\n"
 	       "significant (q < alpha); REGRESSION/improvement: significant and beyond the threshold;\n"
 	       "noise: MAD / median of each side's samples; runs: spread of the median between runs of one\n"

@@ -270,6 +270,7 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 {
 	const struct cmp_result *cr = &r->cmp;
 	size_t i, n, *m, shown;
+	char tally[128];
 
 	if (!r->have_cmp)
 		return;
@@ -277,12 +278,10 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 	h(sb, cr->side[0].label);
 	sb_adds(sb, "<br>Candidate: ");
 	h(sb, cr->side[1].label);
-	sb_addf(sb, "</p>\n<p><strong>%d regression%s, %d improvement%s, %d case%s broke</strong> "
+	sb_addf(sb, "</p>\n<p><strong>%s</strong> "
 		"(%zu measurements, %zu metrics, in %zu matched cases; per-run t test, normalized by the in-run control where it drifted, and Mann-Whitney U; Benjamini-Hochberg over measurements at %g; threshold %g%%).</p>\n",
-		cr->regressions, cr->regressions == 1 ? "" : "s",
-		cr->improvements, cr->improvements == 1 ? "" : "s", cr->broke,
-		cr->broke == 1 ? "" : "s", cr->measurements, cr->nrows,
-		cr->ncases, cr->opts.alpha, cr->opts.threshold);
+		cmp_tally(cr, tally, sizeof(tally)), cr->measurements,
+		cr->nrows, cr->ncases, cr->opts.alpha, cr->opts.threshold);
 	/* what changed first, by size; the unchanged folded below */
 	m = cmp_sorted_measurements(cr, &n);
 	for (shown = 0; shown < n && cr->rows[m[shown]].mark != CMP_SAME;)

@@ -64,6 +64,7 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 {
 	const struct cmp_result *cr = &r->cmp;
 	size_t i, n, *m;
+	char tally[128];
 
 	if (!r->have_cmp)
 		return;
@@ -71,10 +72,9 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 	md(sb, cr->side[0].label);
 	sb_adds(sb, "  \nCandidate: ");
 	md(sb, cr->side[1].label);
-	sb_addf(sb, "\n\n**%d regression%s, %d improvement%s, %d case%s broke** (Benjamini-Hochberg at %g, threshold %g%%; gain is the change in the better direction, \\*flanked\\* when significant)\n\n",
-		cr->regressions, cr->regressions == 1 ? "" : "s",
-		cr->improvements, cr->improvements == 1 ? "" : "s", cr->broke,
-		cr->broke == 1 ? "" : "s", cr->opts.alpha, cr->opts.threshold);
+	sb_addf(sb, "\n\n**%s** (Benjamini-Hochberg at %g, threshold %g%%; gain is the change in the better direction, \\*flanked\\* when significant)\n\n",
+		cmp_tally(cr, tally, sizeof(tally)), cr->opts.alpha,
+		cr->opts.threshold);
 	/* what changed, largest first; the unchanged folded into one line */
 	m = cmp_sorted_measurements(cr, &n);
 	sb_adds(sb, "| case | metric | unit | base | candidate | ratio | 95% CI | gain | q | used | |\n|---|---|---|--:|--:|--:|--:|--:|--:|---|---|\n");

@@ -130,19 +130,21 @@ void dev_fx_teardown(struct cdm_ctx *ctx);
 /*
  * The descriptor of device workload `id`, by naming convention: config
  * struct pfx_cfg (starting with struct dev_cfg dev), option table
- * pfx_opts, state struct pfx, hooks pfx_supported, pfx_setup, pfx_run
- * and pfx_teardown (#define one to NULL when there is nothing to do).
- * The designated initializers that follow (name, summary, help,
- * verifies, tamper) complete the struct cdm_workload.
+ * pfx_opts, state struct pfx, hooks pfx_supported, pfx_setup and pfx_run.
+ * teardown undoes what pfx_setup made beyond the fixture's own (threads,
+ * descriptors); NULL when the fixture's teardown (unmap, close, free what
+ * dev_alloc gave) is all there is. The designated initializers that
+ * follow (name, summary, help, verifies, tamper) complete the struct
+ * cdm_workload.
  */
-#define DEV_WORKLOAD(id, pfx, caps, fflags, ...)                               \
+#define DEV_WORKLOAD(id, pfx, caps, fflags, teardown_, ...)                    \
 	_Static_assert(offsetof(struct pfx##_cfg, dev) == 0,                   \
 		       "struct " #pfx "_cfg must start with struct dev_cfg dev"); \
 	static const struct dev_workload id##_dw = {                           \
 		.needs = (caps), .flags = (fflags),                            \
 		.priv_size = sizeof(struct pfx), .supported = pfx##_supported, \
 		.setup = pfx##_setup, .run = pfx##_run,                        \
-		.teardown = pfx##_teardown,                                    \
+		.teardown = (teardown_),                                       \
 	};                                                                     \
 	static bool id##_fx_supported(const void *c, char *w, size_t l)        \
 	{                                                                      \
