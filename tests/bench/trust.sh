@@ -11,7 +11,9 @@
 #     MIGRATE_TO_SYS by test_hmm.slow_to_sys_pct percent of its own time,
 #     one build for every percentage), 3 runs a side interleaved by
 #     `vm ab`: how often 25% and 10% are flagged on to_sys for private and
-#     coherent, and how often anything else is (to_dev, memcpy, stream)
+#     coherent, and how often anything else is (to_dev, memcpy, stream);
+#     then the same runs two trials together (6 runs a side), and A/A at
+#     6 a side over windows of 12 consecutive A/A runs
 # Guests boot with no_timer_check: on a loaded host a TCG guest's IO-APIC
 # timer check can time out and panic. They get one CPU (--cpus 1): the two
 # CPUs of these build machines are SMT siblings (a busy loop on one slows
@@ -138,5 +140,46 @@ EOF
 	done
 	echo "detection, to_sys $pct% slower, 3 runs a side interleaved: flagged in $found_both of $n trials on both device types (private $found_p, coherent $found_c; goal for 25%: >= 90%); other measurements flagged (to_dev, memcpy, stream): $other in $n trials (goal 0)"
 }
+# the same runs, two trials taken together: 6 runs a side
+detect6() {
+	local pct=$1 n=$2 k db=$TMP/detect-$1.db both=0 other=0 sets=0
+
+	for ((k = 1; k + 1 <= n; k += 2)); do
+		sqlite3 "$db" "DELETE FROM run_tags WHERE key = 'six'; INSERT INTO run_tags (run_id, key, value)
+			SELECT t.run_id, 'six', ab.value FROM run_tags t JOIN run_tags ab ON ab.run_id = t.run_id AND ab.key = 'ab'
+			WHERE t.key = 'trial' AND t.value IN ('$k', '$((k + 1))')"
+		"$CDM" compare --db "$db" -o json six=base six=cand >"$TMP/d.json"
+		set -- $(python3 - "$TMP/d.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+reg = {(m["case"], m["measurement"]) for m in d["metrics"] if m["change"] == "regression"}
+both = ("migrate[device=private]", "to_sys_bw") in reg and ("migrate[device=coherent]", "to_sys_bw") in reg
+print(int(both), len([k for k in reg if k[1] != "to_sys_bw"]))
+EOF
+)
+		sets=$((sets + 1)) both=$((both + $1)) other=$((other + $2))
+	done
+	[ "$sets" -gt 0 ] &&
+		echo "detection, to_sys $pct% slower, 6 runs a side (trials taken in pairs): flagged in $both of $sets on both device types; other measurements flagged: $other"
+}
+# A/A at 6 a side: every window of 12 consecutive runs, alternating
+aa6() {
+	local s k w=0 quiet=0 vals
+
+	for ((s = 0; s + 12 <= ${#ids[@]}; s++)); do
+		vals=""
+		for ((k = 0; k < 12; k++)); do
+			vals="$vals${vals:+, }(${ids[s + k]}, 'w6', '$((k % 2))')"
+		done
+		sqlite3 "$AA" "DELETE FROM run_tags WHERE key = 'w6'; INSERT INTO run_tags (run_id, key, value) VALUES $vals"
+		"$CDM" compare --db "$AA" -o json w6=0 w6=1 >"$TMP/c.json"
+		set -- $(flags "$TMP/c.json")
+		w=$((w + 1))
+		[ "$2" = 0 ] && quiet=$((quiet + 1))
+	done
+	[ "$w" -gt 0 ] && echo "A/A, 6-vs-6 interleaved ($w windows of 12 consecutive runs): $quiet of $w comparisons flag nothing"
+}
 detect 25 "$TRIALS"
+detect6 25 "$TRIALS"
+aa6
 detect 10 "$TRIALS_10"
