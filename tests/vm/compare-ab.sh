@@ -107,9 +107,11 @@ for r in d["metrics"]:
 EOF
 # one candidate run against the pooled baseline: the comparison is there
 # with its ratio; whether it reaches significance depends on how far the
-# baseline's runs drift, so only the ratio is checked
+# baseline's runs drift, so only the ratio is checked, and widely: a
+# case's speed under TCG is bimodal (about 1.6x between the modes), so one
+# run of a 2x slower kernel can read anywhere from 0.3 to 0.8
 "$CDM" report --db "$DB" --baseline ab=base last -o "$T_TMP/ab.html" 2>/dev/null
 ratio=$(grep -o '<td>migrate\[device=private\]</td><td>to_sys_bw</td><td>GB/s</td><td class="n">[^<]*</td><td class="n">[^<]*</td><td class="n">[^<]*</td>' "$T_TMP/ab.html" |
 	sed 's/.*<td class="n">\([^<]*\)<\/td>$/\1/')
-awk -v r="$ratio" 'BEGIN { exit !(r >= 0.3 && r <= 0.67) }'
+awk -v r="$ratio" 'BEGIN { exit !(r >= 0.2 && r <= 0.85) }'
 check "the report of the candidate compares it with the baseline (private to_sys_bw ratio ${ratio:-missing})" $? ""
