@@ -659,7 +659,7 @@ static struct cmp_row *new_row(struct cmp_result *r, size_t group,
 	row->higher_better = m->higher;
 	row->p_runs = row->run_noise = row->aa_range = NAN;
 	row->raw_ratio = row->raw_gain = row->mde = NAN;
-	row->ctrl_change = row->ctrl_spread = NAN;
+	row->ctrl_change = row->ctrl_spread = row->ctrl_slope = NAN;
 	return row;
 }
 
@@ -745,6 +745,131 @@ static int load_runvals(struct cdm_db *d, struct stmts *s,
 	return 0;
 }
 
+/* a run's log medians of a metric, outside the compared sides */
+struct opoint {
+	int64_t run;
+	char *key;		/* its configuration */
+	double v;
+	int64_t id, count;	/* the metric row, its samples */
+};
+
+static int other_points(struct cdm_db *d, sqlite3_stmt *st,
+			const struct cmp_result *res, const char *match_key,
+			const char *metric, struct opoint **p, size_t *np)
+{
+	const struct cmp_case *c = &res->cases[res->ncases - 1];
+	int r;
+
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, metric, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, match_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->backend, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->device_type, -1, SQLITE_STATIC);
+	while ((r = db_step(d, st)) == SQLITE_ROW) {
+		int64_t run = sqlite3_column_int64(st, 1);
+
+		if (side_of(res, run) >= 0)
+			continue;
+		*p = xrealloc(*p, (*np + 1) * sizeof(**p));
+		(*p)[*np].run = run;
+		/* without tags: per-run tags (vm ab's ab-pair) would leave
+		 * every set one run, and the slope is the host's */
+		(*p)[*np].key = xstrdup(col_text(st, 3));
+		(*p)[*np].id = sqlite3_column_int64(st, 4);
+		(*p)[*np].count = sqlite3_column_int64(st, 5);
+		(*p)[(*np)++].v = log(sqlite3_column_double(st, 0));
+	}
+	return r == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Co-moments of one configuration's runs (Welford): x the control's log
+ * median (oriented), y the metric's, z its paired value (pairs.h)
+ */
+struct cogroup {
+	const char *key;
+	int n;
+	double mx, my, mz, sxx, sxy, syy, szz, sxz;
+};
+
+static void cogroup_add(struct cogroup *g, double x, double y, double z)
+{
+	double dx = x - g->mx, dy = y - g->my, dz = z - g->mz;
+
+	g->n++;
+	g->mx += dx / g->n;
+	g->my += dy / g->n;
+	g->mz += dz / g->n;
+	g->sxx += dx * (x - g->mx);
+	g->syy += dy * (y - g->my);
+	g->sxy += dx * (y - g->my);
+	g->szz += dz * (z - g->mz);
+	g->sxz += dx * (z - g->mz);
+}
+
+/*
+ * What other runs of the case say about the metric's slope on its
+ * control (see stats/drift.h): their run medians, centred inside each
+ * kernel, command line, environment and host, so neither a kernel's level
+ * nor the sides' difference enters. Both sides' match keys, as for the run noise.
+ */
+static int other_slope(struct cdm_db *d, struct stmts *s,
+		       const struct cmp_result *res, const struct group *g[2],
+		       const char *metric, const char *control,
+		       struct drift_in *in)
+{
+	struct opoint *y = NULL, *c = NULL;
+	struct cogroup *cg = NULL;
+	size_t ny = 0, nc = 0, ng = 0, i, j, k;
+	double z;
+	int rc = 0;
+
+	for (k = 0; k < 2 && !rc; k++) {
+		if (k && !strcmp(g[0]->match_key, g[1]->match_key))
+			break;
+		rc = other_points(d, s->history, res, g[k]->match_key, metric,
+				  &y, &ny) ||
+		     other_points(d, s->history, res, g[k]->match_key,
+				  control, &c, &nc);
+	}
+	for (i = 0; i < ny && !rc; i++) {
+		for (j = 0; j < nc && c[j].run != y[i].run; j++)
+			;
+		if (j == nc)
+			continue;
+		for (k = 0; k < ng && strcmp(cg[k].key, y[i].key); k++)
+			;
+		if (k == ng) {
+			cg = xrealloc(cg, (ng + 1) * sizeof(*cg));
+			memset(&cg[ng], 0, sizeof(*cg));
+			cg[ng++].key = y[i].key;
+		}
+		z = cdm_paired_log(d, s->pairs, y[i].id, c[j].id, in->orient,
+				   y[i].count, c[j].count, NULL);
+		if (isnan(z))
+			z = y[i].v - in->orient * c[j].v;
+		cogroup_add(&cg[k], in->orient * c[j].v, y[i].v, z);
+	}
+	for (k = 0; k < ng; k++) {
+		if (cg[k].n < 2)
+			continue;
+		in->ext_sxx += cg[k].sxx;
+		in->ext_sxy += cg[k].sxy;
+		in->ext_syy += cg[k].syy;
+		in->ext_szz += cg[k].szz;
+		in->ext_sxz += cg[k].sxz;
+		in->ext_slope_df += cg[k].n - 1;
+	}
+	for (i = 0; i < ny; i++)
+		free(y[i].key);
+	for (i = 0; i < nc; i++)
+		free(c[i].key);
+	free(y);
+	free(c);
+	free(cg);
+	return rc ? -1 : 0;
+}
+
 static void runvals_free(struct runvals *v)
 {
 	free(v->y);
@@ -767,8 +892,9 @@ static int count_finite(const double *v, size_t n)
  * own noise (see stats/drift.h).
  */
 static int drift_row(struct cdm_db *d, struct stmts *s,
-		     const struct cmp_result *r, const struct mref *m[2],
-		     const struct mref *ctrl, struct cmp_row *row)
+		     const struct cmp_result *r, const struct group *g[2],
+		     const struct mref *m[2], const struct mref *ctrl,
+		     struct cmp_row *row)
 {
 	const char *cname = ctrl && strcmp(ctrl->name, m[0]->name) ?
 			    ctrl->name : NULL;
@@ -780,6 +906,8 @@ static int drift_row(struct cdm_db *d, struct stmts *s,
 	row->raw_ratio = row->ratio;
 	row->raw_gain = row->gain;
 	row->mde = row->ctrl_change = row->ctrl_spread = NAN;
+	row->ctrl_slope = NAN;
+	row->slope_df = 0;
 	row->basis_why = ctrl && !cname ? "this is the control" :
 			 r->opts.raw ? "--raw" : "no control in this case";
 	/* +1 when both are times or both rates */
@@ -809,12 +937,17 @@ static int drift_row(struct cdm_db *d, struct stmts *s,
 		in.ext_df = row->noise_df;
 	}
 	in.alpha = r->opts.alpha;
+	if (cname && !r->opts.raw &&
+	    other_slope(d, s, r, g, m[0]->name, cname, &in))
+		goto out;
 	cdm_drift_compare(&in, &out);
 	if (cname && !r->opts.raw) {
 		row->control = xstrdup(cname);
 		row->basis_why = out.why;
 		row->ctrl_change = 100 * expm1(out.ctrl.d);
 		row->ctrl_spread = 100 * expm1(out.ctrl_spread);
+		row->ctrl_slope = out.slope;
+		row->slope_df = out.slope_df;
 	}
 	row->mde = 100 * expm1(out.mde);
 	if (out.normalized && !isnan(row->gain)) {
@@ -973,8 +1106,8 @@ static int compare_pair(struct cdm_db *d, struct stmts *s,
 		if (!isnan(row->p_runs))
 			row->p = fmax(row->p_samples, row->p_runs);
 		if (!row->note &&
-		    drift_row(d, s, r, (const struct mref *[2]){ mb, mc }, ctrl,
-			      row))
+		    drift_row(d, s, r, (const struct group *[2]){ gb, gc },
+			      (const struct mref *[2]){ mb, mc }, ctrl, row))
 			goto out;
 	}
 	group_measurements(r, first, fp);
@@ -1124,7 +1257,8 @@ static char *history_query(const struct cmp_result *r)
 
 	sb_init(&sb);
 	sb_adds(&sb, "SELECT s.median, r.id, printf('%d|%s|%s|%d|%s', r.kernel_id, r.cmdline, r.environment, r.host_id, "
-		"coalesce((SELECT group_concat(key || '=' || value, ',') FROM (SELECT key, value FROM run_tags t WHERE t.run_id = r.id ORDER BY key)), '')) "
+		"coalesce((SELECT group_concat(key || '=' || value, ',') FROM (SELECT key, value FROM run_tags t WHERE t.run_id = r.id ORDER BY key)), '')), "
+		"printf('%d|%s|%s|%d', r.kernel_id, r.cmdline, r.environment, r.host_id), m.id, s.n + s.nonfinite "
 		"FROM cases c JOIN runs r ON r.id = c.run_id JOIN metrics m ON m.case_id = c.id AND m.name = ?1 JOIN summaries s ON s.metric_id = m.id "
 		"WHERE c.match_key = ?2 AND c.backend = ?3 AND c.device_type = ?4 AND r.status = 'completed' AND s.median > 0 AND r.host_id IN (SELECT host_id FROM runs WHERE id IN (");
 	for (k = 0; k < 2; k++)

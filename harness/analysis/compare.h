@@ -78,6 +78,8 @@ struct cmp_row {
 	double raw_gain;
 	double ctrl_change;	/* the control's change, percent */
 	double ctrl_spread;	/* its spread between runs, percent */
+	double ctrl_slope;	/* the metric's slope on it (1: one for one) */
+	int slope_df;		/* runs' degrees of freedom behind the slope */
 	double mde;		/* smallest detectable change, percent, or NaN */
 	int runs[2];		/* runs on each side with a value */
 };

@@ -243,6 +243,8 @@ static void cmp_row(const struct cmp_result *cr, const struct cmp_row *w,
 	if (w->normalized) {
 		sb_adds(sb, "normalized by ");
 		h(sb, w->control);
+		if (isfinite(w->ctrl_slope) && w->ctrl_slope != 1)
+			sb_addf(sb, "<sup>%.2f</sup>", w->ctrl_slope);
 		sb_addf(sb, " (raw %+.1f%%)", w->raw_gain);
 	} else {
 		sb_adds(sb, "raw");

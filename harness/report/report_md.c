@@ -91,8 +91,11 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 		report_cmp_cells(sb, cell_mk, w, "%.3f..%.3f", "\\*");
 		cell_num(sb, w->q);
 		sb_adds(sb, w->normalized ? " normalized by " : " raw");
-		if (w->normalized)
+		if (w->normalized) {
 			md(sb, w->control);
+			if (isfinite(w->ctrl_slope) && w->ctrl_slope != 1)
+				sb_addf(sb, "^%.2f", w->ctrl_slope);
+		}
 		sb_addf(sb, " | %s |\n", w->mark == CMP_REGRESSION ? "**REGRESSION**" :
 			w->mark == CMP_IMPROVEMENT ? "improvement" : "");
 	}

@@ -37,9 +37,11 @@ struct moments {
 /* value of run i on side k: the metric, the control, or their difference */
 enum which { W_RAW, W_NORM, W_CTRL };
 
-static double value(const struct drift_in *in, int k, size_t i, enum which w)
+static double value(const struct drift_in *in, int k, size_t i, enum which w,
+		    double slope)
 {
 	const struct drift_side *s = &in->s[k];
+	double v;
 
 	switch (w) {
 	case W_RAW:
@@ -50,8 +52,11 @@ static double value(const struct drift_in *in, int k, size_t i, enum which w)
 		if (!s->c)
 			return NAN;
 		if (s->yn && isfinite(s->yn[i]))
-			return s->yn[i];
-		return s->y[i] - in->orient * s->c[i];
+			v = s->yn[i];
+		else
+			v = s->y[i] - in->orient * s->c[i];
+		/* the pairs took out one unit of the control; the rest */
+		return v - (slope - 1) * in->orient * s->c[i];
 	}
 }
 
@@ -63,7 +68,7 @@ static bool usable(const struct drift_in *in, int k, size_t i)
 	return isfinite(s->y[i]) && (!s->c || isfinite(s->c[i]));
 }
 
-static void moments(const struct drift_in *in, enum which w,
+static void moments(const struct drift_in *in, enum which w, double slope,
 		    struct moments *m)
 {
 	size_t i;
@@ -77,7 +82,7 @@ static void moments(const struct drift_in *in, enum which w,
 		for (i = 0; i < in->s[k].n; i++) {
 			if (!usable(in, k, i))
 				continue;
-			sum += value(in, k, i, w);
+			sum += value(in, k, i, w, slope);
 			m->n[k]++;
 		}
 		m->mean[k] = m->n[k] ? sum / m->n[k] : NAN;
@@ -86,14 +91,19 @@ static void moments(const struct drift_in *in, enum which w,
 
 			if (!usable(in, k, i))
 				continue;
-			d = value(in, k, i, w) - m->mean[k];
+			d = value(in, k, i, w, slope) - m->mean[k];
 			m->ss += d * d;
 		}
 	}
 }
 
-/* the t test on per-run values; var/df from outside when given */
-static void t_test(const struct moments *m, double var, int df,
+/*
+ * The t test on per-run values; var/df from outside when given. extra:
+ * what a fitted slope adds to 1/n0 + 1/n1, (mean c1 - mean c0)^2 / Sxx,
+ * as the slope's own error moves the sides apart where their controls
+ * differ (0 without a slope).
+ */
+static void t_test(const struct moments *m, double var, int df, double extra,
 		   struct drift_test *t)
 {
 	double q;
@@ -103,7 +113,7 @@ static void t_test(const struct moments *m, double var, int df,
 	t->df = df;
 	if (!m->n[0] || !m->n[1] || df < 1 || !(var >= 0))
 		return;
-	t->se = sqrt(var * (1.0 / m->n[0] + 1.0 / m->n[1]));
+	t->se = sqrt(var * (1.0 / m->n[0] + 1.0 / m->n[1] + extra));
 	t->p = t->se > 0 ? cdm_t_p2(t->d / t->se, df) : t->d == 0 ? 1 : 0;
 	q = cdm_t_quantile2(0.05, df);
 	t->lo = t->d - q * t->se;
@@ -126,32 +136,128 @@ static double mde(const struct drift_test *t, double alpha)
 	       t->se;
 }
 
+/* a slope this far from 1 says more about noise than about the host */
+#define SLOPE_MAX 3.0
+/* other runs must supply this many degrees of freedom to the slope
+ * before the compared runs stop paying one for it */
+#define SLOPE_OWN_DF 10
+
+/*
+ * The metric's slope on the control, from run medians centred on their
+ * side (and on their own sets of runs outside): the sides' difference
+ * plays no part. 1 when the control did not move inside any set.
+ */
+static void fit_slope(const struct drift_in *in, struct drift_out *out)
+{
+	double sxy = in->ext_sxy, sxx = in->ext_sxx, syy = in->ext_syy, b, se;
+	int k, df = in->ext_slope_df;
+	size_t i;
+
+	for (k = 0; k < 2; k++) {
+		double my = 0, mc = 0;
+		size_t n = 0;
+
+		for (i = 0; i < in->s[k].n; i++) {
+			if (!usable(in, k, i))
+				continue;
+			my += in->s[k].y[i];
+			mc += in->orient * in->s[k].c[i];
+			n++;
+		}
+		if (n < 2)
+			continue;
+		my /= n;
+		mc /= n;
+		for (i = 0; i < in->s[k].n; i++) {
+			double dc, dy;
+
+			if (!usable(in, k, i))
+				continue;
+			dc = in->orient * in->s[k].c[i] - mc;
+			dy = in->s[k].y[i] - my;
+			sxy += dc * dy;
+			sxx += dc * dc;
+			syy += dy * dy;
+		}
+		df += n - 1;
+	}
+	out->slope = 1;
+	out->slope_df = df;
+	out->slope_sxx = 0;
+	if (!(sxx > 0) || df < 3)
+		return;
+	b = fmin(fmax(sxy / sxx, 0), SLOPE_MAX);
+	se = sqrt(fmax(syy - sxy * sxy / sxx, 0) / (df - 1) / sxx);
+	/*
+	 * One for one unless the runs say otherwise: with a few runs a side a
+	 * fitted slope costs a degree of freedom, which only pays where the
+	 * metric clearly moves more or less than its control.
+	 */
+	if (in->ext_slope_df < SLOPE_OWN_DF &&
+	    fabs(b - 1) < cdm_t_quantile2(0.05, df - 1) * se)
+		return;
+	out->slope = b;
+	out->slope_sxx = sxx;
+}
+
+static double slope_extra(const struct moments *ctrl,
+			  const struct drift_out *out)
+{
+	double dc = ctrl->mean[1] - ctrl->mean[0];
+
+	return out->slope_sxx > 0 ? dc * dc / out->slope_sxx : 0;
+}
+
 void cdm_drift_compare(const struct drift_in *in, struct drift_out *out)
 {
 	struct moments raw, norm, ctrl;
 	int df;
 
-	moments(in, W_RAW, &raw);
+	moments(in, W_RAW, 1, &raw);
 	df = side_df(&raw);
 	/* runs elsewhere hold more of the between-run variance: prefer them */
 	if (in->ext_df >= 2)
-		t_test(&raw, in->ext_var, in->ext_df, &out->raw);
+		t_test(&raw, in->ext_var, in->ext_df, 0, &out->raw);
 	else
-		t_test(&raw, df ? raw.ss / df : NAN, df >= 2 ? df : 0,
+		t_test(&raw, df ? raw.ss / df : NAN, df >= 2 ? df : 0, 0,
 		       &out->raw);
 	out->has_control = in->s[0].c && in->s[1].c;
 	out->normalized = false;
 	out->ctrl_spread = NAN;
+	out->slope = 1;
+	out->slope_df = out->norm_runs_df = 0;
+	out->slope_sxx = 0;
 	out->norm = out->ctrl = (struct drift_test){ NAN, NAN, 0, NAN, NAN,
 						      NAN };
 	out->why = "no control in this case";
 	if (out->has_control) {
-		moments(in, W_NORM, &norm);
-		moments(in, W_CTRL, &ctrl);
+		double ss;
+		int ndf;
+
+		fit_slope(in, out);
+		moments(in, W_NORM, out->slope, &norm);
+		moments(in, W_CTRL, 1, &ctrl);
 		df = side_df(&norm);
-		t_test(&norm, df ? norm.ss / df : NAN, df >= 2 ? df : 0,
-		       &out->norm);
-		t_test(&ctrl, df ? ctrl.ss / df : NAN, df >= 2 ? df : 0,
+		/*
+		 * Between-run variance: these runs', and other runs' of one
+		 * configuration around their own means, normalized alike (as
+		 * the raw test prefers ext_var). A fitted slope costs one.
+		 */
+		ss = norm.ss;
+		ndf = df;
+		if (df && in->ext_slope_df >= 2) {
+			/* their value, z - (b - 1) x, as these runs' */
+			double b1 = out->slope - 1;
+
+			ss += fmax(in->ext_szz - 2 * b1 * in->ext_sxz +
+				   b1 * b1 * in->ext_sxx, 0);
+			ndf += in->ext_slope_df;
+		}
+		ndf -= out->slope_sxx > 0;
+		out->norm_runs_df = ndf;
+		t_test(&norm, ndf > 0 ? ss / ndf : NAN, ndf >= 2 ? ndf : 0,
+		       slope_extra(&ctrl, out), &out->norm);
+		t_test(&ctrl, df ? ctrl.ss / df : NAN, df >= 2 ? df : 0, 0,
 		       &out->ctrl);
 		if (df)
 			out->ctrl_spread = sqrt(ctrl.ss / df);

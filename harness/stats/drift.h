@@ -22,6 +22,18 @@
  * the normalized value is the median of the per-iteration differences
  * instead of the difference of the medians.
  *
+ * The metric need not move one for one with its control: under a TCG
+ * host's slow state, migrate's device-to-system time moved 1.5x while its
+ * memcpy moved 1.25x. So the normalized value is log y - slope log c,
+ * where the slope is the regression of run medians on the control's
+ * inside each set of runs of one configuration (the two sides, and other
+ * runs the caller found): analysis of covariance. Like the choice above,
+ * it never looks at the difference between the sides. With few runs the
+ * slope stays 1 unless it differs from 1 (t test at 5%), as
+ * a fitted one costs the test a degree of freedom (and the slope's error
+ * widens the test where the sides' controls differ); other runs of one
+ * configuration that supply most of the slope's information waive that.
+ *
  * The test is Welch-free and simple: a two-sample t test on the per-run
  * values, with the pooled within-side variance (runs are the replicates,
  * so between-run variance is what the test sees). It needs two degrees of
@@ -73,6 +85,17 @@ struct drift_in {
 	 * when the compared runs alone give fewer than 2 */
 	double ext_var;
 	int ext_df;
+	/*
+	 * For the slope: co-moments of (orient log c, log y) over run
+	 * medians centred inside other sets of runs of one configuration,
+	 * with their degrees of freedom; 0 if none. The compared sides add
+	 * their own.
+	 */
+	double ext_sxy, ext_sxx, ext_syy;
+	int ext_slope_df;
+	/* and of their paired values (drift_side.yn) with orient log c:
+	 * their between-run variance joins the normalized test's */
+	double ext_szz, ext_sxz;
 	double alpha;		/* for the smallest detectable change */
 };
 
@@ -89,6 +112,10 @@ struct drift_out {
 	bool has_control;
 	bool normalized;	/* the verdict uses norm */
 	double ctrl_spread;	/* control's between-run SD, log */
+	double slope;		/* of the metric on the control (1: none fitted) */
+	int slope_df;		/* the degrees of freedom it came from */
+	double slope_sxx;	/* its control's centred sum of squares */
+	int norm_runs_df;	/* the normalized test's between-run df */
 	double mde;		/* smallest detectable |d| (log), NaN if unknown */
 	const char *why;	/* one phrase: why raw or normalized */
 };

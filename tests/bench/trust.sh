@@ -30,12 +30,17 @@ TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CDM=$TOP/build/cdmbench
 TMP=${TRUST_TMP:-$(mktemp -d /tmp/cdm-trust.XXXXXX)}
 AA_RUNS=${TRUST_AA_RUNS:-20}
+# TRUST_REUSE=1: boot nothing, judge the runs already in TRUST_TMP again
+# (after a change to compare, on the same recorded runs)
+REUSE=${TRUST_REUSE:-}
 TRIALS=${TRUST_TRIALS:-10}
 TRIALS_10=${TRUST_TRIALS_10:-3}
 VMOPTS="--cpus 1"
 
 # --- 1. stream against likwid-bench on this CPU ---
-if command -v likwid-bench >/dev/null; then
+if [ -n "$REUSE" ]; then
+	echo "stream: not run (TRUST_REUSE: judging the runs in $TMP again)"
+elif command -v likwid-bench >/dev/null; then
 	for t in 1 2; do
 		db=$TMP/stream-$t.db
 		"$CDM" run -q --db "$db" -w stream --set size=64M --set threads=$t --set repeat=30 >/dev/null 2>&1
@@ -73,6 +78,7 @@ EOF
 # tracks one kernel. Runs are picked by id.
 AA=$TMP/aa.db
 for i in $(seq 1 "$AA_RUNS"); do
+	[ -n "$REUSE" ] && break
 	"$CDM" vm run -q $VMOPTS --kernel "$kernel" --append no_timer_check --db "$AA" --tag aa=trust "$JOB" >/dev/null 2>&1 ||
 		echo "trust: note: A/A run $i did not pass"
 done
@@ -101,7 +107,7 @@ echo "A/A, 3-vs-3 interleaved ($w windows of 6 consecutive runs of ${#ids[@]}, o
 
 # --- 3. detection ---
 slow=${TRUST_KERNEL:-}
-if [ -z "$slow" ]; then
+if [ -z "$slow" ] && [ -z "$REUSE" ]; then
 	src=$(sed -n 's/^tree=//p' "${CDMBENCH_CACHE:-$HOME/.cache/cdmbench}/src/linux-source-6.1.current" 2>/dev/null)
 	if [ -n "$src" ] && [ -d "$src" ]; then
 		rm -rf "$TMP/ksrc"
@@ -111,7 +117,7 @@ if [ -z "$slow" ]; then
 			slow=$(KSRC=$TMP/ksrc "$TOP/kernel/build.sh" 2>"$TMP/kbuild.log" | tail -n 1)
 	fi
 fi
-if [ -z "$slow" ] || [ ! -f "$slow" ]; then
+if [ -z "$REUSE" ] && { [ -z "$slow" ] || [ ! -f "$slow" ]; }; then
 	echo "detection: SKIP: no patched kernel (set TRUST_KERNEL, or see $TMP/kbuild.log)"
 	exit 0
 fi
@@ -121,9 +127,9 @@ detect() {
 	[ "$n" -gt 0 ] || return 0
 	for t in $(seq 1 "$n"); do
 		db=$TMP/detect-$pct.db
-		"$CDM" vm ab -q $VMOPTS --db "$db" --base "$slow" --cand "$slow" --base-append "no_timer_check test_hmm.slow_to_sys_pct=0" \
+		[ -n "$REUSE" ] || "$CDM" vm ab -q $VMOPTS --db "$db" --base "$slow" --cand "$slow" --base-append "no_timer_check test_hmm.slow_to_sys_pct=0" \
 			--cand-append "no_timer_check test_hmm.slow_to_sys_pct=$pct" --tag trial=$t --runs 3 "$JOB" >/dev/null 2>&1
-		s=$(sqlite3 "$db" "SELECT value FROM run_tags WHERE key = 'ab-session' ORDER BY run_id DESC LIMIT 1")
+		s=$(sqlite3 "$db" "SELECT a.value FROM run_tags a JOIN run_tags t ON t.run_id = a.run_id AND t.key = 'trial' AND t.value = '$t' WHERE a.key = 'ab-session' ORDER BY a.run_id DESC LIMIT 1")
 		"$CDM" compare --db "$db" -o json "ab-session=$s,ab=base" "ab-session=$s,ab=cand" >"$TMP/d.json"
 		set -- $(python3 - "$TMP/d.json" <<'EOF'
 import json, sys

@@ -33,6 +33,8 @@ struct world {
 	double noise;		/* SD of a run median's own error, log */
 	double step;		/* the candidate's real change, log */
 	int runs;		/* a side */
+	double slope;		/* how far the metric moves per unit of the
+				 * control's drift (0 means 1) */
 };
 
 /*
@@ -51,7 +53,8 @@ static void trial(const struct world *w, uint64_t seed,
 		for (i = 0; i < w->runs; i++) {
 			double d = w->drift * cdm_rand_normal(&st);
 
-			y[k][i] = log(10) + d + (k ? w->step : 0) +
+			y[k][i] = log(10) + (w->slope ? w->slope : 1) * d +
+				  (k ? w->step : 0) +
 				  w->noise * cdm_rand_normal(&st);
 			c[k][i] = log(5) - d + w->noise * cdm_rand_normal(&st);
 		}
@@ -129,6 +132,51 @@ TEST(drift_steady_control)
 	CHECK(flagged <= 120, "flagged %d", flagged);
 }
 
+/*
+ * The metric moves 1.6x as far as its control (as migrate's to_sys moved
+ * 1.5x while memcpy moved 1.25x under a slow TCG host): one for one, the
+ * normalized value keeps 0.6 of the drift; the fitted slope takes it out.
+ */
+TEST(drift_slope_aa)
+{
+	struct world w = { .drift = 0.15, .noise = 0.01, .runs = 3,
+			   .slope = 1.6 };
+	struct drift_out o;
+	int t, flagged = 0, fitted = 0;
+
+	for (t = 0; t < TRIALS; t++) {
+		trial(&w, 30000 + t, &o);
+		flagged += o.normalized && o.norm.p < 0.05;
+		fitted += o.slope != 1;
+	}
+	printf("# A/A, metric moves 1.6x its control's 15%% drift, 3 runs a side: slope fitted in %d/%d, flagged at p < 0.05 in %d\n",
+	       fitted, TRIALS, flagged);
+	fflush(stdout);
+	CHECK(fitted >= 900, "fitted in %d", fitted);
+	CHECK(flagged <= 80, "flagged %d", flagged);
+}
+
+TEST(drift_slope_step)
+{
+	struct world w = { .drift = 0.15, .noise = 0.01, .runs = 3,
+			   .slope = 1.6, .step = log(1.25) };
+	struct drift_out o;
+	int t, found = 0;
+	double slope = 0;
+
+	for (t = 0; t < TRIALS; t++) {
+		trial(&w, 40000 + t, &o);
+		found += o.normalized && o.norm.p < 0.05 &&
+			 fabs(exp(o.norm.d) - 1.25) < 0.05;
+		slope += o.slope / TRIALS;
+	}
+	printf("# 25%% step, metric moves 1.6x its control's 15%% drift, 3 runs a side: found %d/%d (p < 0.05), mean slope %.2f\n",
+	       found, TRIALS, slope);
+	fflush(stdout);
+	CHECK(found >= 900, "found %d", found);
+	CHECK(fabs(slope - 1.6) < 0.1, "slope %g", slope);
+}
+
 /* one run a side: no within-side spread, so no normalizing and no test */
 TEST(drift_too_few_runs)
 {
@@ -146,6 +194,9 @@ TEST(drift_too_few_runs)
  * times memcpy_bw and to_sys as GB/s and as ns per page (one measurement,
  * sample by sample), with a drift shared by the run.
  */
+/* how far the metric moves per unit of the run's drift of memcpy */
+static double mig_slope = 1;
+
 static void mig_case(struct cdm_db *d, int64_t run, double drift,
 		     double slow, double inside, uint64_t seed)
 {
@@ -178,8 +229,8 @@ static void mig_case(struct cdm_db *d, int64_t run, double drift,
 		double own = inside > 0 ? 0.05 : 0.01;
 		double copy = 5 * exp(-drift + own * cdm_rand_normal(&st)) /
 			      mode;
-		double ns = 1000 * exp(drift + own * cdm_rand_normal(&st)) *
-			    slow * mode;
+		double ns = 1000 * exp(mig_slope * drift +
+				       own * cdm_rand_normal(&st)) * slow * mode;
 		double bw = 4096 / ns, v[3] = { copy, bw, ns };
 
 		for (k = 0; k < 3; k++)
@@ -304,6 +355,70 @@ TEST(compare_drift_inside_runs)
 	       found, mde);
 	fflush(stdout);
 	CHECK(mde < 7.5, "mean smallest detectable change %.1f%%", mde);
+}
+
+/*
+ * The emulated node's case: to_sys moves 1.6x as far as memcpy with a
+ * run's state (bimodal: a run is in the slow state with chance 0.3, 40%
+ * slower for memcpy), each run 3% noise of its own. 3 runs a side of one
+ * session are compared with 12 earlier runs of each kernel in the
+ * database (other sessions: other tags). The slope comes out near 1.6 and
+ * the between-run spread from all 30 runs: a 25% slower to_sys is found,
+ * and the same runs without the step flag nothing, over 20 sessions each.
+ */
+static int slope_session(int t, double slow, double *slope)
+{
+	char name[32];
+	struct cdm_db *d;
+	struct cmp_opts o;
+	struct cmp_result r;
+	const struct cmp_row *bw;
+	int i, flagged;
+
+	snprintf(name, sizeof(name), "slope-%d-%g.db", t, slow);
+	d = synth_open(name);
+	mig_slope = 1.6;
+	for (i = 0; i < 30; i++) {
+		uint64_t st = mix64(t, i + 700);
+		double state = cdm_rand_unit(&st) < 0.3 ? log(1.4) : 0;
+		double drift = state + 0.03 * cdm_rand_normal(&st);
+		int cand = i % 2, session = i >= 24;
+		int64_t run = synth_begin(d, cand ? "6.2" : "6.1",
+					  session ? (cand ? "cand" : "base") :
+					  "earlier", i);
+
+		mig_case(d, run, drift, cand ? slow : 1, 0,
+			 mix64(t + 2000, i));
+		synth_end(d, run);
+	}
+	mig_slope = 1;
+	cmp_opts_default(&o);
+	REQUIRE(cdm_compare(d, "build=base", "build=cand", &o, &r) == 0);
+	bw = synth_row(&r, "to_sys_bw");
+	REQUIRE(bw);
+	*slope = bw->ctrl_slope;
+	flagged = bw->mark == CMP_REGRESSION;
+	cdm_compare_free(&r);
+	db_close(d);
+	return flagged;
+}
+
+TEST(compare_slope_sessions)
+{
+	int t, found = 0, false_flags = 0;
+	double slope, mean_slope = 0;
+
+	for (t = 0; t < 20; t++) {
+		found += slope_session(t, 1.25, &slope);
+		mean_slope += slope / 20;
+		false_flags += slope_session(t, 1, &slope);
+	}
+	printf("# to_sys moves 1.6x memcpy with a bimodal run state, 3 runs a side beside 24 earlier runs: 25%% slower found in %d of 20 sessions, A/A flagged in %d of 20; mean slope %.2f\n",
+	       found, false_flags, mean_slope);
+	fflush(stdout);
+	CHECK(found >= 18, "found in %d of 20", found);
+	CHECK(false_flags <= 2, "A/A flagged in %d of 20", false_flags);
+	CHECK(fabs(mean_slope - 1.6) < 0.15, "slope %g", mean_slope);
 }
 
 /*
