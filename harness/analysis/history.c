@@ -11,6 +11,7 @@
 
 #include "analysis/history.h"
 #include "analysis/pairs.h"
+#include "stats/drift.h"
 #include "store/select.h"
 
 static char *history_sql(const struct hist_query *q, char ***binds,
@@ -214,15 +215,76 @@ out:
  * spread less than half as much as the metric alone. The choice looks at
  * the control and at the spread inside runs only, never at the levels. Every point needs a control, or none is normalized.
  */
+/*
+ * The metric's slope on its control (see stats/drift.h), over run
+ * medians centred inside each kernel and host, so a kernel's step does
+ * not enter: 1 unless it differs from 1 at 5% (it costs nothing here, but
+ * a series of a few runs should not hang on a noisy fit).
+ */
+static bool same_set(const struct hist_point *a, const struct hist_point *b)
+{
+	return !isnan(b->median) && !isnan(b->ctrl) &&
+	       !strcmp(a->kernel ? a->kernel : "", b->kernel ? b->kernel : "") &&
+	       !strcmp(a->host ? a->host : "", b->host ? b->host : "");
+}
+
+static double hist_slope(const struct hist *h, int orient)
+{
+	double sxx = 0, sxy = 0, syy = 0, b, se;
+	size_t i, j;
+	int df = 0;
+
+	for (i = 0; i < h->n; i++) {
+		double mx = 0, my = 0;
+		int n = 0;
+
+		if (isnan(h->p[i].median) || isnan(h->p[i].ctrl))
+			continue;
+		/* the first point of its kernel and host gathers the set */
+		for (j = 0; j < i; j++)
+			if (same_set(&h->p[i], &h->p[j]))
+				break;
+		if (j < i)
+			continue;
+		for (j = i; j < h->n; j++) {
+			if (!same_set(&h->p[i], &h->p[j]))
+				continue;
+			mx += orient * log(h->p[j].ctrl);
+			my += log(h->p[j].median);
+			n++;
+		}
+		mx /= n;
+		my /= n;
+		for (j = i; j < h->n; j++) {
+			double dx, dy;
+
+			if (!same_set(&h->p[i], &h->p[j]))
+				continue;
+			dx = orient * log(h->p[j].ctrl) - mx;
+			dy = log(h->p[j].median) - my;
+			sxx += dx * dx;
+			sxy += dx * dy;
+			syy += dy * dy;
+		}
+		df += n - 1;
+	}
+	if (!(sxx > 0) || df < 3)
+		return 1;
+	b = fmin(fmax(sxy / sxx, 0), 3);
+	se = sqrt(fmax(syy - sxy * sxy / sxx, 0) / (df - 1) / sxx);
+	return fabs(b - 1) < cdm_t_quantile2(0.05, df - 1) * se ? 1 : b;
+}
+
 static void normalize_levels(struct hist *h)
 {
-	double *c = xmalloc((h->n ? h->n : 1) * sizeof(*c)), mid, se2 = 0;
+	double *c = xmalloc((h->n ? h->n : 1) * sizeof(*c)), mid, se2 = 0, b;
 	int orient = (h->higher_better ? 1 : -1) * (h->ctrl_higher ? 1 : -1);
 	size_t i, m = 0, nse = 0;
 	bool paired = true;
 
 	h->normalized = false;
 	h->ctrl_spread = h->ctrl_noise = NAN;
+	h->ctrl_slope = 1;
 	for (i = 0; i < h->n; i++) {
 		h->p[i].level = h->p[i].median;
 		if (isnan(h->p[i].median))
@@ -250,14 +312,18 @@ static void normalize_levels(struct hist *h)
 	    !(paired && h->pairs_share))
 		goto convert;
 	h->normalized = true;
+	h->ctrl_slope = b = hist_slope(h, orient);
 	for (i = 0; i < h->n; i++) {
+		double dc;
+
 		if (isnan(h->p[i].median))
 			continue;
+		dc = orient * (log(h->p[i].ctrl) - mid);
 		if (paired)
-			h->p[i].level = exp(h->p[i].paired + orient * mid);
+			h->p[i].level = exp(h->p[i].paired + orient * mid -
+					    (b - 1) * dc);
 		else
-			h->p[i].level = h->p[i].median *
-				exp(-orient * (log(h->p[i].ctrl) - mid));
+			h->p[i].level = h->p[i].median * exp(-b * dc);
 	}
 convert:
 	h->ctrl_spread = 100 * expm1(h->ctrl_spread);

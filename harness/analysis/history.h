@@ -67,6 +67,7 @@ struct hist {
 	bool pairs_share;	/* paired, the spread inside runs halves */
 	double ctrl_spread;	/* its robust spread between runs, percent */
 	double ctrl_noise;	/* its own sampling noise, percent */
+	double ctrl_slope;	/* metric's slope on it (1: one for one) */
 };
 
 /* 0 (possibly with no points), or -1 with the reason reported */

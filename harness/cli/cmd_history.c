@@ -120,7 +120,10 @@ static void print_text(const struct history_args *a, const struct hist *h)
 	if (h->other_params)
 		printf("(%zu older run%s with a case of this name but other parameters, backend or device type left out)\n",
 		       h->other_params, h->other_params == 1 ? "" : "s");
-	if (h->normalized)
+	if (h->normalized && h->ctrl_slope != 1)
+		printf("steps are found on levels normalized by the in-run control (memcpy_bw or calib_bw) to the power %.2f, the metric's slope on it over runs of one kernel and host, timed in the same runs: it drifted %.1f%% between runs, beyond its own noise of %.1f%%\n",
+		       h->ctrl_slope, h->ctrl_spread, h->ctrl_noise);
+	else if (h->normalized)
 		printf("steps are found on levels normalized by the in-run control (memcpy_bw or calib_bw), timed in the same runs: it drifted %.1f%% between runs, beyond its own noise of %.1f%%\n",
 		       h->ctrl_spread, h->ctrl_noise);
 	else if (!isnan(h->ctrl_spread))
@@ -180,6 +183,7 @@ static void print_json(const struct history_args *a, const struct hist *h)
 	json_bool(&j, "normalized", h->normalized);
 	json_dbl(&j, "control_spread_pct", h->ctrl_spread);
 	json_dbl(&j, "control_noise_pct", h->ctrl_noise);
+	json_dbl(&j, "control_slope", h->ctrl_slope);
 	json_arr_open(&j, "runs");
 	for (i = 0; i < h->n; i++) {
 		const struct hist_point *p = &h->p[i];
