@@ -80,6 +80,9 @@ struct cmp_row {
 	double ctrl_spread;	/* its spread between runs, percent */
 	double ctrl_slope;	/* the metric's slope on it (1: one for one) */
 	int slope_df;		/* runs' degrees of freedom behind the slope */
+	int outliers;		/* compared runs left out of the normalized
+				 * test as gross outliers (stats/drift.h) */
+	int other_outliers;	/* other runs left out of slope and spread */
 	double mde;		/* smallest detectable change, percent, or NaN */
 	int runs[2];		/* runs on each side with a value */
 };

@@ -15,6 +15,7 @@
 #include "util/escape.h"
 #include "core/opt.h"
 #include "analysis/compare.h"
+#include "stats/drift.h"
 #include "analysis/events.h"
 
 struct compare_args {
@@ -96,7 +97,9 @@ const struct cli_spec cli_compare_spec = {
 	"the difference between the sides), and the normalized value is\n"
 	"metric / control^slope. With few runs it stays 1 unless it clearly\n"
 	"differs. Other runs of one kernel, command line, environment and host\n"
-	"also lend their spread of normalized values to the test. The 'used' column\n"
+	"also lend their spread of normalized values to the test; a run 8\n"
+	"robust SDs from its set (or its side's median) is left out as a gross\n"
+	"outlier, and the line under the change says so. The 'used' column\n"
 	"and the line under each change say which, with the raw change and the\n"
 	"smallest change the runs could detect ('3 runs a side: +/-4.1%').\n"
 	"Metrics that are one measurement in other units (to_sys_bw,\n"
@@ -211,15 +214,20 @@ static void fmt_mde(char *buf, size_t len, const struct cmp_row *row)
 	snprintf(buf, len, "%s: %s", runs, v);
 }
 
-/* " x slope 1.52 (from 40 run degrees of freedom)", or "" one for one */
+/* " to the power 1.52 (...)" and the runs left out, or "" */
 static const char *slope_txt(const struct cmp_row *row)
 {
-	static char buf[96];
+	static char buf[256];
+	int o = 0;
 
-	if (!(row->ctrl_slope != 1) || isnan(row->ctrl_slope))
-		return "";
-	snprintf(buf, sizeof(buf), " to the power %.2f (the slope of run medians on it, %d degrees of freedom)",
-		 row->ctrl_slope, row->slope_df);
+	buf[0] = 0;
+	if (row->ctrl_slope != 1 && !isnan(row->ctrl_slope))
+		o = snprintf(buf, sizeof(buf), " to the power %.2f (the slope of run medians on it, %d degrees of freedom)",
+			     row->ctrl_slope, row->slope_df);
+	if (row->outliers + row->other_outliers && o >= 0 &&
+	    o < (int)sizeof(buf))
+		snprintf(buf + o, sizeof(buf) - o, ", %d compared and %d other runs left out as gross outliers (beyond %g robust SDs)",
+			 row->outliers, row->other_outliers, DRIFT_OUTLIER_SD);
 	return buf;
 }
 
@@ -484,6 +492,8 @@ static void json_row(struct json *j, const struct cmp_result *r,
 		json_dbl(j, "control_run_spread_pct", row->ctrl_spread);
 		json_dbl(j, "control_slope", row->ctrl_slope);
 		json_int(j, "control_slope_df", row->slope_df);
+		json_int(j, "outlier_runs", row->outliers);
+		json_int(j, "other_outlier_runs", row->other_outliers);
 	}
 	json_dbl(j, "raw_ratio", row->raw_ratio);
 	json_dbl(j, "raw_gain_pct", row->raw_gain);

@@ -5,9 +5,11 @@
  * known drift and a known step.
  */
 #include <math.h>
+#include <stdlib.h>
 
 #include "stats/cstats.h"
 #include "stats/drift.h"
+#include "util/util.h"
 
 double cdm_t_quantile2(double p, int df)
 {
@@ -69,7 +71,7 @@ static bool usable(const struct drift_in *in, int k, size_t i)
 }
 
 static void moments(const struct drift_in *in, enum which w, double slope,
-		    struct moments *m)
+		    bool *const skip[2], struct moments *m)
 {
 	size_t i;
 	int k;
@@ -80,7 +82,7 @@ static void moments(const struct drift_in *in, enum which w, double slope,
 
 		m->n[k] = 0;
 		for (i = 0; i < in->s[k].n; i++) {
-			if (!usable(in, k, i))
+			if (!usable(in, k, i) || (skip && skip[k][i]))
 				continue;
 			sum += value(in, k, i, w, slope);
 			m->n[k]++;
@@ -89,7 +91,7 @@ static void moments(const struct drift_in *in, enum which w, double slope,
 		for (i = 0; i < in->s[k].n; i++) {
 			double d;
 
-			if (!usable(in, k, i))
+			if (!usable(in, k, i) || (skip && skip[k][i]))
 				continue;
 			d = value(in, k, i, w, slope) - m->mean[k];
 			m->ss += d * d;
@@ -198,6 +200,43 @@ static void fit_slope(const struct drift_in *in, struct drift_out *out)
 		return;
 	out->slope = b;
 	out->slope_sxx = sxx;
+	/* following it: the slope is clearly above 0 */
+	out->follows = b > cdm_t_quantile2(0.05, df - 1) * se;
+}
+
+/*
+ * A compared run whose normalized value sits DRIFT_OUTLIER_SD robust SDs
+ * (from other runs, drift.h) from its own side's median: left out of the
+ * normalized test. Needs 3 runs on the side, so the median is not its.
+ */
+static void mark_outliers(const struct drift_in *in, struct drift_out *out,
+			  bool *const skip[2])
+{
+	double v[64];
+	size_t i, n;
+	int k;
+
+	out->dropped[0] = out->dropped[1] = 0;
+	if (!(in->ext_robust_sd > 0))
+		return;
+	for (k = 0; k < 2; k++) {
+		double med;
+
+		for (i = n = 0; i < in->s[k].n && n < ARRAY_SIZE(v); i++)
+			if (usable(in, k, i))
+				v[n++] = value(in, k, i, W_NORM, out->slope);
+		if (n < 3)
+			continue;
+		med = cdm_median_select(v, n);
+		for (i = 0; i < in->s[k].n; i++) {
+			if (!usable(in, k, i) ||
+			    fabs(value(in, k, i, W_NORM, out->slope) - med) <=
+			    DRIFT_OUTLIER_SD * in->ext_robust_sd)
+				continue;
+			skip[k][i] = true;
+			out->dropped[k]++;
+		}
+	}
 }
 
 static double slope_extra(const struct moments *ctrl,
@@ -213,7 +252,7 @@ void cdm_drift_compare(const struct drift_in *in, struct drift_out *out)
 	struct moments raw, norm, ctrl;
 	int df;
 
-	moments(in, W_RAW, 1, &raw);
+	moments(in, W_RAW, 1, NULL, &raw);
 	df = side_df(&raw);
 	/* runs elsewhere hold more of the between-run variance: prefer them */
 	if (in->ext_df >= 2)
@@ -226,17 +265,21 @@ void cdm_drift_compare(const struct drift_in *in, struct drift_out *out)
 	out->ctrl_spread = NAN;
 	out->slope = 1;
 	out->slope_df = out->norm_runs_df = 0;
+	out->dropped[0] = out->dropped[1] = 0;
 	out->slope_sxx = 0;
 	out->norm = out->ctrl = (struct drift_test){ NAN, NAN, 0, NAN, NAN,
 						      NAN };
 	out->why = "no control in this case";
 	if (out->has_control) {
+		bool *skip[2] = { xcalloc(in->s[0].n + 1, sizeof(bool)),
+				  xcalloc(in->s[1].n + 1, sizeof(bool)) };
 		double ss;
 		int ndf;
 
 		fit_slope(in, out);
-		moments(in, W_NORM, out->slope, &norm);
-		moments(in, W_CTRL, 1, &ctrl);
+		mark_outliers(in, out, skip);
+		moments(in, W_NORM, out->slope, skip, &norm);
+		moments(in, W_CTRL, 1, NULL, &ctrl);
 		df = side_df(&norm);
 		/*
 		 * Between-run variance: these runs', and other runs' of one
@@ -267,12 +310,20 @@ void cdm_drift_compare(const struct drift_in *in, struct drift_out *out)
 			   out->ctrl.p < 0.05) {
 			out->normalized = true;
 			out->why = "the control moved beyond its own noise";
+		} else if (out->follows) {
+			/* runs of one configuration, here or elsewhere, show the
+			 * metric following the control: held steady in these
+			 * runs or not, it carries their state */
+			out->normalized = true;
+			out->why = "the metric follows the control from run to run";
 		} else if (in->pair_var > 0 && in->pair_var < in->y_var / 2) {
 			out->normalized = true;
 			out->why = "the control shares the metric's noise iteration by iteration";
 		} else {
 			out->why = "the control held steady";
 		}
+		free(skip[0]);
+		free(skip[1]);
 	}
 	out->mde = mde(out->normalized ? &out->norm : &out->raw, in->alpha);
 }

@@ -12,7 +12,9 @@
  *
  * The normalized value is used when the control moved beyond its own
  * noise (its run medians spread more than twice their sampling error, or
- * it changed between the sides), or when the samples of one iteration,
+ * it changed between the sides), when the metric's fitted slope on it
+ * (below) shows the metric following it from run to run, or when the
+ * samples of one iteration,
  * paired, spread less than half as much as the metric's alone (the two
  * share a neighbour's load); otherwise dividing by it would only add its
  * noise, and the raw value is used. The choice looks only at the
@@ -96,6 +98,15 @@ struct drift_in {
 	/* and of their paired values (drift_side.yn) with orient log c:
 	 * their between-run variance joins the normalized test's */
 	double ext_szz, ext_sxz;
+	/*
+	 * The robust SD (MAD) of those runs' normalized values around their
+	 * sets' means, 0 if unknown, and how many were left out as gross
+	 * outliers (beyond DRIFT_OUTLIER_SD of it). A compared run that far
+	 * from its own side's median is left out of the normalized test too
+	 * (a rule that never looks at the other side).
+	 */
+	double ext_robust_sd;
+	int ext_dropped;
 	double alpha;		/* for the smallest detectable change */
 };
 
@@ -116,9 +127,14 @@ struct drift_out {
 	int slope_df;		/* the degrees of freedom it came from */
 	double slope_sxx;	/* its control's centred sum of squares */
 	int norm_runs_df;	/* the normalized test's between-run df */
+	int dropped[2];		/* compared runs left out as gross outliers */
+	bool follows;		/* the fitted slope is clearly above 0 */
 	double mde;		/* smallest detectable |d| (log), NaN if unknown */
 	const char *why;	/* one phrase: why raw or normalized */
 };
+
+/* a normal sample never strays this far; TCG's heaviest tail reached 6.4 */
+#define DRIFT_OUTLIER_SD 8.0
 
 void cdm_drift_compare(const struct drift_in *in, struct drift_out *out);
 
