@@ -519,6 +519,17 @@ static int side_medians(struct cdm_db *d, sqlite3_stmt *st,
 	return r == -1 ? -1 : 0;
 }
 
+/* the history statement (history_query) for one metric of one case */
+static void history_bind(sqlite3_stmt *st, const char *metric,
+			 const char *match_key, const struct cmp_case *c)
+{
+	sqlite3_reset(st);
+	sqlite3_bind_text(st, 1, metric, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, match_key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, c->backend, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, c->device_type, -1, SQLITE_STATIC);
+}
+
 /* other runs of the case, grouped by identity and configuration */
 static int other_medians(struct cdm_db *d, sqlite3_stmt *st,
 			 const struct cmp_result *res, const char *match_key,
@@ -527,11 +538,7 @@ static int other_medians(struct cdm_db *d, sqlite3_stmt *st,
 {
 	int r;
 
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, metric, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, match_key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->backend, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, c->device_type, -1, SQLITE_STATIC);
+	history_bind(st, metric, match_key, c);
 	while ((r = db_step(d, st)) == SQLITE_ROW) {
 		char *key;
 
@@ -760,11 +767,7 @@ static int other_points(struct cdm_db *d, sqlite3_stmt *st,
 	const struct cmp_case *c = &res->cases[res->ncases - 1];
 	int r;
 
-	sqlite3_reset(st);
-	sqlite3_bind_text(st, 1, metric, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, match_key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, c->backend, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, c->device_type, -1, SQLITE_STATIC);
+	history_bind(st, metric, match_key, c);
 	while ((r = db_step(d, st)) == SQLITE_ROW) {
 		int64_t run = sqlite3_column_int64(st, 1);
 
