@@ -1244,6 +1244,7 @@ static void judge(struct cmp_result *r)
 		p[m++] = r->rows[i].p;
 	}
 	r->measurements = m;
+	r->blind = 0;
 	cdm_bh_adjust(p, m, q);
 	for (i = 0; i < r->nrows; i++) {
 		struct cmp_row *row = &r->rows[i], *head;
@@ -1258,8 +1259,12 @@ static void judge(struct cmp_result *r)
 		sig = q[at[i]] < r->opts.alpha && !isnan(row->gain);
 		row->q = q[at[i]];
 		row->mark = CMP_SAME;
-		if (!sig)
+		if (!sig) {
+			/* NaN (too few runs) counts: nothing was visible */
+			r->blind += !isnan(row->gain) &&
+				    !(row->mde <= r->opts.threshold);
 			continue;
+		}
 		/* within what identical runs showed: a change, not a verdict */
 		beyond = isnan(row->aa_range) ||
 			 fabs(log(row->ratio)) > row->aa_range;
@@ -1305,10 +1310,15 @@ static int by_effect(const void *a, const void *b)
 
 const char *cmp_tally(const struct cmp_result *r, char *buf, size_t len)
 {
-	snprintf(buf, len, "%d regression%s, %d improvement%s, %d case%s broke",
-		 r->regressions, r->regressions == 1 ? "" : "s",
-		 r->improvements, r->improvements == 1 ? "" : "s", r->broke,
-		 r->broke == 1 ? "" : "s");
+	int n = snprintf(buf, len, "%d regression%s, %d improvement%s, %d case%s broke",
+			 r->regressions, r->regressions == 1 ? "" : "s",
+			 r->improvements, r->improvements == 1 ? "" : "s",
+			 r->broke, r->broke == 1 ? "" : "s");
+
+	if (r->blind && n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - n,
+			 "; %zu unchanged measurement%s could not have shown a %g%% change (more runs a side would)",
+			 r->blind, r->blind == 1 ? "" : "s", r->opts.threshold);
 	return buf;
 }
 

@@ -115,13 +115,19 @@ struct cmp_result {
 	size_t nonly;
 	int regressions, improvements, broke;	/* measurements, cases */
 	size_t measurements;
+	/* unchanged measurements these runs could not have seen a change of
+	 * the threshold in: their smallest detectable change is larger, or
+	 * unknown. "0 regressions" says little about them. */
+	size_t blind;
 };
 
 /* rows that open a measurement, sorted by the change the verdict used
  * (regressions first, then by size); caller frees */
 size_t *cmp_sorted_measurements(const struct cmp_result *r, size_t *n);
 /* the verdict in words, as every sink states it: "2 regressions,
- * 0 improvements, 1 case broke" (no markup: numbers and plain words) */
+ * 0 improvements, 1 case broke", and where some measurements were blind
+ * to the threshold "; 3 unchanged measurements could not have shown a 5%
+ * change (more runs a side would)" (no markup: numbers and plain words) */
 const char *cmp_tally(const struct cmp_result *r, char *buf, size_t len);
 
 /* compare; 0, or -1 with the reason reported (bad input, exit 2) */

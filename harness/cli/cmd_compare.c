@@ -119,6 +119,10 @@ const struct cli_spec cli_compare_spec = {
 	"measurements a job has. A regression is a change that is significant (q < alpha) and worse\n"
 	"than the threshold in the metric's direction (lower or higher is\n"
 	"better); the text table *flanks* significant gains, as mmtests does.\n"
+	"The verdict line counts the unchanged measurements whose smallest\n"
+	"detectable change is above the threshold (or unknown): \"0 regressions\"\n"
+	"says nothing about those; add runs a side (six on a fresh database of\n"
+	"the emulated node) until it no longer counts any you care about.\n"
 	"\n"
 	"Exit status: 0 no regression; 1 a significant regression beyond the\n"
 	"threshold, or a case that passed in BASE fails in CAND; 2 bad input\n"
@@ -382,7 +386,7 @@ static void print_text(const struct cmp_result *r, bool all)
 {
 	int wc = width(r, false), wm = width(r, true);
 	size_t n, *m = cmp_sorted_measurements(r, &n), shown;
-	char tally[128];
+	char tally[256];
 
 	printf("base:       %s\n", tesc(r->side[0].label));
 	printf("candidate:  %s\n", tesc(r->side[1].label));
@@ -549,6 +553,7 @@ static void print_json(const struct cmp_result *r, int status)
 	json_arr_close(&j);
 	json_int(&j, "regressions", r->regressions);
 	json_int(&j, "improvements", r->improvements);
+	json_int(&j, "blind_measurements", r->blind);
 	json_int(&j, "broke", r->broke);
 	json_int(&j, "exit_status", status);
 	json_obj_close(&j);

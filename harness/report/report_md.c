@@ -64,7 +64,7 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 {
 	const struct cmp_result *cr = &r->cmp;
 	size_t i, n, *m;
-	char tally[128];
+	char tally[256];
 
 	if (!r->have_cmp)
 		return;

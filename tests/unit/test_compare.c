@@ -174,6 +174,54 @@ TEST(compare_selectors_pool)
 	db_close(d);
 }
 
+/*
+ * "0 regressions" from runs too noisy to see the threshold is not a pass:
+ * the tally counts the unchanged measurements that were blind to it.
+ */
+TEST(compare_blind_measurements)
+{
+	static const double wild[2][3] = { { 100, 140, 70 }, { 120, 80, 100 } };
+	struct cdm_db *d = synth_open("blind.db");
+	struct cmp_result r;
+	struct cmp_opts o;
+	char tally[256];
+	int k, i;
+
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < 3; i++) {
+			const struct synth_metric m[] = {
+				{ "steady", "ns", 0, 100, 1, 50 },
+				{ "wild", "ns", 0, wild[k][i], 1, 50 },
+			};
+			int64_t id = synth_begin(d, k ? "6.1.192" : "6.1.100",
+						 NULL, 10 * k + i);
+
+			synth_case(d, id, 0, "x", "system", "{}", m, 2,
+				   10 * k + i);
+			synth_end(d, id);
+		}
+	cmp_opts_default(&o);
+	REQUIRE(cdm_compare(d, "kernel=6.1.100", "kernel=6.1.192", &o, &r) == 0);
+	REQUIRE(synth_row(&r, "wild") && synth_row(&r, "steady"));
+	CHECK(synth_row(&r, "wild")->mde > 5, "wild mde %g",
+	      synth_row(&r, "wild")->mde);
+	CHECK(synth_row(&r, "steady")->mde < 5, "steady mde %g",
+	      synth_row(&r, "steady")->mde);
+	CHECK(r.regressions == 0 && r.blind == 1, "%d regressions, %zu blind",
+	      r.regressions, r.blind);
+	CHECK_CONTAINS(cmp_tally(&r, tally, sizeof(tally)),
+		       "0 regressions, 0 improvements, 0 cases broke; 1 unchanged measurement could not have shown a 5% change");
+	cdm_compare_free(&r);
+	/* a threshold both could have seen: nothing blind, nothing said */
+	o.threshold = 1000;
+	REQUIRE(cdm_compare(d, "kernel=6.1.100", "kernel=6.1.192", &o, &r) == 0);
+	CHECK(r.blind == 0, "%zu blind", r.blind);
+	CHECK(!strstr(cmp_tally(&r, tally, sizeof(tally)), "could not"), "%s",
+	      tally);
+	cdm_compare_free(&r);
+	db_close(d);
+}
+
 /* bad input: one line each, and no result */
 TEST(compare_bad_input)
 {
