@@ -13,8 +13,11 @@
  * MIGRATE_TO_DEV also copies the range back through the device for
  * verification (test_hmm does this inside the ioctl), so its time includes
  * one device read of the buffer; MIGRATE_TO_SYS is the bare migration.
- * A CPU memcpy of the same size is measured in the same case, so each
- * migration figure has its baseline next to it.
+ * Two controls of the same size are timed in every iteration beside the
+ * migrations, for compare to divide a run's drift out: a CPU memcpy (the
+ * copy baseline, and the bound on a plausible migration rate) and a
+ * refault of a scratch region (refault_bw: the kernel paths a migration
+ * shares, which drift with the host more than a copy does).
  */
 #include <errno.h>
 #include <math.h>
@@ -55,9 +58,10 @@ struct mig {
 	struct cdm_ebuf *buf;
 	char *back;		/* the device's read-back copy */
 	char *copy;		/* memcpy baseline target */
+	char *scratch;		/* refault control, mapped */
 	size_t batch_pages;
 	int m_dev_bw, m_sys_bw, m_dev_page, m_sys_page, m_dev_op, m_sys_op;
-	int m_memcpy;
+	int m_memcpy, m_refault;
 	uint64_t cpages_zero;	/* MIGRATE_TO_DEV calls that reported 0 */
 	bool readback_short;	/* this round's read-back missed pages */
 	uint64_t rounds;	/* rounds whose data was checked */
@@ -114,6 +118,11 @@ static int mig_setup(struct cdm_ctx *ctx, struct dev_fx *fx)
 	m->m_dev_op = cdm_metric(ctx, "to_dev_op", "us", CDM_LOWER_IS_BETTER);
 	m->m_sys_op = cdm_metric(ctx, "to_sys_op", "us", CDM_LOWER_IS_BETTER);
 	m->m_memcpy = cdm_metric(ctx, "memcpy_bw", "GB/s", CDM_HIGHER_IS_BETTER);
+	m->m_refault = cdm_metric(ctx, "refault_bw", "GB/s", CDM_HIGHER_IS_BETTER);
+	m->scratch = cdm_refault_map(m->buf->len);
+	if (!m->scratch)
+		return cdm_error(ctx, "cannot map %zu bytes for the refault control",
+				 m->buf->len);
 	note_thp_support(ctx, m->dev, cfg->dev.thp);
 	return 0;
 }
@@ -229,7 +238,7 @@ static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 {
 	const struct mig_cfg *cfg = cdm_cfg(ctx);
 	uint64_t t0;
-	double copy;
+	double copy, refault;
 
 	pat_fill(m->buf->p, m->buf->len, cdm_seed(ctx), gen);
 	t0 = cdm_now_ns();
@@ -237,6 +246,10 @@ static int mig_iteration(struct cdm_ctx *ctx, struct mig *m, uint32_t gen)
 	copy = (double)m->buf->len / (cdm_now_ns() - t0);
 	cdm_sample(ctx, m->m_memcpy, copy);
 	m->best_copy = fmax(m->best_copy, copy);
+	refault = cdm_refault(m->scratch, m->buf->len);
+	if (!refault)
+		return cdm_error(ctx, "refault control: madvise: %s", strerror(errno));
+	cdm_sample(ctx, m->m_refault, refault);
 	m->readback_short = false;
 	if (timed_move(ctx, m, true) < 0)
 		return -1;
@@ -293,7 +306,15 @@ static int mig_run(struct cdm_ctx *ctx, struct dev_fx *fx)
 	return 0;
 }
 
-DEV_WORKLOAD(migrate, mig, DEV_CAPS_ROUND_TRIP, 0, NULL,
+static void mig_teardown(struct cdm_ctx *ctx, struct dev_fx *fx)
+{
+	struct mig *m = fx->priv;
+
+	(void)ctx;
+	cdm_refault_unmap(m->scratch, m->buf->len);
+}
+
+DEV_WORKLOAD(migrate, mig, DEV_CAPS_ROUND_TRIP, 0, mig_teardown,
 	.name = "migrate",
 	.summary = "system<->device round trips via migrate_vma (MIGRATE_TO_DEV/SYS)",
 	.verifies = CDM_VERIFY_DATA | CDM_VERIFY_PLACEMENT,

@@ -673,12 +673,16 @@ static struct cmp_row *new_row(struct cmp_result *r, size_t group,
 /* --- drift: the in-run control --- */
 
 /*
- * The control a case times beside its kernel operation: migrate copies
- * the same buffer with memcpy every iteration; other device cases get a
- * fixed memcpy at the start of every iteration from the harness
- * (calib_bw, core/child.c). A case without either is compared raw.
+ * The controls a case times beside its kernel operation (core/child.c):
+ * migrate refaults and copies a region of its own size every iteration;
+ * other device cases get a fixed refault and memcpy at the start of
+ * every iteration from the harness. The first present is the metrics'
+ * control: a refault (kernel paths, which drift with the host as a
+ * migration or fault does) before a copy (older runs have only that).
+ * A control itself is compared raw; a case with none is compared raw.
  */
-static const char *const controls[] = { "memcpy_bw", "calib_bw" };
+static const char *const controls[] = { "refault_bw", "calib_refault_bw",
+					"memcpy_bw", "calib_bw" };
 
 static const char *find_control(struct mlist l[2])
 {
@@ -689,6 +693,16 @@ static const char *find_control(struct mlist l[2])
 		    mlist_get(&l[1], controls[i]))
 			return controls[i];
 	return NULL;
+}
+
+static bool is_control(const char *metric)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(controls); i++)
+		if (!strcmp(metric, controls[i]))
+			return true;
+	return false;
 }
 
 struct runvals {
@@ -974,7 +988,7 @@ static int drift_row(struct cdm_db *d, struct stmts *s,
 		     const struct mref *m[2], const struct mref *ctrl,
 		     struct cmp_row *row)
 {
-	const char *cname = ctrl && strcmp(ctrl->name, m[0]->name) ?
+	const char *cname = ctrl && !is_control(m[0]->name) ?
 			    ctrl->name : NULL;
 	struct runvals v[2] = { { 0 } };
 	struct drift_in in = { 0 };

@@ -20,12 +20,12 @@ static char *history_sql(const struct hist_query *q, char ***binds,
 	struct sbuf sb;
 
 	sb_init(&sb);
-	/* the in-run control (memcpy of the same buffer), as compare uses it */
+	/* the in-run control (?6 or ?7, one of compare's), which is raw */
 	sb_adds(&sb, "SELECT r.id, substr(r.uuid, 1, 8), r.started_at, coalesce(k.release, '?'), coalesce(h.hostname, '?'), c.verdict, coalesce(s.n, 0), s.median, s.mad, c.match_key, c.backend, c.device_type, m.unit, m.better, "
 		"sk.median, sk.mad, sk.n, ck.better, m.id, coalesce(ck.id, 0), coalesce(s.n + s.nonfinite, 0), coalesce(sk.n + sk.nonfinite, 0) "
 		"FROM cases c JOIN runs r ON r.id = c.run_id JOIN metrics m ON m.case_id = c.id AND m.name = ?1 "
 		"LEFT JOIN summaries s ON s.metric_id = m.id LEFT JOIN kernels k ON k.id = r.kernel_id LEFT JOIN hosts h ON h.id = r.host_id "
-		"LEFT JOIN metrics ck ON ck.case_id = c.id AND ck.name IN ('memcpy_bw', 'calib_bw') AND m.name NOT IN ('memcpy_bw', 'calib_bw') LEFT JOIN summaries sk ON sk.metric_id = ck.id "
+		"LEFT JOIN metrics ck ON ck.case_id = c.id AND ck.name IN (?6, ?7) AND m.name NOT IN ('refault_bw', 'calib_refault_bw', 'memcpy_bw', 'calib_bw') LEFT JOIN summaries sk ON sk.metric_id = ck.id "
 		"WHERE r.status != 'running'");
 	if (q->case_name)
 		sb_adds(&sb, " AND c.name = ?2");
@@ -157,8 +157,31 @@ static int load_pairs(struct cdm_db *d, struct hist *h)
 	return 0;
 }
 
-int cdm_history_load(struct cdm_db *d, const struct hist_query *q,
-		     struct hist *h)
+/*
+ * compare's controls, as pairs (a workload's own, the harness's), in
+ * order of preference: the refault, then the copy. A series is
+ * normalized by one kind throughout, the first every run of it has, so
+ * runs recorded before the refault control are not measured against a
+ * different yardstick from those after it.
+ */
+static const char *const hist_controls[][2] = {
+	{ "refault_bw", "calib_refault_bw" },
+	{ "memcpy_bw", "calib_bw" },
+};
+
+/* every run with a level has the control */
+static bool control_covers(const struct hist *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (!isnan(h->p[i].level) && isnan(h->p[i].ctrl))
+			return false;
+	return true;
+}
+
+static int load_with(struct cdm_db *d, const struct hist_query *q,
+		     const char *const ctrl[2], struct hist *h)
 {
 	char **binds = NULL, **ident = NULL, *sql;
 	size_t k, n = 0;
@@ -182,6 +205,8 @@ int cdm_history_load(struct cdm_db *d, const struct hist_query *q,
 	}
 	if (q->until_run)
 		sqlite3_bind_int64(st, 5, q->until_run);
+	sqlite3_bind_text(st, 6, ctrl[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, ctrl[1], -1, SQLITE_STATIC);
 	/* the selector's plain '?'s come last, numbered after the others */
 	for (i = 0; i < nb; i++)
 		sqlite3_bind_text(st, sqlite3_bind_parameter_count(st) - nb + 1 + i,
@@ -190,8 +215,7 @@ int cdm_history_load(struct cdm_db *d, const struct hist_query *q,
 	n = h->n;
 	if (!r && h->n)
 		filter_points(h, ident, q->limit);
-	if (!r)
-		r = load_pairs(d, h);
+	h->ctrl_name = ctrl[0];
 out:
 	sqlite3_finalize(st);
 	for (i = 0; i < nb; i++)
@@ -202,6 +226,21 @@ out:
 	free(ident);
 	free(sql);
 	return r;
+}
+
+int cdm_history_load(struct cdm_db *d, const struct hist_query *q,
+		     struct hist *h)
+{
+	size_t k;
+
+	for (k = 0; k < ARRAY_SIZE(hist_controls); k++) {
+		if (load_with(d, q, hist_controls[k], h))
+			return -1;
+		if (control_covers(h) || k + 1 == ARRAY_SIZE(hist_controls))
+			break;
+		cdm_history_free(h);
+	}
+	return load_pairs(d, h);
 }
 
 /*

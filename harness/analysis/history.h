@@ -63,6 +63,9 @@ struct hist {
 	/* drift: levels normalized by the in-run control when it drifted
 	 * beyond its own noise (as compare does) */
 	bool ctrl_higher;	/* the control is a rate */
+	/* the control's kind, by the workload's name for it (refault_bw or
+	 * memcpy_bw; the harness's calib_ ones stand in where it has none) */
+	const char *ctrl_name;
 	bool normalized;
 	bool pairs_share;	/* paired, the spread inside runs halves */
 	double ctrl_spread;	/* its robust spread between runs, percent */

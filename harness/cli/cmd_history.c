@@ -110,6 +110,12 @@ static const struct hist_step *step_at(const struct hist *h, size_t i)
 	return NULL;
 }
 
+/* the harness's name for the control's kind: memcpy_bw is calib_bw */
+static const char *ctrl_calib(const struct hist *h)
+{
+	return strcmp(h->ctrl_name, "memcpy_bw") ? h->ctrl_name : "bw";
+}
+
 static void print_text(const struct history_args *a, const struct hist *h)
 {
 	size_t i;
@@ -121,11 +127,13 @@ static void print_text(const struct history_args *a, const struct hist *h)
 		printf("(%zu older run%s with a case of this name but other parameters, backend or device type left out)\n",
 		       h->other_params, h->other_params == 1 ? "" : "s");
 	if (h->normalized && h->ctrl_slope != 1)
-		printf("steps are found on levels normalized by the in-run control (memcpy_bw or calib_bw) to the power %.2f, the metric's slope on it over runs of one kernel and host, timed in the same runs: it drifted %.1f%% between runs, beyond its own noise of %.1f%%\n",
-		       h->ctrl_slope, h->ctrl_spread, h->ctrl_noise);
+		printf("steps are found on levels normalized by the in-run control (%s or calib_%s) to the power %.2f, the metric's slope on it over runs of one kernel and host, timed in the same runs: it drifted %.1f%% between runs, beyond its own noise of %.1f%%\n",
+		       h->ctrl_name, ctrl_calib(h), h->ctrl_slope, h->ctrl_spread,
+		       h->ctrl_noise);
 	else if (h->normalized)
-		printf("steps are found on levels normalized by the in-run control (memcpy_bw or calib_bw), timed in the same runs: it drifted %.1f%% between runs, beyond its own noise of %.1f%%\n",
-		       h->ctrl_spread, h->ctrl_noise);
+		printf("steps are found on levels normalized by the in-run control (%s or calib_%s), timed in the same runs: it drifted %.1f%% between runs, beyond its own noise of %.1f%%\n",
+		       h->ctrl_name, ctrl_calib(h), h->ctrl_spread,
+		       h->ctrl_noise);
 	else if (!isnan(h->ctrl_spread))
 		printf("steps are found on raw medians: the in-run control held steady (%.1f%% between runs, its own noise %.1f%%)\n",
 		       h->ctrl_spread, h->ctrl_noise);

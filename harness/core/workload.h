@@ -95,6 +95,15 @@ size_t cdm_page_size(void);
 /* declare a metric; returns its handle for cdm_sample() */
 int cdm_metric(struct cdm_ctx *ctx, const char *name, const char *unit,
 	       enum cdm_better better);
+/*
+ * The kernel-path control (see calibrate() in child.c): an anonymous
+ * mapping of len bytes, base pages only, that cdm_refault() hands back to
+ * the kernel and faults in again, timed; the rate is bytes per ns (GB/s),
+ * 0 on error. NULL when the mapping fails; release with cdm_refault_unmap.
+ */
+void *cdm_refault_map(size_t len);
+double cdm_refault(void *p, size_t len);
+void cdm_refault_unmap(void *p, size_t len);
 /* record one sample; dropped silently while warming up */
 void cdm_sample(struct cdm_ctx *ctx, int metric, double value);
 /* record a sample even during warm-up (setup-time measurements) */
