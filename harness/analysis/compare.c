@@ -1000,7 +1000,7 @@ static int drift_row(struct cdm_db *d, struct stmts *s,
 	row->mde = row->ctrl_change = row->ctrl_spread = NAN;
 	row->ctrl_slope = NAN;
 	row->slope_df = 0;
-	row->basis_why = ctrl && !cname ? "this is the control" :
+	row->basis_why = ctrl && !cname ? "this is a control" :
 			 r->opts.raw ? "--raw" : "no control in this case";
 	/* +1 when both are times or both rates */
 	in.orient = m[0]->higher ? 1 : -1;

@@ -82,9 +82,14 @@ const struct cli_spec cli_compare_spec = {
 	},
 	.more =
 	"Drift: a run's conditions move everything in it together, so each\n"
-	"device case times a control beside its kernel operation (migrate's\n"
-	"memcpy of the same buffer, else a fixed memcpy the harness interleaves:\n"
-	"calib_bw). With 2 runs a side or more, the change is tested on per-run\n"
+	"device case times controls beside its kernel operation: a refault (the\n"
+	"region given back with MADV_DONTNEED and faulted in again: kernel paths\n"
+	"a migration or fault shares) and a memcpy; migrate's are of its own\n"
+	"buffer (refault_bw, memcpy_bw), other cases get fixed ones the harness\n"
+	"interleaves (calib_refault_bw, calib_bw). The refault is the control\n"
+	"where both sides have it (kernel code drifts with the host more than a\n"
+	"copy does), else the memcpy; controls themselves are compared raw.\n"
+	"With 2 runs a side or more, the change is tested on per-run\n"
 	"medians (a t test, runs being the replicates), normalized by the\n"
 	"control when the control moved beyond its own noise or shares the\n"
 	"metric's noise iteration by iteration. A run's normalized value is the\n"

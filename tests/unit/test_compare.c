@@ -315,3 +315,55 @@ TEST(compare_one_run_each_aa_range)
 	cdm_compare_free(&r);
 	db_close(d);
 }
+
+/*
+ * Two controls in a case: each run's drift moves the migration and the
+ * refault together (a host's state moves kernel code), while the memcpy
+ * holds steady. compare must divide by the refault, find the 25% step
+ * that the drift (10-25% between runs) hides from the raw test, and leave
+ * both controls raw.
+ */
+static void two_control_run(struct cdm_db *d, int64_t *id, double drift,
+			    double step, uint64_t seed, int minute)
+{
+	const struct synth_metric m[] = {
+		{ "to_sys_bw", "GB/s", 1, 0.5 * drift * step, 0.005, 60 },
+		{ "refault_bw", "GB/s", 1, 0.3 * drift, 0.003, 60 },
+		{ "memcpy_bw", "GB/s", 1, 2.0, 0.02, 60 },
+	};
+
+	*id = synth_begin(d, step < 1 ? "6.1.193" : "6.1.192", NULL, minute);
+	synth_case(d, *id, 0, "migrate[device=private]", "private",
+		   "{\"device\":\"private\"}", m, 3, seed);
+	synth_end(d, *id);
+}
+
+TEST(compare_refault_control_preferred)
+{
+	static const double drift[8] = { 1.0, 1.2, 0.85, 1.1,
+					  1.15, 0.9, 1.25, 0.95 };
+	struct cdm_db *d = synth_open("two-controls.db");
+	struct cmp_result r;
+	struct cmp_opts o;
+	const struct cmp_row *x;
+	int64_t id;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		two_control_run(d, &id, drift[i], i < 4 ? 1 : 0.8, 70 + i, i);
+	cmp_opts_default(&o);
+	REQUIRE(cdm_compare(d, "kernel=6.1.192", "kernel=6.1.193", &o, &r) == 0);
+	x = synth_row(&r, "to_sys_bw");
+	REQUIRE(x);
+	CHECK(x->control && !strcmp(x->control, "refault_bw"), "control %s",
+	      x->control ? x->control : "none");
+	CHECK(x->normalized && x->mark == CMP_REGRESSION &&
+	      fabs(x->gain + 20) < 2, "normalized %d mark %d gain %g q %g",
+	      x->normalized, x->mark, x->gain, x->q);
+	x = synth_row(&r, "memcpy_bw");
+	CHECK(x && !x->control && !x->normalized && x->mark == CMP_SAME);
+	x = synth_row(&r, "refault_bw");
+	CHECK(x && !x->control && !x->normalized);
+	cdm_compare_free(&r);
+	db_close(d);
+}

@@ -579,3 +579,50 @@ TEST(history_pairs_inside_runs)
 	fflush(stdout);
 	CHECK(spread < 2.6, "levels spread %.2f%%", spread);
 }
+
+/*
+ * history normalizes a series by one kind of control throughout: the
+ * refault where every run has one, else the memcpy (runs recorded before
+ * the refault control have only that), never a mix of yardsticks.
+ */
+TEST(history_one_control_kind)
+{
+	const struct synth_metric both[] = {
+		{ "to_sys_bw", "GB/s", 1, 0.5, 0.005, 30 },
+		{ "memcpy_bw", "GB/s", 1, 2.0, 0.02, 30 },
+		{ "refault_bw", "GB/s", 1, 0.3, 0.003, 30 },
+	};
+	struct cdm_db *d = synth_open("hist-kind.db");
+	struct hist_query q = { .metric = "to_sys_bw" };
+	struct hist h;
+	int i;
+
+	for (i = 0; i < 6; i++) {
+		int64_t r = synth_begin(d, "6.1", NULL, i);
+
+		synth_case(d, r, 0, "mixed", "private", "{}", both,
+			   i < 2 ? 2 : 3, 90 + i);
+		synth_case(d, r, 1, "new", "private", "{\"n\":1}", both, 3,
+			   190 + i);
+		synth_end(d, r);
+	}
+	q.case_name = "mixed";
+	REQUIRE(cdm_history_load(d, &q, &h) == 0 && h.n == 6);
+	CHECK(h.ctrl_name && !strcmp(h.ctrl_name, "memcpy_bw"), "%s",
+	      h.ctrl_name ? h.ctrl_name : "none");
+	for (i = 0; i < 6; i++)
+		CHECK(fabs(h.p[i].ctrl - 2) < 0.1, "run %d control %g", i,
+		      h.p[i].ctrl);
+	cdm_history_free(&h);
+	q.case_name = "new";
+	REQUIRE(cdm_history_load(d, &q, &h) == 0 && h.n == 6);
+	CHECK(h.ctrl_name && !strcmp(h.ctrl_name, "refault_bw"), "%s",
+	      h.ctrl_name ? h.ctrl_name : "none");
+	CHECK(fabs(h.p[5].ctrl - 0.3) < 0.01, "control %g", h.p[5].ctrl);
+	cdm_history_free(&h);
+	q.metric = "memcpy_bw";
+	REQUIRE(cdm_history_load(d, &q, &h) == 0 && h.n == 6);
+	CHECK(isnan(h.p[5].ctrl), "a control is raw: %g", h.p[5].ctrl);
+	cdm_history_free(&h);
+	db_close(d);
+}
