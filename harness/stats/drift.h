@@ -5,10 +5,11 @@
  *
  * A run's conditions (frequency, neighbours, page placement, a TCG host's
  * load) move every operation in it together. So each run times a control
- * beside the kernel operation (migrate's memcpy of the same buffer), and
- * a run's value is its log median less the control's log median (the
- * operation "in units of memcpy"). Drift shared within a run cancels; a
- * change in the kernel operation does not.
+ * beside the kernel operation (a refault of a region of the same size,
+ * or, in runs recorded before that control, a memcpy), and a run's value
+ * is its log median less the control's log median (the operation "in
+ * units of refaults"). Drift shared within a run cancels; a change in the
+ * kernel operation does not.
  *
  * The normalized value is used when the control moved beyond its own
  * noise (its run medians spread more than twice their sampling error, or
