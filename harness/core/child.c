@@ -284,7 +284,9 @@ double cdm_refault(void *p, size_t len)
  *    node, migrate's device-to-system time over its refault varied 4.4-5%
  *    between runs where over its memcpy it varied 7.7-8.8% (16 runs).
  * Not for stream (it is the copy baseline) nor selftest (the harness
- * timing itself).
+ * timing itself). Both fall inside the case's "run" phase, so its event
+ * counts include the refault's faults (256 per measured iteration on 4K
+ * pages); the phases a workload brackets itself do not.
  */
 #define CALIB_BYTES (1u << 20)
 
