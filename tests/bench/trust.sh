@@ -11,7 +11,8 @@
 #     MIGRATE_TO_SYS by test_hmm.slow_to_sys_pct percent of its own time,
 #     one build for every percentage), 3 runs a side interleaved by
 #     `vm ab`: how often 25% and 10% are flagged on to_sys for private and
-#     coherent, and how often anything else is (to_dev, memcpy, stream);
+#     coherent, and how often anything else is (to_dev, memcpy, stream),
+#     judged with the earlier trials in the database and each alone;
 #     then the same runs two trials together (6 runs a side), and A/A at
 #     6 a side over windows of 12 consecutive A/A runs
 # Guests boot with no_timer_check: on a loaded host a TCG guest's IO-APIC
@@ -121,17 +122,10 @@ if [ -z "$REUSE" ] && { [ -z "$slow" ] || [ ! -f "$slow" ]; }; then
 	echo "detection: SKIP: no patched kernel (set TRUST_KERNEL, or see $TMP/kbuild.log)"
 	exit 0
 fi
-detect() {
-	local pct=$1 n=$2 t found_p=0 found_c=0 found_both=0 other=0
-
-	[ "$n" -gt 0 ] || return 0
-	for t in $(seq 1 "$n"); do
-		db=$TMP/detect-$pct.db
-		[ -n "$REUSE" ] || "$CDM" vm ab -q $VMOPTS --db "$db" --base "$slow" --cand "$slow" --base-append "no_timer_check test_hmm.slow_to_sys_pct=0" \
-			--cand-append "no_timer_check test_hmm.slow_to_sys_pct=$pct" --tag trial=$t --runs 3 "$JOB" >/dev/null 2>&1
-		s=$(sqlite3 "$db" "SELECT a.value FROM run_tags a JOIN run_tags t ON t.run_id = a.run_id AND t.key = 'trial' AND t.value = '$t' WHERE a.key = 'ab-session' ORDER BY a.run_id DESC LIMIT 1")
-		"$CDM" compare --db "$db" -o json "ab-session=$s,ab=base" "ab-session=$s,ab=cand" >"$TMP/d.json"
-		set -- $(python3 - "$TMP/d.json" <<'EOF'
+# found PRIVATE COHERENT OTHER for one compare JSON: to_sys flagged as a
+# regression on each device type, and regressions of anything else
+found() {
+	python3 - "$1" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
 reg = {(m["case"], m["measurement"]) for m in d["metrics"] if m["change"] == "regression"}
@@ -140,11 +134,41 @@ c = ("migrate[device=coherent]", "to_sys_bw") in reg
 other = len([k for k in reg if k[1] != "to_sys_bw"])
 print(int(p), int(c), other)
 EOF
-)
+}
+# the trial's 6 runs judged alone: a copy of the database without the
+# other trials' runs, as a user with a fresh database would see them
+alone() {
+	local db=$1 t=$2 copy=$TMP/alone.db
+
+	rm -f "$copy" "$copy-wal" "$copy-shm" "$TMP/a.json"
+	sqlite3 "$db" ".backup '$copy'" &&
+		sqlite3 "$copy" "PRAGMA foreign_keys = ON; DELETE FROM runs WHERE id NOT IN
+			(SELECT run_id FROM run_tags WHERE key = 'trial' AND value = '$t')" || return 1
+	# exit status 1 is compare's "regressions found"; 2 and up, an error
+	"$CDM" compare --db "$copy" -o json ab=base ab=cand >"$TMP/a.json"
+	[ $? -le 1 ] && [ -s "$TMP/a.json" ]
+}
+detect() {
+	local pct=$1 n=$2 t found_p=0 found_c=0 found_both=0 other=0
+	local alone_both=0 alone_other=0
+
+	[ "$n" -gt 0 ] || return 0
+	for t in $(seq 1 "$n"); do
+		db=$TMP/detect-$pct.db
+		[ -n "$REUSE" ] || "$CDM" vm ab -q $VMOPTS --db "$db" --base "$slow" --cand "$slow" --base-append "no_timer_check test_hmm.slow_to_sys_pct=0" \
+			--cand-append "no_timer_check test_hmm.slow_to_sys_pct=$pct" --tag trial=$t --runs 3 "$JOB" >/dev/null 2>&1
+		s=$(sqlite3 "$db" "SELECT a.value FROM run_tags a JOIN run_tags t ON t.run_id = a.run_id AND t.key = 'trial' AND t.value = '$t' WHERE a.key = 'ab-session' ORDER BY a.run_id DESC LIMIT 1")
+		"$CDM" compare --db "$db" -o json "ab-session=$s,ab=base" "ab-session=$s,ab=cand" >"$TMP/d.json"
+		set -- $(found "$TMP/d.json")
 		found_p=$((found_p + $1)) found_c=$((found_c + $2)) other=$((other + $3))
 		[ "$1$2" = 11 ] && found_both=$((found_both + 1))
+		alone "$db" "$t" || continue
+		set -- $(found "$TMP/a.json")
+		alone_other=$((alone_other + $3))
+		[ "$1$2" = 11 ] && alone_both=$((alone_both + 1))
 	done
 	echo "detection, to_sys $pct% slower, 3 runs a side interleaved: flagged in $found_both of $n trials on both device types (private $found_p, coherent $found_c; goal for 25%: >= 90%); other measurements flagged (to_dev, memcpy, stream): $other in $n trials (goal 0)"
+	echo "detection, the same trials each alone in a database of its 6 runs (a fresh database): flagged in $alone_both of $n on both device types; other measurements flagged: $alone_other"
 }
 # the same runs, two trials taken together: 6 runs a side
 detect6() {
