@@ -28,6 +28,8 @@ for t in $TARGETS; do
 	# -rss_limit_mb: a unit that wants more than 2 GiB is a finding too;
 	# -close_fd_mask=3: the targets' own error lines are not shown
 	# (libFuzzer and the sanitizers still report on a copy of stderr)
+	# leaks inside Debian's libraries are suppressed, each with its reason
+	LSAN_OPTIONS="suppressions=$TOP/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}" \
 	TMPDIR=${TMPDIR:-/tmp} "$bin" -max_total_time="$S" -timeout=10 \
 		-rss_limit_mb=2048 -print_final_stats=1 -close_fd_mask=3 \
 		-artifact_prefix="$OUT/crashes-$t/" $extra \
