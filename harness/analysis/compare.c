@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "analysis/compare.h"
+#include "analysis/controls.h"
 #include "analysis/pairs.h"
 #include "stats/cstats.h"
 #include "stats/drift.h"
@@ -673,36 +674,20 @@ static struct cmp_row *new_row(struct cmp_result *r, size_t group,
 /* --- drift: the in-run control --- */
 
 /*
- * The controls a case times beside its kernel operation (core/child.c):
- * migrate refaults and copies a region of its own size every iteration;
- * other device cases get a fixed refault and memcpy at the start of
- * every iteration from the harness. The first present is the metrics'
- * control: a refault (kernel paths, which drift with the host as a
- * migration or fault does) before a copy (older runs have only that).
- * A control itself is compared raw; a case with none is compared raw.
+ * The control of a case's metrics: the first kind both sides have
+ * (analysis/controls.h), by the workload's own name or the harness's. A
+ * control itself is compared raw; a case with none is compared raw.
  */
-static const char *const controls[] = { "refault_bw", "calib_refault_bw",
-					"memcpy_bw", "calib_bw" };
-
 static const char *find_control(struct mlist l[2])
 {
-	size_t i;
+	int k, j;
 
-	for (i = 0; i < ARRAY_SIZE(controls); i++)
-		if (mlist_get(&l[0], controls[i]) &&
-		    mlist_get(&l[1], controls[i]))
-			return controls[i];
+	for (k = 0; k < CDM_CONTROL_KINDS; k++)
+		for (j = 0; j < 2; j++)
+			if (mlist_get(&l[0], cdm_controls[k][j]) &&
+			    mlist_get(&l[1], cdm_controls[k][j]))
+				return cdm_controls[k][j];
 	return NULL;
-}
-
-static bool is_control(const char *metric)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(controls); i++)
-		if (!strcmp(metric, controls[i]))
-			return true;
-	return false;
 }
 
 struct runvals {
@@ -988,7 +973,7 @@ static int drift_row(struct cdm_db *d, struct stmts *s,
 		     const struct mref *m[2], const struct mref *ctrl,
 		     struct cmp_row *row)
 {
-	const char *cname = ctrl && !is_control(m[0]->name) ?
+	const char *cname = ctrl && !cdm_is_control(m[0]->name) ?
 			    ctrl->name : NULL;
 	struct runvals v[2] = { { 0 } };
 	struct drift_in in = { 0 };

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/controls.h"
 #include "analysis/history.h"
 #include "analysis/pairs.h"
 #include "stats/drift.h"
@@ -18,6 +19,7 @@ static char *history_sql(const struct hist_query *q, char ***binds,
 			 int *nbinds)
 {
 	struct sbuf sb;
+	int k;
 
 	sb_init(&sb);
 	/* the in-run control (?6 or ?7, one of compare's), which is raw */
@@ -25,8 +27,11 @@ static char *history_sql(const struct hist_query *q, char ***binds,
 		"sk.median, sk.mad, sk.n, ck.better, m.id, coalesce(ck.id, 0), coalesce(s.n + s.nonfinite, 0), coalesce(sk.n + sk.nonfinite, 0) "
 		"FROM cases c JOIN runs r ON r.id = c.run_id JOIN metrics m ON m.case_id = c.id AND m.name = ?1 "
 		"LEFT JOIN summaries s ON s.metric_id = m.id LEFT JOIN kernels k ON k.id = r.kernel_id LEFT JOIN hosts h ON h.id = r.host_id "
-		"LEFT JOIN metrics ck ON ck.case_id = c.id AND ck.name IN (?6, ?7) AND m.name NOT IN ('refault_bw', 'calib_refault_bw', 'memcpy_bw', 'calib_bw') LEFT JOIN summaries sk ON sk.metric_id = ck.id "
-		"WHERE r.status != 'running'");
+		"LEFT JOIN metrics ck ON ck.case_id = c.id AND ck.name IN (?6, ?7) AND m.name NOT IN (");
+	for (k = 0; k < CDM_CONTROL_KINDS; k++)
+		sb_addf(&sb, "%s'%s', '%s'", k ? ", " : "", cdm_controls[k][0],
+			cdm_controls[k][1]);
+	sb_adds(&sb, ") LEFT JOIN summaries sk ON sk.metric_id = ck.id WHERE r.status != 'running'");
 	if (q->case_name)
 		sb_adds(&sb, " AND c.name = ?2");
 	else
@@ -158,17 +163,11 @@ static int load_pairs(struct cdm_db *d, struct hist *h)
 }
 
 /*
- * compare's controls, as pairs (a workload's own, the harness's), in
- * order of preference: the refault, then the copy. A series is
- * normalized by one kind throughout, the first every run of it has, so
- * runs recorded before the refault control are not measured against a
- * different yardstick from those after it.
+ * A series is normalized by one kind of control throughout
+ * (analysis/controls.h), the first every run of it has, so runs recorded
+ * before the refault control are not measured against a different
+ * yardstick from those after it.
  */
-static const char *const hist_controls[][2] = {
-	{ "refault_bw", "calib_refault_bw" },
-	{ "memcpy_bw", "calib_bw" },
-};
-
 /* every run with a level has the control */
 static bool control_covers(const struct hist *h)
 {
@@ -233,10 +232,10 @@ int cdm_history_load(struct cdm_db *d, const struct hist_query *q,
 {
 	size_t k;
 
-	for (k = 0; k < ARRAY_SIZE(hist_controls); k++) {
-		if (load_with(d, q, hist_controls[k], h))
+	for (k = 0; k < CDM_CONTROL_KINDS; k++) {
+		if (load_with(d, q, cdm_controls[k], h))
 			return -1;
-		if (control_covers(h) || k + 1 == ARRAY_SIZE(hist_controls))
+		if (control_covers(h) || k + 1 == CDM_CONTROL_KINDS)
 			break;
 		cdm_history_free(h);
 	}
