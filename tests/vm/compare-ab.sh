@@ -97,11 +97,14 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 m = {(r["case"], r["metric"]): r for r in d["metrics"]}
 slow = m[("migrate[device=private]", "to_sys_page")]
-assert slow["change"] == "regression" and 1.5 < slow["ratio"] < 3, slow
+# the direction and a clear slowdown are the kernel's promise; how much
+# slower varies between runs (2x to 3.3x measured), so the upper bound
+# only catches a unit or grouping mistake
+assert slow["change"] == "regression" and 1.5 < slow["ratio"] < 10, slow
 bw = m[("migrate[device=private]", "to_sys_bw")]
 assert bw["change"] == "regression" and "to_sys_page" in bw["same_measurement"], bw
 EOF
-check "A/B: private device-to-system migration is a regression (about 2x)" $? "$(grep -E '^migrate\[device=private\] +to_sys' "$T_TMP/ab.txt")"
+check "A/B: private device-to-system migration is a regression (at least 1.5x slower)" $? "$(grep -E '^migrate\[device=private\] +to_sys' "$T_TMP/ab.txt")"
 # whether init_on_alloc/free touches coherent device-to-system or stream
 # is the kernel's behaviour and varies between runs (a clean run once saw
 # coherent to_sys -24.8%, q = 0.01): printed, not asserted
