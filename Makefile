@@ -67,10 +67,15 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-# stream's loops vectorized, as STREAM and likwid-bench's kernels are: gcc's
-# -O2 leaves them scalar, one 8-byte load and store an element, which held
-# two threads' copy 8-23% under likwid-bench's (-5..-11% vectorized)
-$(BUILD)/workloads/stream.o: CFLAGS += -O3
+# stream's loops scalar, one 8-byte load and store an element, as
+# likwid-bench's copy kernel (its reference) is: on these EPYC hosts scalar
+# copies ran faster than vector ones (likwid-bench's own kernels, 64M arrays,
+# one thread, medians of 10: copy 25.4, copy_sse 22.1, copy_avx 21.4 GB/s),
+# and gcc's SSE2 loops held stream's copy 8% under likwid-bench's where the
+# scalar build sat within 1% (8 interleaved runs each). No memcpy() either:
+# glibc's picks its own instructions (non-temporal stores) by size.
+STREAM_SCALAR := $(if $(findstring clang,$(CC)),-fno-vectorize -fno-slp-vectorize -fno-builtin,-fno-tree-vectorize -fno-tree-loop-distribute-patterns)
+$(BUILD)/workloads/stream.o: CFLAGS += -O3 $(STREAM_SCALAR)
 
 # schema/*.sql compiled in, in order; a shipped file is never edited
 $(BUILD)/schema_files.c: $(SCHEMA) Makefile

@@ -15,6 +15,9 @@
  * if they are small) so clock reads and wake-ups are noise. Where
  * likwid-bench is installed, its copy figure at the same size and thread
  * count is recorded beside ours (`likwid_copy_bw`), the outside reference.
+ * The loops stay scalar (the Makefile says why): likwid-bench's copy
+ * kernel is, and on hosts where scalar and vector copies differ, the two
+ * figures are then read like for like.
  * A sample far above the best sustained copy (likwid-bench's best run
  * where installed, else the case's rate over the samples so far) is
  * physically impossible:
