@@ -70,10 +70,11 @@ $(BUILD)/%.o: %.c
 # stream's loops scalar, one 8-byte load and store an element, as
 # likwid-bench's copy kernel (its reference) is: on these EPYC hosts scalar
 # copies ran faster than vector ones (likwid-bench's own kernels, 64M arrays,
-# one thread, medians of 10: copy 25.4, copy_sse 22.1, copy_avx 21.4 GB/s),
-# and gcc's SSE2 loops held stream's copy 8% under likwid-bench's where the
-# scalar build sat within 1% (8 interleaved runs each). No memcpy() either:
-# glibc's picks its own instructions (non-temporal stores) by size.
+# one thread, medians of 10: copy 25.5, copy_sse 22.2, copy_avx 21.5 GB/s),
+# and with one thread gcc's SSE2 loops held stream's copy 8.9% under
+# likwid-bench's (median of 26 runs) where the scalar build sits 4.0% under
+# (41 runs). No memcpy() either: glibc's picks its own instructions
+# (non-temporal stores) by size.
 STREAM_SCALAR := $(if $(findstring clang,$(CC)),-fno-vectorize -fno-slp-vectorize -fno-builtin,-fno-tree-vectorize -fno-tree-loop-distribute-patterns)
 $(BUILD)/workloads/stream.o: CFLAGS += -O3 $(STREAM_SCALAR)
 
