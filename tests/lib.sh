@@ -85,3 +85,16 @@ q() { sqlite3 -batch -noheader "$1" "$2"; }
 db_digest() {
 	sqlite3 -batch "$1" .dump 2>/dev/null | sha256sum | cut -d' ' -f1
 }
+
+# compare run 1 against run 2 of a database of real timings: whether they
+# differ is the machine's business, so a verdict (exit 0 or 1 with its
+# summary line) is what counts; exit 2 and up is an error. Prints compare's
+# output, then "rc=N".
+cmp_verdict() {
+	local out rc
+
+	out=$("$CDM" compare --db "$1" 1 2 2>&1)
+	rc=$?
+	printf '%s\nrc=%d\n' "$out" "$rc"
+	[ $rc -le 1 ] && printf '%s\n' "$out" | grep -qE '^[0-9]+ regressions?, [0-9]+ improvements?, [0-9]+ cases? broke(; [0-9]+ unchanged measurements? could not have shown a [0-9.]+% change \(more runs a side would\))?$'
+}
