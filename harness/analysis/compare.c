@@ -674,20 +674,32 @@ static struct cmp_row *new_row(struct cmp_result *r, size_t group,
 /* --- drift: the in-run control --- */
 
 /*
- * The control of a case's metrics: the first kind both sides have
- * (analysis/controls.h), by the workload's own name or the harness's. A
- * control itself is compared raw; a case with none is compared raw.
+ * The controls of a case (analysis/controls.h): for each kind, the name
+ * both sides have, the workload's own before the harness's, or NULL.
  */
-static const char *find_control(struct mlist l[2])
+static void find_controls(struct mlist l[2],
+			  const struct mref *c[CDM_CONTROL_KINDS])
 {
 	int k, j;
 
-	for (k = 0; k < CDM_CONTROL_KINDS; k++)
-		for (j = 0; j < 2; j++)
-			if (mlist_get(&l[0], cdm_controls[k][j]) &&
-			    mlist_get(&l[1], cdm_controls[k][j]))
-				return cdm_controls[k][j];
-	return NULL;
+	for (k = 0; k < CDM_CONTROL_KINDS; k++) {
+		c[k] = NULL;
+		for (j = 0; j < 2 && !c[k]; j++)
+			if (mlist_get(&l[1], cdm_controls[k][j]))
+				c[k] = mlist_get(&l[0], cdm_controls[k][j]);
+	}
+}
+
+/* the first kind after `after` the case has a control of, or -1 */
+static int next_control(const struct mref *const c[CDM_CONTROL_KINDS],
+			int after)
+{
+	int k;
+
+	for (k = after + 1; k < CDM_CONTROL_KINDS; k++)
+		if (c[k])
+			return k;
+	return -1;
 }
 
 struct runvals {
@@ -973,8 +985,7 @@ static int drift_row(struct cdm_db *d, struct stmts *s,
 		     const struct mref *m[2], const struct mref *ctrl,
 		     struct cmp_row *row)
 {
-	const char *cname = ctrl && !cdm_is_control(m[0]->name) ?
-			    ctrl->name : NULL;
+	const char *cname = ctrl ? ctrl->name : NULL;
 	struct runvals v[2] = { { 0 } };
 	struct drift_in in = { 0 };
 	struct drift_out out;
@@ -985,8 +996,9 @@ static int drift_row(struct cdm_db *d, struct stmts *s,
 	row->mde = row->ctrl_change = row->ctrl_spread = NAN;
 	row->ctrl_slope = NAN;
 	row->slope_df = 0;
-	row->basis_why = ctrl && !cname ? "this is a control" :
-			 r->opts.raw ? "--raw" : "no control in this case";
+	row->basis_why = r->opts.raw ? "--raw" :
+			 cdm_is_control(m[0]->name) ? "the last control, compared raw" :
+			 "no control in this case";
 	/* +1 when both are times or both rates */
 	in.orient = m[0]->higher ? 1 : -1;
 	if (cname)
@@ -1134,6 +1146,58 @@ static void group_measurements(struct cmp_result *r, size_t first,
 }
 
 /* every metric of one matched pair of cases */
+/* a row waiting for its control (drift_rows) */
+struct pending {
+	size_t row;
+	const struct mref *m[2];
+};
+
+/* p below which a control counts as changed between the sides */
+#define CTRL_MOVED_P 0.05
+
+/*
+ * Each row against its control. The controls go first, the last kind
+ * raw and each other in units of the kind after it (a refault in units
+ * of the copy). Then the case's other metrics, against the first control
+ * that did not itself change between the sides: one that did may have
+ * been changed by the kernel, as what it controls was, and dividing by
+ * it would hide the change (analysis/controls.h). The choice looks at the
+ * controls only, never at the metric.
+ */
+static int drift_rows(struct cdm_db *d, struct stmts *s,
+		      struct cmp_result *r, const struct group *g[2],
+		      const struct mref *const ctl[CDM_CONTROL_KINDS],
+		      struct pending *pd, size_t npd)
+{
+	bool moved[CDM_CONTROL_KINDS] = { false };
+	int pass, k, use, passed;
+	size_t i;
+
+	for (pass = CDM_CONTROL_KINDS - 1; pass >= -1; pass--)
+		for (i = 0; i < npd; i++) {
+			struct cmp_row *row = &r->rows[pd[i].row];
+
+			k = cdm_control_kind(row->metric);
+			if (k != pass)
+				continue;
+			passed = -1;
+			use = next_control(ctl, k);
+			while (k < 0 && use >= 0 && moved[use] &&
+			       next_control(ctl, use) >= 0) {
+				passed = use;
+				use = next_control(ctl, use);
+			}
+			if (drift_row(d, s, r, g, pd[i].m,
+				      use >= 0 ? ctl[use] : NULL, row))
+				return -1;
+			if (passed >= 0 && row->control)
+				row->ctrl_passed = xstrdup(ctl[passed]->name);
+			if (k >= 0)
+				moved[k] = row->p < CTRL_MOVED_P;
+		}
+	return 0;
+}
+
 static int compare_pair(struct cdm_db *d, struct stmts *s,
 			struct cmp_result *r, const struct group *gb,
 			const struct group *gc, struct dvec v[2])
@@ -1141,16 +1205,17 @@ static int compare_pair(struct cdm_db *d, struct stmts *s,
 	struct mlist l[2] = { { 0 } };
 	size_t gi = r->ncases - 1, i, first = r->nrows;
 	struct fprint *fp = NULL;
-	const struct mref *ctrl;
-	const char *cname;
+	const struct mref *ctl[CDM_CONTROL_KINDS];
+	struct pending *pd = NULL;
+	size_t npd = 0;
 	int rc = -1;
 
 	if (load_metrics(d, s->metrics, gb, &l[0]) ||
 	    load_metrics(d, s->metrics, gc, &l[1]))
 		goto out;
-	cname = find_control(l);
-	ctrl = cname ? mlist_get(&l[0], cname) : NULL;
+	find_controls(l, ctl);
 	fp = xcalloc(l[0].n + 1, sizeof(*fp));
+	pd = xcalloc(l[0].n + 1, sizeof(*pd));
 	for (i = 0; i < l[0].n; i++) {
 		const struct mref *mb = &l[0].m[i];
 		const struct mref *mc = mlist_get(&l[1], mb->name);
@@ -1184,11 +1249,12 @@ static int compare_pair(struct cdm_db *d, struct stmts *s,
 			  r->opts.reps);
 		if (!isnan(row->p_runs))
 			row->p = fmax(row->p_samples, row->p_runs);
-		if (!row->note &&
-		    drift_row(d, s, r, (const struct group *[2]){ gb, gc },
-			      (const struct mref *[2]){ mb, mc }, ctrl, row))
-			goto out;
+		if (!row->note)
+			pd[npd++] = (struct pending){ r->nrows - 1, { mb, mc } };
 	}
+	if (drift_rows(d, s, r, (const struct group *[2]){ gb, gc }, ctl, pd,
+		       npd))
+		goto out;
 	group_measurements(r, first, fp);
 	for (i = 0; i < l[1].n; i++) {
 		char *what;
@@ -1202,6 +1268,7 @@ static int compare_pair(struct cdm_db *d, struct stmts *s,
 	rc = 0;
 out:
 	free(fp);
+	free(pd);
 	mlist_free(&l[0]);
 	mlist_free(&l[1]);
 	return rc;
@@ -1499,6 +1566,7 @@ void cdm_compare_free(struct cmp_result *r)
 		free(r->rows[i].note);
 		free(r->rows[i].aliases);
 		free(r->rows[i].control);
+		free(r->rows[i].ctrl_passed);
 	}
 	free(r->rows);
 	for (i = 0; i < r->nonly; i++) {

@@ -72,6 +72,8 @@ struct cmp_row {
 	char *aliases;		/* on that row: the other units, or NULL */
 	/* drift: the in-run control and the change normalized by it */
 	char *control;		/* the control metric, or NULL */
+	char *ctrl_passed;	/* a control passed over, as it changed
+				 * between the sides itself, or NULL */
 	bool normalized;	/* ratio, CI, gain and p are the normalized ones */
 	const char *basis_why;	/* why normalized or raw (static text) */
 	double raw_ratio;	/* the raw ratio of medians, always */

@@ -258,6 +258,9 @@ static void print_basis(const struct cmp_row *row, int wc)
 	else
 		printf("%-*s  raw (%s); smallest detectable change, %s\n", wc,
 		       "", row->basis_why, mde);
+	if (row->ctrl_passed)
+		printf("%-*s  not measured against %s: it changed between the sides in units of %s, so the kernel may have changed it too\n",
+		       wc, "", tesc(row->ctrl_passed), tesc(row->control));
 }
 
 static void print_row(const struct cmp_result *r, const struct cmp_row *row,
@@ -497,6 +500,8 @@ static void json_row(struct json *j, const struct cmp_result *r,
 	json_str(j, "basis_reason", row->basis_why ? row->basis_why : "");
 	if (row->control) {
 		json_str(j, "control", row->control);
+		if (row->ctrl_passed)
+			json_str(j, "control_passed_over", row->ctrl_passed);
 		json_dbl(j, "control_change_pct", row->ctrl_change);
 		json_dbl(j, "control_run_spread_pct", row->ctrl_spread);
 		json_dbl(j, "control_slope", row->ctrl_slope);

@@ -249,6 +249,11 @@ static void cmp_row(const struct cmp_result *cr, const struct cmp_row *w,
 	} else {
 		sb_adds(sb, "raw");
 	}
+	if (w->ctrl_passed) {
+		sb_adds(sb, " (not ");
+		h(sb, w->ctrl_passed);
+		sb_adds(sb, ": it changed itself)");
+	}
 	sb_adds(sb, "</td>");
 	if (isnan(w->mde))
 		sb_addf(sb, "<td class=\"n\">- (%d + %d runs)</td>", w->runs[0],

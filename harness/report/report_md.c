@@ -96,6 +96,11 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 			if (isfinite(w->ctrl_slope) && w->ctrl_slope != 1)
 				sb_addf(sb, "^%.2f", w->ctrl_slope);
 		}
+		if (w->ctrl_passed) {
+			sb_adds(sb, " (not ");
+			md(sb, w->ctrl_passed);
+			sb_adds(sb, ": it changed itself)");
+		}
 		sb_addf(sb, " | %s |\n", w->mark == CMP_REGRESSION ? "**REGRESSION**" :
 			w->mark == CMP_IMPROVEMENT ? "improvement" : "");
 	}

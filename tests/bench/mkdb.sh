@@ -104,3 +104,36 @@ mkdb_report() {
 		SELECT metric_id, count(*), 0, min(value), min(value), avg(value), avg(value), max(value), max(value), max(value), 0, 0
 		FROM samples WHERE metric_id > 1 GROUP BY metric_id"
 }
+
+# mkdb_shared_path DB: 8 runs of one migrate case (tag side=base for
+# runs 2-5, side=cand for 6-9) with to_sys_bw, refault_bw and memcpy_bw,
+# 60 samples each; a host drift of 10-25% between runs moves all three,
+# and the candidate slows to_sys_bw and refault_bw by 20% (a kernel that
+# slows a path both run through) while memcpy_bw, user space, holds
+mkdb_shared_path() {
+	local db=$1
+	mkdb_seed "$db"
+	mkdb_runs "$db" 2 8 10
+	sqlite3 "$db" "
+	INSERT INTO run_tags (run_id, key, value)
+		SELECT value, 'side', CASE WHEN value < 6 THEN 'base' ELSE 'cand' END FROM generate_series(2, 9);
+	INSERT INTO cases (run_id, seq, name, workload, backend, device_type, params, match_key, seed, started_at, ended_at, elapsed_ns, verdict)
+		SELECT value, 0, 'migrate[device=private]', 'migrate', 'dmirror', 'private', '{\"device\":\"private\"}',
+		'{\"workload\":\"migrate\",\"device\":\"private\"}', 1, '', '', 1000000, 'pass'
+		FROM generate_series(2, 9);
+	INSERT INTO metrics (case_id, name, unit, better)
+		SELECT c.id, n.value, 'GB/s', 'higher' FROM cases c, json_each('[\"to_sys_bw\",\"refault_bw\",\"memcpy_bw\"]') n
+		WHERE c.run_id > 1;
+	INSERT INTO samples (metric_id, seq, value)
+		SELECT m.id, g.value,
+			CASE m.name WHEN 'to_sys_bw' THEN 0.5 WHEN 'refault_bw' THEN 0.3 ELSE 2.0 END *
+			json_extract('[1.0, 1.2, 0.85, 1.1, 1.15, 0.9, 1.25, 0.95]', printf('\$[%d]', c.run_id - 2)) *
+			(CASE WHEN c.run_id >= 6 AND m.name != 'memcpy_bw' THEN 0.8 ELSE 1 END) *
+			(1 + 0.01 * $MKDB_N)
+		FROM metrics m JOIN cases c ON c.id = m.case_id, generate_series(0, 59) g WHERE c.run_id > 1;
+	INSERT INTO summaries (metric_id, n, nonfinite, min, p5, median, mean, p95, p99, max, stddev, mad)
+		SELECT metric_id, count(*), 0, min(value), min(value), avg(value), avg(value), max(value), max(value), max(value),
+		0.01 * avg(value), 0.0067 * avg(value)
+		FROM samples WHERE metric_id IN (SELECT m.id FROM metrics m JOIN cases c ON c.id = m.case_id WHERE c.run_id > 1)
+		GROUP BY metric_id"
+}
