@@ -15,21 +15,22 @@
 #include "stats/drift.h"
 #include "store/select.h"
 
-static char *history_sql(const struct hist_query *q, char ***binds,
-			 int *nbinds)
+static char *history_sql(const struct hist_query *q, int kind,
+			 char ***binds, int *nbinds)
 {
 	struct sbuf sb;
 	int k;
 
 	sb_init(&sb);
-	/* the in-run control (?6 or ?7, one of compare's), which is raw */
+	/* the in-run control of kind `kind` (?6 or ?7, one of compare's),
+	 * never for a control of that kind or a later one */
 	sb_adds(&sb, "SELECT r.id, substr(r.uuid, 1, 8), r.started_at, coalesce(k.release, '?'), coalesce(h.hostname, '?'), c.verdict, coalesce(s.n, 0), s.median, s.mad, c.match_key, c.backend, c.device_type, m.unit, m.better, "
 		"sk.median, sk.mad, sk.n, ck.better, m.id, coalesce(ck.id, 0), coalesce(s.n + s.nonfinite, 0), coalesce(sk.n + sk.nonfinite, 0) "
 		"FROM cases c JOIN runs r ON r.id = c.run_id JOIN metrics m ON m.case_id = c.id AND m.name = ?1 "
 		"LEFT JOIN summaries s ON s.metric_id = m.id LEFT JOIN kernels k ON k.id = r.kernel_id LEFT JOIN hosts h ON h.id = r.host_id "
-		"LEFT JOIN metrics ck ON ck.case_id = c.id AND ck.name IN (?6, ?7) AND m.name NOT IN (");
-	for (k = 0; k < CDM_CONTROL_KINDS; k++)
-		sb_addf(&sb, "%s'%s', '%s'", k ? ", " : "", cdm_controls[k][0],
+		"LEFT JOIN metrics ck ON ck.case_id = c.id AND ck.name IN (?6, ?7) AND m.name NOT IN (''");
+	for (k = kind; k < CDM_CONTROL_KINDS; k++)
+		sb_addf(&sb, ", '%s', '%s'", cdm_controls[k][0],
 			cdm_controls[k][1]);
 	sb_adds(&sb, ") LEFT JOIN summaries sk ON sk.metric_id = ck.id WHERE r.status != 'running'");
 	if (q->case_name)
@@ -179,16 +180,20 @@ static bool control_covers(const struct hist *h)
 	return true;
 }
 
-static int load_with(struct cdm_db *d, const struct hist_query *q,
-		     const char *const ctrl[2], struct hist *h)
+/* kind CDM_CONTROL_KINDS: no control */
+static int load_with(struct cdm_db *d, const struct hist_query *q, int kind,
+		     struct hist *h)
 {
+	static const char *const none[2] = { "", "" };
+	const char *const *ctrl = kind < CDM_CONTROL_KINDS ?
+				  cdm_controls[kind] : none;
 	char **binds = NULL, **ident = NULL, *sql;
 	size_t k, n = 0;
 	int nb = 0, i, r = -1;
 	sqlite3_stmt *st = NULL;
 
 	memset(h, 0, sizeof(*h));
-	sql = history_sql(q, &binds, &nb);
+	sql = history_sql(q, kind, &binds, &nb);
 	if (!sql)
 		return -1;
 	st = db_prepare(d, sql);
@@ -215,6 +220,7 @@ static int load_with(struct cdm_db *d, const struct hist_query *q,
 	if (!r && h->n)
 		filter_points(h, ident, q->limit);
 	h->ctrl_name = ctrl[0];
+	h->ctrl_kind = kind;
 out:
 	sqlite3_finalize(st);
 	for (i = 0; i < nb; i++)
@@ -227,19 +233,63 @@ out:
 	return r;
 }
 
-int cdm_history_load(struct cdm_db *d, const struct hist_query *q,
-		     struct hist *h)
+/* a control is measured against the kinds after its own, as in compare */
+static int load_series(struct cdm_db *d, const struct hist_query *q,
+		       int first, struct hist *h)
 {
-	size_t k;
+	int k;
 
-	for (k = 0; k < CDM_CONTROL_KINDS; k++) {
-		if (load_with(d, q, cdm_controls[k], h))
+	for (k = first;; k++) {
+		if (load_with(d, q, k, h))
 			return -1;
-		if (control_covers(h) || k + 1 == CDM_CONTROL_KINDS)
+		if (k + 1 >= CDM_CONTROL_KINDS || control_covers(h))
 			break;
 		cdm_history_free(h);
 	}
 	return load_pairs(d, h);
+}
+
+/*
+ * As compare does (analysis/controls.h): the control's own series, in
+ * units of the next kind, with a step says the kernel moved it, and the
+ * metric measured against it would hide what moved both. The series is
+ * then measured against the next kind. Steps at the report's settings.
+ */
+static int pass_over(struct cdm_db *d, const struct hist_query *q,
+		     struct hist *h)
+{
+	struct hist_query cq = *q;
+	struct hist c;
+	int k = h->ctrl_kind, j, r = 0;
+	bool stepped = false;
+
+	if (k + 1 >= CDM_CONTROL_KINDS || !h->n || !control_covers(h))
+		return 0;
+	/* the workload's name for it, or the harness's */
+	for (j = 0; j < 2 && !stepped && !r; j++) {
+		cq.metric = cdm_controls[k][j];
+		r = load_series(d, &cq, k + 1, &c);
+		if (!r && c.n) {
+			cdm_history_steps(&c, 0.05, 0.05);
+			stepped = c.nsteps > 0;
+		}
+		cdm_history_free(&c);
+	}
+	if (r || !stepped)
+		return r;
+	cdm_history_free(h);
+	if (load_series(d, q, k + 1, h))
+		return -1;
+	h->ctrl_passed = cdm_controls[k][0];
+	return 0;
+}
+
+int cdm_history_load(struct cdm_db *d, const struct hist_query *q,
+		     struct hist *h)
+{
+	if (load_series(d, q, cdm_control_kind(q->metric) + 1, h))
+		return -1;
+	return pass_over(d, q, h);
 }
 
 /*

@@ -66,6 +66,11 @@ struct hist {
 	/* the control's kind, by the workload's name for it (refault_bw or
 	 * memcpy_bw; the harness's calib_ ones stand in where it has none) */
 	const char *ctrl_name;
+	int ctrl_kind;		/* its index in cdm_controls, or
+				 * CDM_CONTROL_KINDS for none */
+	/* a control passed over because it stepped itself in units of the
+	 * next kind (the kernel moved it), or NULL */
+	const char *ctrl_passed;
 	bool normalized;
 	bool pairs_share;	/* paired, the spread inside runs halves */
 	double ctrl_spread;	/* its robust spread between runs, percent */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis/controls.h"
 #include "analysis/events.h"
 #include "analysis/history.h"
 #include "cli/cli.h"
@@ -134,7 +135,10 @@ static void print_text(const struct history_args *a, const struct hist *h)
 		printf("steps are found on levels normalized by the in-run control (%s or calib_%s), timed in the same runs: it drifted %.1f%% between runs, beyond its own noise of %.1f%%\n",
 		       h->ctrl_name, ctrl_calib(h), h->ctrl_spread,
 		       h->ctrl_noise);
-	else if (!isnan(h->ctrl_spread))
+	if (h->ctrl_passed)
+		printf("not measured against %s: it stepped itself in units of %s over these runs, so the kernel may have moved it\n",
+		       h->ctrl_passed, h->ctrl_name);
+	if (!h->normalized && !isnan(h->ctrl_spread))
 		printf("steps are found on raw medians: the in-run control held steady (%.1f%% between runs, its own noise %.1f%%)\n",
 		       h->ctrl_spread, h->ctrl_noise);
 	printf("\n  %6s %-8s %-20s %-18s %-12s %-7s %8s %12s %7s %12s\n", "run",
@@ -189,6 +193,10 @@ static void print_json(const struct history_args *a, const struct hist *h)
 	json_str(&j, "better", h->higher_better ? "higher" : "lower");
 	json_int(&j, "other_params_left_out", h->other_params);
 	json_bool(&j, "normalized", h->normalized);
+	if (h->ctrl_kind < CDM_CONTROL_KINDS)
+		json_str(&j, "control", h->ctrl_name);
+	if (h->ctrl_passed)
+		json_str(&j, "control_passed_over", h->ctrl_passed);
 	json_dbl(&j, "control_spread_pct", h->ctrl_spread);
 	json_dbl(&j, "control_noise_pct", h->ctrl_noise);
 	json_dbl(&j, "control_slope", h->ctrl_slope);

@@ -7,7 +7,7 @@
 #     comparisons of one kernel at the default threshold: the share of
 #     measurements flagged, and of comparisons that flag nothing
 #  3. detection: a kernel with a known slowdown of device-to-system
-#     migration (tests/bench/slow-to-sys.patch: test_hmm stretches every
+#     migration (tests/bench/slowdowns.patch: test_hmm stretches every
 #     MIGRATE_TO_SYS by test_hmm.slow_to_sys_pct percent of its own time,
 #     one build for every percentage), 3 runs a side interleaved by
 #     `vm ab`: how often 25% and 10% are flagged on to_sys for private and
@@ -131,9 +131,13 @@ if [ -z "$slow" ] && [ -z "$REUSE" ]; then
 	src=$(sed -n 's/^tree=//p' "${CDMBENCH_CACHE:-$HOME/.cache/cdmbench}/src/linux-source-6.1.current" 2>/dev/null)
 	if [ -n "$src" ] && [ -d "$src" ]; then
 		rm -rf "$TMP/ksrc"
-		cp -al "$src" "$TMP/ksrc" && rm "$TMP/ksrc/lib/test_hmm.c" &&
-			cp "$src/lib/test_hmm.c" "$TMP/ksrc/lib/test_hmm.c" &&
-			patch -s -d "$TMP/ksrc" -p1 <"$TOP/tests/bench/slow-to-sys.patch" &&
+		# hard links, but the patched files are copies: the cached
+		# tree stays as Debian shipped it
+		cp -al "$src" "$TMP/ksrc" &&
+			rm "$TMP/ksrc/lib/test_hmm.c" "$TMP/ksrc/mm/page_alloc.c" &&
+			cp "$src/lib/test_hmm.c" "$TMP/ksrc/lib/" &&
+			cp "$src/mm/page_alloc.c" "$TMP/ksrc/mm/" &&
+			patch -s -d "$TMP/ksrc" -p1 <"$TOP/tests/bench/slowdowns.patch" &&
 			slow=$(KSRC=$TMP/ksrc "$TOP/kernel/build.sh" 2>"$TMP/kbuild.log" | tail -n 1)
 	fi
 fi

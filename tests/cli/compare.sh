@@ -177,8 +177,9 @@ if [ -x /usr/bin/time ]; then
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$T_TMP/big.time")
 	secs=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$T_TMP/big.time")
 	echo "# compare of 1,000,000 samples a side: $secs, max RSS $((rss / 1024)) MiB"
-	[ $rc = 1 ] && grep -q "REGRESSION" "$T_TMP/big.txt" && [ "$rss" -lt 262144 ]
-	check "1,000,000 samples a side: flagged, in under 256 MiB" $? "rc=$rc rss=${rss}k $(cat "$T_TMP/big.txt")"
+	# time and memory are printed (make bench holds those figures)
+	[ $rc = 1 ] && grep -q "REGRESSION" "$T_TMP/big.txt"
+	check "1,000,000 samples a side: flagged" $? "rc=$rc rss=${rss}k $(cat "$T_TMP/big.txt")"
 else
 	skip "1,000,000 samples a side" "/usr/bin/time not installed"
 fi

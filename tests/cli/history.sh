@@ -58,5 +58,28 @@ t0=$(date +%s%N)
 "$CDM" history --db "$H" case3:to_sys_page >"$T_TMP/h1000.txt"
 ms=$((($(date +%s%N) - t0) / 1000000))
 echo "# history over 1000 runs: $ms ms"
-grep -qE "^  run 702 .* introduced a REGRESSION" "$T_TMP/h1000.txt" && [ "$ms" -lt 1000 ]
-check "history over 1000 runs: the step found, in under 1 s" $? "$ms ms $(tail -n 2 "$T_TMP/h1000.txt")"
+# the time is printed (make bench holds the speed figures), not asserted
+grep -qE "^  run 702 .* introduced a REGRESSION" "$T_TMP/h1000.txt"
+check "history over 1000 runs: the step found" $? "$ms ms $(tail -n 2 "$T_TMP/h1000.txt")"
+
+# --- a control the kernel moved: the migration and its refault control
+# slowed alike from run 6 on (tests/bench/mkdb.sh), the memcpy not. The
+# refault steps in units of the memcpy, and the migration, measured
+# against the memcpy instead, shows its step ---
+S=$T_TMP/shared.db
+mkdb_shared_path "$S"
+"$CDM" history --db "$S" -o json 'migrate[device=private]:to_sys_bw' >"$T_TMP/sh.json"
+rc=$?
+python3 - "$T_TMP/sh.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d['control'] == 'memcpy_bw' and d['control_passed_over'] == 'refault_bw', d
+s = d['steps']
+assert len(s) == 1 and s[0]['run_id'] == 6 and s[0]['direction'] == 'regression' and abs(s[0]['change_pct'] + 20) < 2, s
+PY
+[ $? = 0 ] && [ $rc = 0 ]
+check "a control the kernel moved is passed over, the migration's step found" $? "rc=$rc $(head -c 2000 "$T_TMP/sh.json")"
+out=$("$CDM" history --db "$S" 'migrate[device=private]:refault_bw' 2>&1)
+echo "$out" | grep -q "normalized by the in-run control (memcpy_bw" &&
+	echo "$out" | grep -qE "^>      6 .*step -(19|20)\.[0-9]% REGRESSION"
+check "the refault, in units of the memcpy, steps at run 6" $? "$out"

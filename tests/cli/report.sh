@@ -116,8 +116,9 @@ t0=$(date +%s%N)
 rc=$?
 ms=$((($(date +%s%N) - t0) / 1000000))
 echo "# report of a 100-case run (300 metrics, 300,000 samples): $ms ms, $(($(stat -c %s "$T_TMP/r100.html") / 1024)) KiB"
-[ $rc = 0 ] && [ "$ms" -lt 2000 ] && [ "$(grep -c '<section class="case"' "$T_TMP/r100.html")" = 100 ]
-check "report of a 100-case run in under 2 s" $? "rc=$rc $ms ms"
+# the time is printed (make bench holds the speed figures), not asserted
+[ $rc = 0 ] && [ "$(grep -c '<section class="case"' "$T_TMP/r100.html")" = 100 ]
+check "report of a 100-case run: every case in it" $? "rc=$rc $ms ms"
 
 # --- in a real browser: charts drawn, nothing requested ---
 CHROME=$(command -v chromium || command -v chromium-browser)
