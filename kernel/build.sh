@@ -32,6 +32,8 @@ The last line on stdout is the absolute path of bzImage.
   --print-path  print the path bzImage has or would have; exit 0 if it is
                 built, 1 if not. Builds and fetches nothing.
   --rebuild     build again (incrementally) even if a finished build exists
+                (a KSRC tree with a source file newer than its build is
+                built again without it)
   --help        this text
 
 Environment:
@@ -328,10 +330,28 @@ fi
 build=$cache/kernel/$src_id-$(echo "$frag_hash" | cut -c1-12)
 image=$build/bzImage
 
+# A KSRC tree is the user's to edit, and its cache entry is keyed by its
+# path: a source file newer than the finished build means the tree
+# changed, and kbuild rebuilds what changed (a stale kernel would make an
+# A/B comparison compare the old code). The Debian tree never changes
+# under its versioned path.
+changed_since() {
+	find "$src_tree" -newer "$1" -type f \( -name '*.[chS]' -o -name 'Makefile' \
+		-o -name 'Kconfig*' -o -name 'Kbuild' -o -name '*.lds.S' \) -print -quit 2>/dev/null
+}
 if [ "$print_path" = 1 ]; then
 	echo "$image"
-	[ -f "$build/.done" ] && exit 0
+	[ -f "$build/.done" ] &&
+		{ [ -z "${KSRC:-}" ] || [ -z "$(changed_since "$build/.done")" ]; } && exit 0
 	exit 1
+fi
+
+if [ "$rebuild" = 0 ] && [ -n "${KSRC:-}" ] && [ -f "$build/.done" ]; then
+	newer=$(changed_since "$build/.done")
+	if [ -n "$newer" ]; then
+		msg "KSRC changed since the cached build (${newer#"$src_tree"/} and maybe more): building again"
+		rebuild=1
+	fi
 fi
 
 if [ "$rebuild" = 0 ] && [ -f "$build/.done" ] && [ -f "$image" ]; then

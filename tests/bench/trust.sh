@@ -14,7 +14,12 @@
 #     coherent, and how often anything else is (to_dev, memcpy, stream),
 #     judged with the earlier trials in the database and each alone;
 #     then the same runs two trials together (6 runs a side), and A/A at
-#     6 a side over windows of 12 consecutive A/A runs
+#     6 a side over windows of 12 consecutive A/A runs; then the other
+#     direction (test_hmm.slow_to_dev_pct=25) and a path the refault
+#     control shares (slow_alloc_ns: a spin after every movable page
+#     allocation, which device-to-system migration and a refault both
+#     make), TRUST_TRIALS_DEV and TRUST_TRIALS_ALLOC (default 5 each;
+#     TRUST_ALLOC_NS, default 3000)
 # Guests boot with no_timer_check: on a loaded host a TCG guest's IO-APIC
 # timer check can time out and panic. They get one CPU (--cpus 1): the two
 # CPUs of these build machines are SMT siblings (a busy loop on one slows
@@ -38,6 +43,9 @@ REUSE=${TRUST_REUSE:-}
 TRIALS=${TRUST_TRIALS:-10}
 TRIALS_10=${TRUST_TRIALS_10:-3}
 STREAM_RUNS=${TRUST_STREAM_RUNS:-9}
+TRIALS_DEV=${TRUST_TRIALS_DEV:-5}
+TRIALS_ALLOC=${TRUST_TRIALS_ALLOC:-5}
+ALLOC_NS=${TRUST_ALLOC_NS:-3000}
 VMOPTS="--cpus 1"
 
 # --- 1. stream against likwid-bench on this CPU ---
@@ -145,17 +153,18 @@ if [ -z "$REUSE" ] && { [ -z "$slow" ] || [ ! -f "$slow" ]; }; then
 	echo "detection: SKIP: no patched kernel (set TRUST_KERNEL, or see $TMP/kbuild.log)"
 	exit 0
 fi
-# found PRIVATE COHERENT OTHER for one compare JSON: to_sys flagged as a
-# regression on each device type, and regressions of anything else
+# found FILE.json METRIC [ALSO...]: "P C OTHER": METRIC flagged as a
+# regression on private (P) and on coherent (C), and how many regressions
+# are of measurements other than METRIC and ALSO
 found() {
-	python3 - "$1" <<'EOF'
+	python3 - "$@" <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
+want, expected = sys.argv[2], set(sys.argv[2:])
 reg = {(m["case"], m["measurement"]) for m in d["metrics"] if m["change"] == "regression"}
-p = ("migrate[device=private]", "to_sys_bw") in reg
-c = ("migrate[device=coherent]", "to_sys_bw") in reg
-other = len([k for k in reg if k[1] != "to_sys_bw"])
-print(int(p), int(c), other)
+p = ("migrate[device=private]", want) in reg
+c = ("migrate[device=coherent]", want) in reg
+print(int(p), int(c), len([k for k in reg if k[1] not in expected]))
 EOF
 }
 # the trial's 6 runs judged alone: a copy of the database without the
@@ -171,27 +180,34 @@ alone() {
 	"$CDM" compare --db "$copy" -o json ab=base ab=cand >"$TMP/a.json"
 	[ $? -le 1 ] && [ -s "$TMP/a.json" ]
 }
+# detect NAME TRIALS WHAT GOAL BASE-ARGS CAND-ARGS METRIC [ALSO...]: TRIALS
+# sessions of `vm ab` into $TMP/detect-NAME.db, the patched kernel booted
+# with BASE-ARGS and CAND-ARGS; how often METRIC is flagged on both device
+# types, and anything but METRIC and ALSO (what the slowdown also slows)
 detect() {
-	local pct=$1 n=$2 t found_p=0 found_c=0 found_both=0 other=0
-	local alone_both=0 alone_other=0
+	local name=$1 n=$2 what=$3 goal=$4 bargs=$5 cargs=$6 t db
+	local found_p=0 found_c=0 found_both=0 other=0 alone_both=0 alone_other=0
 
+	shift 6
+	local want=("$@")
 	[ "$n" -gt 0 ] || return 0
+	db=$TMP/detect-$name.db
+	[ -n "$REUSE" ] && [ ! -f "$db" ] && return 0
 	for t in $(seq 1 "$n"); do
-		db=$TMP/detect-$pct.db
-		[ -n "$REUSE" ] || "$CDM" vm ab -q $VMOPTS --db "$db" --base "$slow" --cand "$slow" --base-append "no_timer_check test_hmm.slow_to_sys_pct=0" \
-			--cand-append "no_timer_check test_hmm.slow_to_sys_pct=$pct" --tag trial=$t --runs 3 "$JOB" >/dev/null 2>&1
+		[ -n "$REUSE" ] || "$CDM" vm ab -q $VMOPTS --db "$db" --base "$slow" --cand "$slow" --base-append "no_timer_check $bargs" \
+			--cand-append "no_timer_check $cargs" --tag trial=$t --runs 3 "$JOB" >/dev/null 2>&1
 		s=$(sqlite3 "$db" "SELECT a.value FROM run_tags a JOIN run_tags t ON t.run_id = a.run_id AND t.key = 'trial' AND t.value = '$t' WHERE a.key = 'ab-session' ORDER BY a.run_id DESC LIMIT 1")
 		"$CDM" compare --db "$db" -o json "ab-session=$s,ab=base" "ab-session=$s,ab=cand" >"$TMP/d.json"
-		set -- $(found "$TMP/d.json")
+		set -- $(found "$TMP/d.json" "${want[@]}")
 		found_p=$((found_p + $1)) found_c=$((found_c + $2)) other=$((other + $3))
 		[ "$1$2" = 11 ] && found_both=$((found_both + 1))
 		alone "$db" "$t" || continue
-		set -- $(found "$TMP/a.json")
+		set -- $(found "$TMP/a.json" "${want[@]}")
 		alone_other=$((alone_other + $3))
 		[ "$1$2" = 11 ] && alone_both=$((alone_both + 1))
 	done
-	echo "detection, to_sys $pct% slower, 3 runs a side interleaved: flagged in $found_both of $n trials on both device types (private $found_p, coherent $found_c; goal for 25%: >= 90%); other measurements flagged (to_dev, memcpy, stream): $other in $n trials (goal 0)"
-	echo "detection, the same trials each alone in a database of its 6 runs (a fresh database): flagged in $alone_both of $n on both device types; other measurements flagged: $alone_other"
+	echo "detection, $what, 3 runs a side interleaved: ${want[0]} flagged in $found_both of $n trials on both device types (private $found_p, coherent $found_c; $goal); other measurements flagged: $other in $n trials (goal 0)"
+	echo "detection, $what, the same trials each alone in a database of its 6 runs (a fresh database): flagged in $alone_both of $n on both device types; other measurements flagged: $alone_other"
 }
 # the same runs, two trials taken together: 6 runs a side
 detect6() {
@@ -232,7 +248,13 @@ aa6() {
 	done
 	[ "$w" -gt 0 ] && echo "A/A, 6-vs-6 interleaved ($w windows of 12 consecutive runs): $quiet of $w comparisons flag nothing"
 }
-detect 25 "$TRIALS"
+detect 25 "$TRIALS" "to_sys 25% slower" "goal >= 90%" test_hmm.slow_to_sys_pct=0 test_hmm.slow_to_sys_pct=25 to_sys_bw
 detect6 25 "$TRIALS"
 aa6
-detect 10 "$TRIALS_10"
+detect 10 "$TRIALS_10" "to_sys 10% slower" "rate printed" test_hmm.slow_to_sys_pct=0 test_hmm.slow_to_sys_pct=10 to_sys_bw
+# the other direction
+detect dev25 "$TRIALS_DEV" "to_dev 25% slower" "the other direction" test_hmm.slow_to_dev_pct=0 test_hmm.slow_to_dev_pct=25 to_dev_bw
+# a path the refault control shares: every movable page allocation slower,
+# so device-to-system migration and the refault slow together (compare
+# passes over the refault and measures against the memcpy)
+detect alloc "$TRIALS_ALLOC" "page allocation ${ALLOC_NS} ns slower" "a slowdown the refault control shares" slow_alloc_ns=0 slow_alloc_ns=$ALLOC_NS to_sys_bw refault_bw
