@@ -25,6 +25,7 @@ struct vm {
 	struct vm_args *a;
 	char share[PATH_MAX];
 	char self[PATH_MAX];	/* this binary */
+	char guest_self[PATH_MAX];	/* the copy the guest runs, or "" */
 	char kernel[PATH_MAX];
 	char initrd[PATH_MAX];
 	char accel[8];
@@ -54,6 +55,7 @@ void vm_choose_accel(struct vm *vm);
 char *vm_share_file(const struct vm *vm, const char *name);
 int vm_make_share(struct vm *vm);
 void vm_remove_share(struct vm *vm);
+void vm_copy_self(struct vm *vm);
 int vm_write_script(const struct vm *vm, const char *body);
 char *vm_guest_script(const struct vm *vm, const char *job_abs);
 char *vm_copy_job(struct vm *vm);

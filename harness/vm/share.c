@@ -5,12 +5,64 @@
  * the job, and what comes back (result stream, console, exit status).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "vm/node.h"
+
+/*
+ * The guest runs the harness from the host's root over 9p. By path, it
+ * would run whatever the path holds when the guest gets there: after a
+ * rebuild during a long `vm ab` (make while it runs), a new harness, or a
+ * half-written one, under a session this process started. So the guest
+ * runs a private copy of the file this process is running
+ * (/proc/self/exe, whatever the path holds now), made beside it (the same
+ * directory, so whatever it finds next to itself it still finds) and
+ * removed with the share. Where that directory is read-only, the path.
+ */
+void vm_copy_self(struct vm *vm)
+{
+	char *dir = xstrdup(vm->self), *slash = strrchr(dir, '/');
+	struct stat st;
+	int in, out;
+	off_t off = 0;
+	bool ok = false;
+
+	if (slash)
+		*slash = 0;
+	snprintf(vm->guest_self, sizeof(vm->guest_self),
+		 "%s/.cdmbench-guest.XXXXXX", dir);
+	free(dir);
+	out = mkostemp(vm->guest_self, O_CLOEXEC);
+	if (out < 0) {
+		vm->guest_self[0] = 0;
+		return;
+	}
+	in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (in >= 0 && !fstat(in, &st)) {
+		while (off < st.st_size &&
+		       sendfile(out, in, &off, st.st_size - off) > 0)
+			;
+		ok = off == st.st_size && !fchmod(out, 0755);
+	}
+	if (in >= 0)
+		close(in);
+	if (close(out))
+		ok = false;
+	if (!ok) {
+		unlink(vm->guest_self);
+		vm->guest_self[0] = 0;
+	}
+}
+
+static const char *guest_binary(const struct vm *vm)
+{
+	return vm->guest_self[0] ? vm->guest_self : vm->self;
+}
 
 char *vm_share_file(const struct vm *vm, const char *name)
 {
@@ -36,6 +88,10 @@ void vm_remove_share(struct vm *vm)
 		"console.log", "qemu.err", "exec.out", "kvm.rc" };
 	size_t i;
 
+	if (vm->guest_self[0]) {
+		unlink(vm->guest_self);
+		vm->guest_self[0] = 0;
+	}
 	if (vm->a->keep || !vm->share[0]) {
 		if (vm->share[0])
 			cdm_notice("vm: guest files kept in %s", vm->share);
@@ -119,7 +175,7 @@ char *vm_guest_script(const struct vm *vm, const char *job_abs)
 	}
 	if (a->exec_argc) {
 		sb_adds(&sb, "exec ");
-		sh_quote(&sb, vm->self);
+		sh_quote(&sb, guest_binary(vm));
 		for (k = 0; k < a->exec_argc; k++) {
 			sb_addc(&sb, ' ');
 			sh_quote(&sb, a->exec_argv[k]);
@@ -128,7 +184,7 @@ char *vm_guest_script(const struct vm *vm, const char *job_abs)
 		return sb_detach(&sb);
 	}
 	sb_adds(&sb, "exec ");
-	sh_quote(&sb, vm->self);
+	sh_quote(&sb, guest_binary(vm));
 	sb_adds(&sb, " run -q --stream /run/cdmbench/stream.bin");
 	sb_addf(&sb, " --seed %llu", (unsigned long long)a->seed);
 	for (i = 0; i < a->tags.n; i++) {

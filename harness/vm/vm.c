@@ -234,6 +234,7 @@ static int vm_prepare(struct vm *vm)
 	    vm_find_initrd(vm) || vm_check_layout(vm->a))
 		return -1;
 	vm->append = vm_make_append(vm);
+	vm_copy_self(vm);
 	return vm_make_share(vm);
 }
 
