@@ -1145,7 +1145,6 @@ static void group_measurements(struct cmp_result *r, size_t first,
 	}
 }
 
-/* every metric of one matched pair of cases */
 /* a row waiting for its control (drift_rows) */
 struct pending {
 	size_t row;
@@ -1198,6 +1197,7 @@ static int drift_rows(struct cdm_db *d, struct stmts *s,
 	return 0;
 }
 
+/* every metric of one matched pair of cases */
 static int compare_pair(struct cdm_db *d, struct stmts *s,
 			struct cmp_result *r, const struct group *gb,
 			const struct group *gc, struct dvec v[2])
