@@ -186,10 +186,17 @@ static void fit_slope(const struct drift_in *in, struct drift_out *out)
 	out->slope = 1;
 	out->slope_df = df;
 	out->slope_sxx = 0;
+	out->follows = false;
 	if (!(sxx > 0) || df < 3)
 		return;
 	b = fmin(fmax(sxy / sxx, 0), SLOPE_MAX);
 	se = sqrt(fmax(syy - sxy * sxy / sxx, 0) / (df - 1) / sxx);
+	/*
+	 * Following it: the slope is clearly above 0, whether it is fitted
+	 * below or stays 1 (then it is also near 1, so dividing by the
+	 * control takes out more of the metric's spread than it adds).
+	 */
+	out->follows = b > cdm_t_quantile2(0.05, df - 1) * se;
 	/*
 	 * One for one unless the runs say otherwise: with a few runs a side a
 	 * fitted slope costs a degree of freedom, which only pays where the
@@ -200,8 +207,6 @@ static void fit_slope(const struct drift_in *in, struct drift_out *out)
 		return;
 	out->slope = b;
 	out->slope_sxx = sxx;
-	/* following it: the slope is clearly above 0 */
-	out->follows = b > cdm_t_quantile2(0.05, df - 1) * se;
 }
 
 /*
