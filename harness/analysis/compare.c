@@ -1051,6 +1051,14 @@ static int drift_row(struct cdm_db *d, struct stmts *s,
 		row->p_runs = out.norm.p;
 		row->p = row->p_runs;
 	}
+	/*
+	 * Whether the kernel changed a control is asked in units of the next
+	 * kind even where its verdict is raw: a host that moved the whole
+	 * case between the sides moves refault and copy alike, which is not
+	 * the kernel changing the refault.
+	 */
+	row->p_moved = cname && !r->opts.raw && !isnan(out.norm.p) ?
+		       out.norm.p : row->p;
 	rc = 0;
 out:
 	runvals_free(&v[0]);
@@ -1192,7 +1200,7 @@ static int drift_rows(struct cdm_db *d, struct stmts *s,
 			if (passed >= 0 && row->control)
 				row->ctrl_passed = xstrdup(ctl[passed]->name);
 			if (k >= 0)
-				moved[k] = row->p < CTRL_MOVED_P;
+				moved[k] = row->p_moved < CTRL_MOVED_P;
 		}
 	return 0;
 }

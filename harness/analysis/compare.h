@@ -74,6 +74,10 @@ struct cmp_row {
 	char *control;		/* the control metric, or NULL */
 	char *ctrl_passed;	/* a control passed over, as it changed
 				 * between the sides itself, or NULL */
+	double p_moved;		/* a control's change in units of the next
+				 * kind (raw for the last), whichever basis
+				 * its own verdict took: what decides the
+				 * pass-over */
 	bool normalized;	/* ratio, CI, gain and p are the normalized ones */
 	const char *basis_why;	/* why normalized or raw (static text) */
 	double raw_ratio;	/* the raw ratio of medians, always */

@@ -376,6 +376,66 @@ TEST(compare_refault_control_preferred)
 }
 
 /*
+ * A host that runs the whole case 10% faster on one side (an A/A pair
+ * taken at different moments: one emulated node's window did this) moves
+ * the migration, its refault and the copy alike. The copy is noisy
+ * enough to hold steady by its own test, so the refault's own verdict is
+ * raw, where it moved; in units of the copy it did not. Whether the
+ * kernel changed the refault must be asked in those units: passing it
+ * over here leaves the migration raw, a false 10% improvement.
+ */
+static void host_shift_run(struct cdm_db *d, int i)
+{
+	/* the refault's run-to-run spread; the migration follows it */
+	static const double e_ref[6] = { 1.0, 0.97, 1.04, 0.98, 0.96, 1.03 };
+	double h = i % 2 ? 1.1 : 1;
+	const struct synth_metric m[] = {
+		{ "to_sys_bw", "GB/s", 1, 0.5 * h * e_ref[i], 0.0025, 60 },
+		{ "refault_bw", "GB/s", 1, 0.3 * h * e_ref[i], 0.0009, 60 },
+		/* noisy samples: its run medians spread by sampling alone */
+		{ "memcpy_bw", "GB/s", 1, 2.0 * h, 0.55, 60 },
+	};
+	int64_t id = synth_begin(d, i % 2 ? "6.1.193" : "6.1.192", NULL, i);
+
+	synth_case(d, id, 0, "migrate[device=private]", "private",
+		   "{\"device\":\"private\"}", m, 3, 110 + i);
+	synth_end(d, id);
+}
+
+TEST(compare_host_shift_keeps_refault)
+{
+	struct cdm_db *d = synth_open("host-shift.db");
+	struct cmp_result r;
+	struct cmp_opts o;
+	const struct cmp_row *x;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		host_shift_run(d, i);
+	cmp_opts_default(&o);
+	REQUIRE(cdm_compare(d, "kernel=6.1.192", "kernel=6.1.193", &o, &r) == 0);
+	/* the scenario: the refault's verdict raw, its raw change clear */
+	x = synth_row(&r, "refault_bw");
+	REQUIRE(x);
+	CHECK(x->control && !strcmp(x->control, "memcpy_bw") &&
+	      !x->normalized && x->p < 0.05 && x->p_moved > 0.5,
+	      "control %s normalized %d (%s; slope %g) p %g p in units of the copy %g",
+	      x->control ? x->control : "none", x->normalized, x->basis_why,
+	      x->ctrl_slope, x->p, x->p_moved);
+	x = synth_row(&r, "to_sys_bw");
+	REQUIRE(x);
+	CHECK(x->control && !strcmp(x->control, "refault_bw") &&
+	      !x->ctrl_passed, "control %s, passed %s",
+	      x->control ? x->control : "none",
+	      x->ctrl_passed ? x->ctrl_passed : "none");
+	CHECK(x->normalized && x->mark == CMP_SAME && fabs(x->gain) < 5,
+	      "normalized %d mark %d gain %g q %g slope %g why %s raw %g", x->normalized, x->mark,
+	      x->gain, x->q, x->ctrl_slope, x->basis_why, x->raw_gain);
+	cdm_compare_free(&r);
+	db_close(d);
+}
+
+/*
  * A kernel that slows what the refault runs through (the page allocator,
  * zeroing: init_on_free) slows the migration and its refault control
  * alike, so the migration in units of refaults hides the 20% step. The
