@@ -29,7 +29,7 @@ GIT_REV := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE $(SAN_CFLAGS)
-CPPFLAGS += -Iharness -Iworkloads -I$(BUILD) -DCDM_GIT_REVISION='"$(GIT_REV)"' $(PKG_CFLAGS)
+CPPFLAGS += -Iharness -Iworkloads -I$(BUILD) $(PKG_CFLAGS)
 LDLIBS += $(PKG_LIBS) -lpthread -lm
 
 # optional: libcurl (result upload, on the roadmap)
@@ -63,7 +63,20 @@ say = $(if $(V),,@printf '  %-6s %s\n' $(1) $(2);)
 $(BIN): $(OBJS)
 	$(call say,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: %.c
+# The revision a binary reports and every run records, as a header that is
+# rewritten only when `git describe` changes: a -D on the command line is
+# invisible to make, so after `git pull; make` the objects that print it
+# were not rebuilt and runs recorded the previous revision. Every object
+# waits for the header (order-only); those that include it depend on it
+# through their .d files and are rebuilt when it changes.
+GIT_REV_H := $(BUILD)/git-revision.h
+$(GIT_REV_H): FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define CDM_GIT_REVISION "%s"\n' '$(GIT_REV)' >$@.tmp; \
+	if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv -f $@.tmp $@; fi
+FORCE:
+
+$(BUILD)/%.o: %.c | $(GIT_REV_H)
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -220,6 +233,6 @@ check-clang:
 clean:
 	rm -rf $(BUILD)
 
-.PHONY: all deps run test bench check-clang clean kernel initramfs fuzz fuzz-build engines
+.PHONY: all deps run test bench check-clang clean kernel initramfs fuzz fuzz-build engines FORCE
 
 -include $(OBJS:.o=.d)

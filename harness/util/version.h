@@ -4,9 +4,9 @@
 
 #define CDM_VERSION "0.1.0"
 
-/* set by the Makefile from `git describe`; a tarball build says so */
-#ifndef CDM_GIT_REVISION
-#define CDM_GIT_REVISION "unknown"
-#endif
+/* CDM_GIT_REVISION: written by the Makefile from `git describe` (a
+ * tarball build says "unknown"), in a header so a new commit rebuilds what
+ * prints it */
+#include "git-revision.h"
 
 #endif

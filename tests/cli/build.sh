@@ -14,3 +14,27 @@ if command -v clang >/dev/null; then
 else
 	skip "clang builds the tree with -Werror" "clang not installed (make deps installs it)"
 fi
+
+# The revision `--version` prints and every run records follows the tree:
+# after a new commit, plain `make` rebuilds what reports it (it was a -D
+# on the compiler's command line, invisible to make, and runs recorded the
+# previous commit). A copy of the tree with its build, so only what the
+# new revision touches is rebuilt.
+src=$T_TMP/src
+mkdir -p "$src"
+tar -C "$TOP" --exclude=./build/clang --exclude=./build/fuzz --exclude=./build/engines \
+	--exclude='./build/test.log*' -cf - . | tar -C "$src" -xf -
+gitc() { git -C "$src" -c user.name=cdmbench-test -c user.email=test@localhost "$@"; }
+out=$(make -C "$src" --no-print-directory build/cdmbench 2>&1 &&
+	gitc commit -q --allow-empty -m "a later commit" 2>&1 &&
+	make -C "$src" --no-print-directory build/cdmbench 2>&1)
+rc=$?
+want=$(gitc describe --always --dirty 2>&1)
+got=$("$src/build/cdmbench" --version 2>&1 | head -n 1)
+[ $rc -eq 0 ] && [ -n "$want" ] && [ "$got" = "cdmbench $(sed -n 's/^#define CDM_VERSION "\(.*\)"/\1/p' "$TOP/harness/util/version.h") (git $want)" ]
+check "after a new commit, make rebuilds what reports the revision" $? \
+	"want git $want; cdmbench --version: $got" "$(printf '%s' "$out" | tail -n 5)"
+"$src/build/cdmbench" run -q --db "$T_TMP/rev.db" -w selftest --set repeat=3 >/dev/null 2>&1
+got=$(sqlite3 "$T_TMP/rev.db" "SELECT git_revision FROM runs" 2>&1)
+[ "$got" = "$want" ]
+check "a run records the revision of the binary that made it" $? "want $want; recorded: $got"
