@@ -1059,6 +1059,17 @@ static int drift_row(struct cdm_db *d, struct stmts *s,
 	 */
 	row->p_moved = cname && !r->opts.raw && !isnan(out.norm.p) ?
 		       out.norm.p : row->p;
+	{
+		const struct drift_test *t = row->normalized ? &out.norm :
+					     &out.raw;
+
+		row->mod_d = t->d;
+		row->mod_var = t->var;
+		row->mod_df = t->df;
+		row->mod_k = t->var > 0 ? t->se * t->se / t->var : NAN;
+		row->mod_own = row->normalized ? in.ext_slope_df < 2 :
+			       row->noise_runs == row->runs[0] + row->runs[1];
+	}
 	rc = 0;
 out:
 	runvals_free(&v[0]);
@@ -1301,6 +1312,71 @@ static void add_case(struct cmp_result *r, struct group *gb,
 }
 
 /*
+ * Moderated variances (empirical Bayes, as limma's): with a few runs a
+ * side, each measurement's between-run variance rests on 2-4 degrees of
+ * freedom. The variances of all measurements of the comparison, whose
+ * spread beyond what sampling explains says how alike they are, give a
+ * prior (s0^2, d0); each variance is shrunk towards it and its test gains
+ * d0 degrees of freedom (stats/drift.h). Only variances that come from
+ * the compared runs alone take part: where other runs of one
+ * configuration lent theirs, the test already has its degrees of freedom.
+ */
+static void moderate(struct cmp_result *r)
+{
+	double *var = xcalloc(r->nrows + 1, sizeof(double)), d0, s02;
+	int *df = xcalloc(r->nrows + 1, sizeof(int));
+	size_t i, g = 0;
+
+	for (i = 0; i < r->nrows; i++) {
+		struct cmp_row *row = &r->rows[i];
+
+		row->mod_use = row->measure == i && row->mod_own &&
+			       row->mod_df >= 2 && row->mod_var > 0 &&
+			       isfinite(row->mod_d) && isfinite(row->mod_k);
+		if (!row->mod_use)
+			continue;
+		var[g] = row->mod_var;
+		df[g++] = row->mod_df;
+	}
+	r->mod_d0 = 0;
+	r->mod_s0 = NAN;
+	r->mod_n = 0;
+	if (!r->opts.no_moderation && !cdm_moderate_prior(var, df, g, &d0, &s02)) {
+		r->mod_d0 = d0;
+		r->mod_s0 = sqrt(s02);
+		r->mod_n = g;
+	}
+	free(var);
+	free(df);
+	if (!(r->mod_d0 > 0))
+		return;
+	for (i = 0; i < r->nrows; i++) {
+		struct cmp_row *row = &r->rows[i];
+		double v, se, p, q;
+		int rdf;
+
+		if (!row->mod_use)
+			continue;
+		v = cdm_moderated_var(row->mod_var, row->mod_df, d0, s02);
+		rdf = (int)floor(row->mod_df + d0);
+		se = sqrt(v * row->mod_k);
+		p = se > 0 ? cdm_t_p2(row->mod_d / se, rdf) : 1;
+		q = cdm_t_quantile2(0.05, rdf);
+		row->p_runs = p;
+		row->moderated = true;
+		if (row->normalized) {
+			row->p = p;
+			row->lo = exp(row->mod_d - q * se);
+			row->hi = exp(row->mod_d + q * se);
+		} else {
+			row->p = fmax(row->p_samples, p);
+		}
+		row->mde = 100 * expm1((cdm_t_quantile2(r->opts.alpha, rdf) +
+					cdm_t_quantile2(0.4, rdf)) * se);
+	}
+}
+
+/*
  * Benjamini-Hochberg over measurements: each measurement's first row
  * carries its test; the other units take its q and its verdict.
  */
@@ -1531,6 +1607,7 @@ static int run_compare(struct cdm_db *d, struct cmp_result *r,
 		if (compare_pair(d, &s, r, gb, gc, v))
 			goto out;
 	}
+	moderate(r);
 	judge(r);
 	rc = 0;
 out:

@@ -18,6 +18,7 @@ struct cmp_opts {
 	double alpha;		/* false discovery rate (Benjamini-Hochberg) */
 	bool latest;		/* a selector takes its newest run, not all */
 	bool raw;		/* never normalize by the in-run control */
+	bool no_moderation;	/* each measurement on its own runs' variance */
 	char **ignore;		/* parameters left out of a case's identity */
 	int nignore;
 	int reps;		/* bootstrap replicates */
@@ -79,6 +80,12 @@ struct cmp_row {
 				 * its own verdict took: what decides the
 				 * pass-over */
 	bool normalized;	/* ratio, CI, gain and p are the normalized ones */
+	/* the run-level test's parts, for moderation across measurements */
+	double mod_d, mod_var, mod_k;
+	int mod_df;
+	bool mod_own;		/* its variance came from the compared runs alone */
+	bool mod_use;		/* and it took part in the moderation */
+	bool moderated;		/* p, CI and mde are the moderated ones */
 	const char *basis_why;	/* why normalized or raw (static text) */
 	double raw_ratio;	/* the raw ratio of medians, always */
 	double raw_gain;
@@ -121,6 +128,10 @@ struct cmp_result {
 	size_t nonly;
 	int regressions, improvements, broke;	/* measurements, cases */
 	size_t measurements;
+	/* the prior the run-level variances were moderated with, from
+	 * mod_n measurements (mod_d0 0: none) */
+	double mod_d0, mod_s0;
+	size_t mod_n;
 	/* unchanged measurements these runs could not have seen a change of
 	 * the threshold in: their smallest detectable change is larger, or
 	 * unknown. "0 regressions" says little about them. */

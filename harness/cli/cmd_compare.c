@@ -76,6 +76,9 @@ const struct cli_spec cli_compare_spec = {
 		  .help = "list unchanged measurements in full too" },
 		{ .name = "raw", .kind = CLI_FLAG, .off = CA(o.raw),
 		  .help = "never normalize by the in-run control" },
+		{ .name = "no-moderation", .kind = CLI_FLAG,
+		  .off = CA(o.no_moderation),
+		  .help = "test each measurement on its own runs' spread\nalone, not moderated across measurements" },
 		CLI_OPT_FORMAT(struct compare_args, format),
 		CLI_OPT_DB(struct compare_args, db),
 		CLI_OPT_END
@@ -107,6 +110,13 @@ const struct cli_spec cli_compare_spec = {
 	"outlier, and the line under the change says so. The 'used' column\n"
 	"and the line under each change say which, with the raw change and the\n"
 	"smallest change the runs could detect ('3 runs a side: +/-4.1%').\n"
+	"With a few runs a side and no other runs of the configuration, each\n"
+	"measurement's between-run spread rests on 3-4 degrees of freedom; the\n"
+	"spreads of all measurements of the comparison (8 or more) then give a\n"
+	"prior, and each is moderated towards it (empirical Bayes, as limma\n"
+	"does for microarrays): the prior's degrees of freedom, estimated from\n"
+	"how much the spreads differ beyond sampling, join each test's. The\n"
+	"header says when it did; --no-moderation turns it off.\n"
 	"Metrics that are one measurement in other units (to_sys_bw,\n"
 	"to_sys_page, to_sys_op) are tested once. The table leads with what\n"
 	"changed, largest first; unchanged measurements are folded to a line.\n"
@@ -398,10 +408,14 @@ static void print_text(const struct cmp_result *r, bool all)
 
 	printf("base:       %s\n", tesc(r->side[0].label));
 	printf("candidate:  %s\n", tesc(r->side[1].label));
-	printf("%zu matched case%s, %zu measurement%s (%zu metric%s); per-run t test (normalized by the in-run control where it drifted) and Mann-Whitney U, Benjamini-Hochberg over measurements at alpha %g; threshold %g%%\n\n",
+	printf("%zu matched case%s, %zu measurement%s (%zu metric%s); per-run t test (normalized by the in-run control where it drifted) and Mann-Whitney U, Benjamini-Hochberg over measurements at alpha %g; threshold %g%%\n",
 	       r->ncases, r->ncases == 1 ? "" : "s", r->measurements,
 	       r->measurements == 1 ? "" : "s", r->nrows,
 	       r->nrows == 1 ? "" : "s", r->opts.alpha, r->opts.threshold);
+	if (r->mod_n)
+		printf("run-level spreads moderated across %zu measurements: prior spread %.1f%% between runs, worth %.1f runs' degrees of freedom\n",
+		       r->mod_n, 100 * expm1(r->mod_s0), r->mod_d0);
+	putchar('\n');
 	printf("%-*s  %-*s  %-6s %-6s %11s %11s %7s %-17s %10s %8s %13s %6s %-4s\n",
 	       wc, "case", wm, "metric", "unit", "better", "base", "cand",
 	       "ratio", "95% CI of ratio", "gain", "q", "noise b/c", "runs",
@@ -497,6 +511,7 @@ static void json_row(struct json *j, const struct cmp_result *r,
 	if (row->aliases)
 		json_str(j, "same_measurement", row->aliases);
 	json_str(j, "basis", row->normalized ? "normalized" : "raw");
+	json_bool(j, "moderated", row->moderated);
 	json_str(j, "basis_reason", row->basis_why ? row->basis_why : "");
 	if (row->control) {
 		json_str(j, "control", row->control);
@@ -534,6 +549,11 @@ static void print_json(const struct cmp_result *r, int status)
 	json_dbl(&j, "threshold_pct", r->opts.threshold);
 	json_str(&j, "correction", "benjamini-hochberg");
 	json_int(&j, "measurements", r->measurements);
+	json_obj_open(&j, "moderation");
+	json_int(&j, "measurements", r->mod_n);
+	json_dbl(&j, "prior_df", r->mod_d0);
+	json_dbl(&j, "prior_spread_pct", r->mod_n ? 100 * expm1(r->mod_s0) : NAN);
+	json_obj_close(&j);
 	json_arr_open(&j, "metrics");
 	for (i = 0; i < r->nrows; i++)
 		json_row(&j, r, &r->rows[i]);

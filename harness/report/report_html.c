@@ -289,6 +289,9 @@ static void comparison(const struct rrun *r, struct sbuf *sb)
 		"(%zu measurements, %zu metrics, in %zu matched cases; per-run t test, normalized by the in-run control where it drifted, and Mann-Whitney U; Benjamini-Hochberg over measurements at %g; threshold %g%%).</p>\n",
 		cmp_tally(cr, tally, sizeof(tally)), cr->measurements,
 		cr->nrows, cr->ncases, cr->opts.alpha, cr->opts.threshold);
+	if (cr->mod_n)
+		sb_addf(sb, "<p>Run-level spreads moderated across %zu measurements: prior spread %.1f%% between runs, worth %.1f runs' degrees of freedom.</p>\n",
+			cr->mod_n, 100 * expm1(cr->mod_s0), cr->mod_d0);
 	/* what changed first, by size; the unchanged folded below */
 	m = cmp_sorted_measurements(cr, &n);
 	for (shown = 0; shown < n && cr->rows[m[shown]].mark != CMP_SAME;)

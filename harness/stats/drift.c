@@ -115,6 +115,7 @@ static void t_test(const struct moments *m, double var, int df, double extra,
 	t->df = df;
 	if (!m->n[0] || !m->n[1] || df < 1 || !(var >= 0))
 		return;
+	t->var = var;
 	t->se = sqrt(var * (1.0 / m->n[0] + 1.0 / m->n[1] + extra));
 	t->p = t->se > 0 ? cdm_t_p2(t->d / t->se, df) : t->d == 0 ? 1 : 0;
 	q = cdm_t_quantile2(0.05, df);
@@ -272,8 +273,8 @@ void cdm_drift_compare(const struct drift_in *in, struct drift_out *out)
 	out->slope_df = out->norm_runs_df = 0;
 	out->dropped[0] = out->dropped[1] = 0;
 	out->slope_sxx = 0;
-	out->norm = out->ctrl = (struct drift_test){ NAN, NAN, 0, NAN, NAN,
-						      NAN };
+	out->norm = out->ctrl = (struct drift_test){ NAN, NAN, NAN, 0, NAN,
+						      NAN, NAN };
 	out->why = "no control in this case";
 	if (out->has_control) {
 		bool *skip[2] = { xcalloc(in->s[0].n + 1, sizeof(bool)),
@@ -331,4 +332,92 @@ void cdm_drift_compare(const struct drift_in *in, struct drift_out *out)
 		free(skip[1]);
 	}
 	out->mde = mde(out->normalized ? &out->norm : &out->raw, in->alpha);
+}
+
+/* recurrence up to 6, then the asymptotic series */
+double cdm_digamma(double x)
+{
+	double r = 0, f;
+
+	if (!(x > 0))
+		return NAN;
+	for (; x < 6; x++)
+		r -= 1 / x;
+	f = 1 / (x * x);
+	return r + log(x) - 0.5 / x -
+	       f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f / 240)));
+}
+
+double cdm_trigamma(double x)
+{
+	double r = 0, f;
+
+	if (!(x > 0))
+		return NAN;
+	for (; x < 6; x++)
+		r += 1 / (x * x);
+	f = 1 / (x * x);
+	return r + 1 / x + f / 2 +
+	       f / x * (1.0 / 6 - f * (1.0 / 30 - f * (1.0 / 42 - f / 30)));
+}
+
+/* y with trigamma(y) = v: trigamma falls monotonically, so bisect */
+static double trigamma_inv(double v)
+{
+	double lo = 1e-8, hi = 1e8, mid;
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		mid = sqrt(lo * hi);
+		if (cdm_trigamma(mid) > v)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return sqrt(lo * hi);
+}
+
+int cdm_moderate_prior(const double *var, const int *df, size_t n,
+		       double *d0, double *s02)
+{
+	double emean = 0, evar = 0, tmean = 0, sumdf = 0, e;
+	size_t i, g = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!(var[i] > 0) || df[i] < 1 || !isfinite(var[i]))
+			continue;
+		emean += log(var[i]) - cdm_digamma(df[i] / 2.0) +
+			 log(df[i] / 2.0);
+		tmean += cdm_trigamma(df[i] / 2.0);
+		sumdf += df[i];
+		g++;
+	}
+	if (g < MODERATE_MIN)
+		return -1;
+	emean /= g;
+	tmean /= g;
+	for (i = 0; i < n; i++) {
+		if (!(var[i] > 0) || df[i] < 1 || !isfinite(var[i]))
+			continue;
+		e = log(var[i]) - cdm_digamma(df[i] / 2.0) + log(df[i] / 2.0);
+		evar += (e - emean) * (e - emean) / (g - 1);
+	}
+	evar -= tmean;
+	/*
+	 * Spread no wider than sampling explains: the variances look alike,
+	 * but the prior never holds more than all of them together.
+	 */
+	*d0 = evar > 0 ? fmin(2 * trigamma_inv(evar), sumdf) : sumdf;
+	*s02 = exp(emean + cdm_digamma(*d0 / 2) - log(*d0 / 2));
+	return 0;
+}
+
+double cdm_moderated_var(double var, int df, double d0, double s02)
+{
+	/*
+	 * Raised towards the prior, never lowered: a measurement noisier
+	 * than the rest may be so in truth (a workload that moves more from
+	 * boot to boot), which the prior's one spread cannot describe.
+	 */
+	return fmax((d0 * s02 + df * var) / (d0 + df), var);
 }

@@ -114,6 +114,7 @@ struct drift_in {
 struct drift_test {
 	double d;		/* candidate - base, log scale */
 	double se;		/* standard error of d */
+	double var;		/* the between-run variance se came from */
 	int df;
 	double p;		/* two-sided; NaN without a variance */
 	double lo, hi;		/* 95% interval of d */
@@ -138,6 +139,27 @@ struct drift_out {
 #define DRIFT_OUTLIER_SD 8.0
 
 void cdm_drift_compare(const struct drift_in *in, struct drift_out *out);
+
+/*
+ * Moderated variances (empirical Bayes, after Smyth 2004): the between-run
+ * variances of many measurements of one comparison, each on a few degrees
+ * of freedom, give a prior: a scaled inverse chi-square with d0 degrees
+ * of freedom around s0^2, estimated from the mean and the spread of their
+ * logs beyond what sampling alone would give. A measurement's variance is
+ * then (d0 s0^2 + df s^2) / (d0 + df), on d0 + df degrees of freedom,
+ * but never below its own s^2: a measurement noisier than the rest keeps
+ * its spread (the prior may not describe it: on synthetic measurements in
+ * two clusters 6x apart, shrinking it down flagged 8.0% of the noisy ones
+ * at p < 0.05, keeping it 6.1%). Variances that spread widely give a
+ * small d0, and little is borrowed.
+ * Returns -1 (nothing estimated) with fewer than MODERATE_MIN of them.
+ */
+#define MODERATE_MIN 8
+int cdm_moderate_prior(const double *var, const int *df, size_t n,
+		       double *d0, double *s02);
+double cdm_moderated_var(double var, int df, double d0, double s02);
+double cdm_digamma(double x);
+double cdm_trigamma(double x);
 
 /* t quantile: the t with two-sided P(|T| >= t) = p */
 double cdm_t_quantile2(double p, int df);

@@ -630,3 +630,293 @@ TEST(history_one_control_kind)
 	cdm_history_free(&h);
 	db_close(d);
 }
+
+/* --- moderated variances (stats/drift.h) --- */
+
+/* the special functions behind the prior, against tables */
+TEST(moderate_gamma_functions)
+{
+	CHECK(fabs(cdm_digamma(1) + 0.5772156649) < 1e-9);
+	CHECK(fabs(cdm_digamma(0.5) + 1.9635100260) < 1e-9);
+	CHECK(fabs(cdm_digamma(10) - 2.2517525891) < 1e-9);
+	CHECK(fabs(cdm_trigamma(1) - M_PI * M_PI / 6) < 1e-9);
+	CHECK(fabs(cdm_trigamma(0.5) - M_PI * M_PI / 2) < 1e-9);
+	CHECK(fabs(cdm_trigamma(2) - (M_PI * M_PI / 6 - 1)) < 1e-9);
+	CHECK(isnan(cdm_digamma(0)) && isnan(cdm_trigamma(-1)));
+}
+
+static double chi2(int df, uint64_t *st)
+{
+	double s = 0, z;
+	int i;
+
+	for (i = 0; i < df; i++) {
+		z = cdm_rand_normal(st);
+		s += z * z;
+	}
+	return s;
+}
+
+#define MOD_G 40
+
+/*
+ * A comparison's measurements: each has its own between-run SD, drawn
+ * around s0 (a scaled inverse chi-square with d0 degrees of freedom, or
+ * all alike when d0 is 0, or two clusters, 1% and 6%, when d0 is -1,
+ * which no inverse chi-square describes); 3 runs a side, the first
+ * `steps` measurements moved by `step` in the candidate. Each one's
+ * change, pooled variance (4 degrees of freedom) and that variance's
+ * multiplier for the change's (2/3).
+ */
+struct mod_trial {
+	double d[MOD_G], var[MOD_G];
+	int df[MOD_G];
+};
+
+static void mod_trial(double s0, int d0, int steps, double step,
+		      uint64_t seed, struct mod_trial *t)
+{
+	uint64_t st = mix64(seed, 0x30d3);
+	int g, k, i;
+
+	for (g = 0; g < MOD_G; g++) {
+		double sd = d0 > 0 ? s0 * sqrt(d0 / chi2(d0, &st)) :
+			    d0 < 0 ? (g % 2 ? 0.06 : 0.01) : s0;
+		double y[2][3], m[2] = { 0, 0 }, ss = 0;
+
+		for (k = 0; k < 2; k++) {
+			for (i = 0; i < 3; i++) {
+				y[k][i] = sd * cdm_rand_normal(&st) +
+					  (k && g < steps ? step : 0);
+				m[k] += y[k][i] / 3;
+			}
+			for (i = 0; i < 3; i++)
+				ss += (y[k][i] - m[k]) * (y[k][i] - m[k]);
+		}
+		t->d[g] = m[1] - m[0];
+		t->var[g] = ss / 4;
+		t->df[g] = 4;
+	}
+}
+
+/* p of each measurement, moderated or not */
+static void mod_p(const struct mod_trial *t, bool moderated, double *p)
+{
+	double d0 = 0, s02 = 0, v;
+	int g, df;
+
+	if (moderated && cdm_moderate_prior(t->var, t->df, MOD_G, &d0, &s02))
+		d0 = 0;
+	for (g = 0; g < MOD_G; g++) {
+		v = d0 > 0 ? cdm_moderated_var(t->var[g], t->df[g], d0, s02) :
+		    t->var[g];
+		df = t->df[g] + (int)floor(d0);
+		p[g] = cdm_t_p2(t->d[g] / sqrt(v * 2 / 3.0), df);
+	}
+}
+
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* the prior comes back from the measurements' variances */
+TEST(moderate_prior_recovers)
+{
+	double d0s[200], s0s[200], flat[200], s02;
+	struct mod_trial t;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		mod_trial(0.03, 10, 0, 0, 40000 + i, &t);
+		REQUIRE(cdm_moderate_prior(t.var, t.df, MOD_G, &d0s[i], &s02) == 0);
+		s0s[i] = sqrt(s02);
+		mod_trial(0.03, 0, 0, 0, 50000 + i, &t);
+		REQUIRE(cdm_moderate_prior(t.var, t.df, MOD_G, &flat[i], &s02) == 0);
+	}
+	qsort(d0s, 200, sizeof(double), cmp_dbl);
+	qsort(s0s, 200, sizeof(double), cmp_dbl);
+	qsort(flat, 200, sizeof(double), cmp_dbl);
+	printf("# prior d0 10, s0 3%%, 40 measurements on 4 df: median estimates d0 %.1f, s0 %.2f%%; alike (d0 infinite): median d0 %.0f\n",
+	       d0s[100], 100 * s0s[100], flat[100]);
+	fflush(stdout);
+	CHECK(d0s[100] > 5 && d0s[100] < 20, "d0 %.1f", d0s[100]);
+	CHECK(fabs(s0s[100] / 0.03 - 1) < 0.1, "s0 %.4f", s0s[100]);
+	CHECK(flat[100] > 40, "d0 %.1f", flat[100]);
+	/* too few to say anything */
+	CHECK(cdm_moderate_prior(t.var, t.df, MODERATE_MIN - 1, &d0s[0], &s02) == -1);
+}
+
+/*
+ * A/A: each measurement's test keeps its size (or less: a variance is
+ * never lowered), the variances alike, spread as the prior says, or in
+ * two clusters six times apart, which no prior of one spread describes
+ * (then the noisy cluster, tested on its own spread with the prior's
+ * degrees of freedom, is flagged a little more often than 5%: the
+ * figures are printed and bounded).
+ */
+TEST(moderate_aa_size)
+{
+	static const int d0s[] = { 0, 10, 3, -1 };
+	double p[MOD_G];
+	struct mod_trial t;
+	int w, i, g, hit[2], n[2], tail[2];
+
+	for (w = 0; w < 4; w++) {
+		hit[0] = hit[1] = n[0] = n[1] = tail[0] = tail[1] = 0;
+		for (i = 0; i < TRIALS; i++) {
+			mod_trial(0.03, d0s[w], 0, 0, 60000 + 1000 * w + i, &t);
+			mod_p(&t, true, p);
+			for (g = 0; g < MOD_G; g++) {
+				hit[g % 2] += p[g] < 0.05;
+				tail[g % 2] += p[g] < 0.002;
+				n[g % 2]++;
+			}
+		}
+		printf("# A/A, moderated, prior d0 %d: flagged at p < 0.05: %.2f%% of even, %.2f%% of odd measurements; at p < 0.002: %.3f%%, %.3f%% (%d tests each)\n",
+		       d0s[w], 100.0 * hit[0] / n[0], 100.0 * hit[1] / n[1],
+		       100.0 * tail[0] / n[0], 100.0 * tail[1] / n[1], n[0]);
+		fflush(stdout);
+		/* 20,000 tests a half: 5% has an SE of 0.15 points */
+		if (d0s[w] >= 0) {
+			CHECK(hit[0] + hit[1] < 0.055 * (n[0] + n[1]), "d0 %d: %d", d0s[w], hit[0] + hit[1]);
+			CHECK(hit[0] + hit[1] > 0.03 * (n[0] + n[1]), "d0 %d: %d", d0s[w], hit[0] + hit[1]);
+			CHECK(tail[0] + tail[1] < 0.003 * (n[0] + n[1]), "d0 %d: %d", d0s[w], tail[0] + tail[1]);
+		} else {
+			CHECK(hit[1] < 0.07 * n[1] && tail[1] < 0.005 * n[1],
+			      "noisy cluster: %d, %d", hit[1], tail[1]);
+		}
+	}
+}
+
+/*
+ * The reason for it: 3 runs a side, two measurements of 40 moved 20%
+ * (log 0.18) over between-run SDs around 3%, Benjamini-Hochberg at 5%
+ * over all 40: how often both are found, each measurement on its own
+ * 4 degrees of freedom and moderated.
+ */
+TEST(moderate_power)
+{
+	double p[MOD_G], q[MOD_G];
+	struct mod_trial t;
+	int i, m, found[2] = { 0, 0 }, false_pos[2] = { 0, 0 }, g;
+
+	for (i = 0; i < TRIALS; i++) {
+		mod_trial(0.03, 10, 2, 0.18, 70000 + i, &t);
+		for (m = 0; m < 2; m++) {
+			mod_p(&t, m, p);
+			cdm_bh_adjust(p, MOD_G, q);
+			found[m] += q[0] < 0.05 && q[1] < 0.05;
+			for (g = 2; g < MOD_G; g++)
+				false_pos[m] += q[g] < 0.05;
+		}
+	}
+	printf("# 2 of 40 measurements 20%% slower, 3 runs a side, BH at 5%%: both found in %d/%d trials on their own 4 df, %d moderated; other measurements flagged: %d and %d\n",
+	       found[0], TRIALS, found[1], false_pos[0], false_pos[1]);
+	fflush(stdout);
+	CHECK(found[1] > found[0] + 100, "%d vs %d", found[1], found[0]);
+	CHECK(false_pos[1] < 0.01 * TRIALS * (MOD_G - 2), "%d", false_pos[1]);
+}
+
+/*
+ * Ten measurements (one a case), 3 runs a side in a fresh database, each
+ * run's median off by its own 3% (the between-run spread), the first
+ * `step` slower in the candidate.
+ */
+static void mod_db(struct cdm_db *d, double step, uint64_t seed)
+{
+	int i, g;
+
+	for (i = 0; i < 6; i++) {
+		int64_t r = synth_begin(d, i % 2 ? "6.2" : "6.1",
+					i % 2 ? "cand" : "base", i);
+		uint64_t st = mix64(seed, i);
+
+		for (g = 0; g < 10; g++) {
+			char name[8], params[16];
+			double mu = 100 * exp(0.03 * cdm_rand_normal(&st)) *
+				    (g == 0 && i % 2 ? 1 + step : 1);
+			struct synth_metric m = { "t", "ns", 0, mu, 1, 30 };
+
+			snprintf(name, sizeof(name), "c%d", g);
+			snprintf(params, sizeof(params), "{\"i\":%d}", g);
+			synth_case(d, r, g, name, "private", params, &m, 1,
+				   mix64(st, g));
+		}
+		synth_end(d, r);
+	}
+}
+
+/* measurements of case c0 flagged (0/1), and of the others (count) */
+static void mod_flags(const struct cmp_result *r, int *first, int *others)
+{
+	size_t i;
+
+	*first = *others = 0;
+	for (i = 0; i < r->nrows; i++) {
+		if (r->rows[i].mark == CMP_SAME)
+			continue;
+		if (!strcmp(r->cases[r->rows[i].group].name, "c0"))
+			*first = r->rows[i].mark == CMP_REGRESSION;
+		else
+			(*others)++;
+	}
+}
+
+/*
+ * On its own 4 degrees of freedom, Benjamini-Hochberg over ten
+ * measurements asks a t of about 5.6 of the first; a 15% step over a 3%
+ * spread sits near it. Moderated across the ten (whose spreads are
+ * alike), the test has some 40 degrees of freedom and finds it. Seeded:
+ * the counts are fixed.
+ */
+TEST(compare_moderated_few_runs)
+{
+	int s, m, f, o, found[2] = { 0, 0 }, other[2] = { 0, 0 };
+	int aa[2] = { 0, 0 };
+	size_t seen = 0;
+
+	for (s = 0; s < 20; s++) {
+		char name[32];
+		struct cdm_db *d;
+		struct cmp_opts opt;
+		struct cmp_result r;
+
+		snprintf(name, sizeof(name), "mod-%d.db", s);
+		d = synth_open(name);
+		mod_db(d, 0.15, 80000 + s);
+		snprintf(name, sizeof(name), "mod-aa-%d.db", s);
+		for (m = 0; m < 2; m++) {
+			cmp_opts_default(&opt);
+			opt.no_moderation = !m;
+			REQUIRE(cdm_compare(d, "build=base", "build=cand", &opt, &r) == 0);
+			mod_flags(&r, &f, &o);
+			found[m] += f;
+			other[m] += o;
+			seen += m && r.mod_n == 10 && r.mod_d0 > 0;
+			cdm_compare_free(&r);
+		}
+		db_close(d);
+		d = synth_open(name);
+		mod_db(d, 0, 90000 + s);
+		for (m = 0; m < 2; m++) {
+			cmp_opts_default(&opt);
+			opt.no_moderation = !m;
+			REQUIRE(cdm_compare(d, "build=base", "build=cand", &opt, &r) == 0);
+			mod_flags(&r, &f, &o);
+			aa[m] += f + o;
+			cdm_compare_free(&r);
+		}
+		db_close(d);
+	}
+	printf("# 1 of 10 measurements 15%% slower, 3 runs a side, fresh database, 20 sessions: found in %d on its own runs' spread, %d moderated; others flagged %d and %d; A/A: %d and %d flagged\n",
+	       found[0], found[1], other[0], other[1], aa[0], aa[1]);
+	fflush(stdout);
+	CHECK(seen == 20, "moderated in %zu of 20", seen);
+	CHECK(found[1] >= 18 && found[1] >= found[0] + 5, "%d vs %d", found[1], found[0]);
+	/* the others: what Benjamini-Hochberg lets through beside a real
+	 * change, no more than without moderation */
+	CHECK(other[1] <= other[0] + 2 && aa[1] <= 1, "%d, %d", other[1], aa[1]);
+}
