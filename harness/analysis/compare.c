@@ -1374,6 +1374,10 @@ static void moderate(struct cmp_result *r)
 		row->mde = 100 * expm1((cdm_t_quantile2(r->opts.alpha, rdf) +
 					cdm_t_quantile2(0.4, rdf)) * se);
 	}
+	/* the other units of a measurement share its test */
+	for (i = 0; i < r->nrows; i++)
+		if (r->rows[i].measure != i)
+			r->rows[i].moderated = r->rows[r->rows[i].measure].moderated;
 }
 
 /*
