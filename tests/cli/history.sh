@@ -26,8 +26,11 @@ s = d['steps']
 assert len(s) == 1 and s[0]['run_id'] == 44 and s[0]['direction'] == 'regression', s
 assert 26 < s[0]['change_pct'] < 34"
 check "--output-format json: runs and steps" $? ""
+# the newest run is listed whether or not it is marked: the series is
+# random (SQLite's random() takes no seed), and on 10 runs of a flat one
+# history marks a step at some run in about 1 in 20 (3 of 60 measured)
 out=$("$CDM" history --db "$DB" --limit 10 case3:to_dev_bw)
-[ "$(echo "$out" | grep -cE '^[ >] +[0-9]+ [0-9a-f]{8} ')" = 10 ] && echo "$out" | grep -qE "^  +61 "
+[ "$(echo "$out" | grep -cE '^[ >] +[0-9]+ [0-9a-f]{8} ')" = 10 ] && echo "$out" | grep -qE "^[ >] +61 "
 check "--limit keeps the newest runs" $? "$out"
 
 # real runs: the newest case decides the parameters; others are counted
