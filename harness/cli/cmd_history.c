@@ -51,7 +51,10 @@ const struct cli_spec cli_history_spec = {
 	"(binary segmentation on the per-run medians; a step must be at least\n"
 	"--min-step and significant against the spread of the runs around\n"
 	"their levels). The newest run alone may form a step: it is the one\n"
-	"most worth flagging. Steps are looked for from 5 runs on.\n"
+	"most worth flagging. Steps are looked for from 5 runs on. --alpha is\n"
+	"the chance that a series of one kernel, nothing changed, is cut at\n"
+	"all: on up to 64 runs the test's threshold comes from simulated\n"
+	"noise of that many runs, beyond from a conservative bound.\n"
 	"\n"
 	"CASE is the case name as 'cdmbench show' prints it, matrix values\n"
 	"included, and METRIC a metric of it, split at the last colon:\n"
@@ -70,7 +73,7 @@ const struct cli_spec cli_history_spec = {
 		  .max = 1000 },
 		{ .name = "alpha", .kind = CLI_NUM, .off = HA(alpha), .arg = "A",
 		  .help = "significance of a step (default 0.05)",
-		  .min = 1e-12, .max = 0.5 },
+		  .min = 0.001, .max = 0.5 },
 		CLI_OPT_FORMAT(struct history_args, format),
 		CLI_OPT_DB(struct history_args, db),
 		CLI_OPT_END

@@ -66,9 +66,10 @@ struct cdm_step {
 /*
  * Binary segmentation of y[0..n) into segments of constant median. A split
  * is kept when the step is at least min_rel (relative, e.g. 0.05) and
- * significant at alpha after Bonferroni over the candidate splits, with
- * the noise estimated robustly from the residuals (MAD). Segments have at
- * least two values, except that the last value alone may form one: the
+ * significant at alpha (the family-wise chance of any cut on a flat
+ * series), with the noise estimated robustly from the residuals (MAD) and
+ * the threshold from simulated noise of the segment's length. Segments
+ * have at least two values, except that the last value alone may form one: the
  * newest run is the one most worth flagging. Needs CDM_CP_MIN_POINTS
  * values. Returns the number of steps written to out (in index order), at
  * most max.
