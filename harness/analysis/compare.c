@@ -1371,8 +1371,7 @@ static void moderate(struct cmp_result *r)
 		} else {
 			row->p = fmax(row->p_samples, p);
 		}
-		row->mde = 100 * expm1((cdm_t_quantile2(r->opts.alpha, rdf) +
-					cdm_t_quantile2(0.4, rdf)) * se);
+		row->mde = 100 * expm1(cdm_mde(se, rdf, r->opts.alpha));
 	}
 	/* the other units of a measurement share its test */
 	for (i = 0; i < r->nrows; i++)

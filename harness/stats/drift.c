@@ -131,12 +131,11 @@ static int side_df(const struct moments *m)
 }
 
 /* smallest |d| found at alpha with 80% power: (t_alpha/2 + t_0.2) se */
-static double mde(const struct drift_test *t, double alpha)
+double cdm_mde(double se, int df, double alpha)
 {
-	if (isnan(t->se) || t->df < 1)
+	if (isnan(se) || df < 1)
 		return NAN;
-	return (cdm_t_quantile2(alpha, t->df) + cdm_t_quantile2(0.4, t->df)) *
-	       t->se;
+	return (cdm_t_quantile2(alpha, df) + cdm_t_quantile2(0.4, df)) * se;
 }
 
 /* a slope this far from 1 says more about noise than about the host */
@@ -331,7 +330,9 @@ void cdm_drift_compare(const struct drift_in *in, struct drift_out *out)
 		free(skip[0]);
 		free(skip[1]);
 	}
-	out->mde = mde(out->normalized ? &out->norm : &out->raw, in->alpha);
+	out->mde = out->normalized ?
+		cdm_mde(out->norm.se, out->norm.df, in->alpha) :
+		cdm_mde(out->raw.se, out->raw.df, in->alpha);
 }
 
 /* recurrence up to 6, then the asymptotic series */

@@ -158,6 +158,12 @@ void cdm_drift_compare(const struct drift_in *in, struct drift_out *out);
 int cdm_moderate_prior(const double *var, const int *df, size_t n,
 		       double *d0, double *s02);
 double cdm_moderated_var(double var, int df, double d0, double s02);
+
+/*
+ * The smallest change (log scale) a two-sided t test at alpha finds with
+ * 80% power, given its standard error and degrees of freedom; NaN without.
+ */
+double cdm_mde(double se, int df, double alpha);
 double cdm_digamma(double x);
 double cdm_trigamma(double x);
 
