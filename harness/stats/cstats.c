@@ -549,15 +549,41 @@ static bool best_split(const double *y, size_t a, size_t b, size_t n,
 	return isfinite(best);
 }
 
-/* robust noise: 1.4826 * MAD of the residuals around both medians */
+/* residuals beyond this many robust SDs are gross outliers (as in compare) */
+#define CP_GROSS 8
+
+/*
+ * The noise around the split: the RMS of the residuals from both medians
+ * on m - 2 degrees of freedom, leaving out gross outliers (a run 3.5x
+ * slower among 60 would otherwise hide a 25% step). Not their MAD: on a
+ * few runs it rests on 2-3 residuals, a segment of odd length has one
+ * that is exactly 0, and the test it feeds must then ask so much that 3
+ * runs of one kernel and 3 of one 25% slower went unseen in 7 of 20
+ * series of the emulated node (the RMS: 1.4826 MAD of the residuals that
+ * are not 0 only finds the gross ones).
+ */
 static double split_noise(const double *y, size_t a, size_t b,
 			  const struct split *s, double *tmp)
 {
-	size_t i;
+	double mad, ss = 0;
+	size_t i, nz = 0, kept = 0;
 
-	for (i = a; i < b; i++)
-		tmp[i - a] = fabs(y[i] - (i < s->k ? s->ml : s->mr));
-	return 1.4826 * cdm_median_select(tmp, b - a);
+	for (i = a; i < b; i++) {
+		double r = fabs(y[i] - (i < s->k ? s->ml : s->mr));
+
+		if (r > 0)
+			tmp[nz++] = r;
+	}
+	mad = nz ? 1.4826 * cdm_median_select(tmp, nz) : 0;
+	for (i = a; i < b; i++) {
+		double r = fabs(y[i] - (i < s->k ? s->ml : s->mr));
+
+		if (mad > 0 && r > CP_GROSS * mad)
+			continue;
+		ss += r * r;
+		kept++;
+	}
+	return kept > 2 ? sqrt(ss / (double)(kept - 2)) : 0;
 }
 
 /* the split's step over its robust noise; false when y[a..b) has no split */
@@ -579,17 +605,18 @@ static bool split_z(const double *y, size_t a, size_t b, size_t n,
 /*
  * The z of the best split is far from normal when nothing changed: it is
  * the best of m - 2 candidates, medians are noisier than means, and the
- * MAD of the residuals around two fitted medians is small and itself noisy
- * on a few runs (on 6 runs of pure noise its 95th percentile is 12, where
- * Bonferroni over normal z says 2.6, and a flat series of 10 runs was cut
- * in 13% of trials at 3% noise). It is free of location and scale, so its
- * distribution under no change depends only on the segment's length and on
- * whether the newest run may stand alone. Short segments take the quantile
- * from simulated normal noise, seeded so that one series always gets one
- * verdict; longer ones take Bonferroni with the medians' loss of
- * efficiency (sqrt(pi / 2)), which the simulation shows is conservative
- * from 48 runs on. The simulations are kept for the process's life (one
- * thread: history and the report).
+ * noise around two fitted medians is estimated from those same few runs
+ * (with their MAD as the noise, the 95th percentile on 6 runs was 12
+ * where Bonferroni over normal z says 2.6, and a flat series of 10 runs
+ * was cut in 13% of trials at 3% noise). It is free of location and
+ * scale, so its distribution under no change depends only on the
+ * segment's length and on whether the newest run may stand alone. Short
+ * segments take the quantile from simulated normal noise, seeded so that
+ * one series always gets one verdict; longer ones take Bonferroni with
+ * the medians' loss of efficiency (sqrt(pi / 2)), which the simulation
+ * shows is conservative (about 1% at alpha 0.05 from 65 runs on). The
+ * simulations are kept for the process's life (one thread: history and
+ * the report).
  */
 #define CP_SIM_MAX 64
 #define CP_SIM_REPS 10000	/* ten beyond the threshold at alpha 0.001 */

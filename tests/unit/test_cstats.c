@@ -297,8 +297,9 @@ TEST(changepoint_last_and_two)
  * The family-wise rate of false steps on flat noise stays at alpha for
  * every length: the z of the best split is judged against its own null
  * distribution, not Bonferroni over normal z (which cut 44% of flat
- * 10-run series at no minimum step, 67% of 5-run ones). 1,000 seeded
- * series a length, min_rel 0 so that only the test decides.
+ * 10-run series at no minimum step, 67% of 5-run ones). 3,000 seeded
+ * series a length, min_rel 0 so that only the test decides: at 5% the
+ * bound of 6.5% is 3.8 SDs away.
  */
 TEST(changepoint_size_every_length)
 {
@@ -310,23 +311,28 @@ TEST(changepoint_size_every_length)
 	for (i = 0; i < sizeof(len) / sizeof(*len); i++) {
 		int cut = 0;
 
-		for (t = 0; t < 1000; t++) {
+		for (t = 0; t < 3000; t++) {
 			fill_normal(y, len[i], 100, 3, 7919 * t + len[i]);
 			cut += cdm_changepoints(y, len[i], 0.05, 0, s, 8) > 0;
 		}
-		printf("# change points, flat noise, %zu runs: cut in %d of 1000 at alpha 0.05\n",
+		printf("# change points, flat noise, %zu runs: cut in %d of 3000 at alpha 0.05\n",
 		       len[i], cut);
 		fflush(stdout);
-		CHECK(cut <= 70, "%zu runs: %d of 1000", len[i], cut);
+		CHECK(cut <= 195, "%zu runs: %d of 3000", len[i], cut);
 	}
 }
 
-/* ...and keeps its power where a step is plain: 3 + 3 and 5 + 5 runs */
+/*
+ * ...and keeps its power where a step is plain, 3 + 3 runs included (with
+ * the MAD of the residuals as the noise, 3 + 3 at 25% and 4% was found in
+ * 57% of series; the emulated node's runs spread 3-5%)
+ */
 TEST(changepoint_power_short)
 {
 	static const struct { size_t a, n; double step, sd; int want; } c[] = {
-		{ 3, 6, 0.25, 0.01, 990 }, { 3, 6, 0.30, 0.03, 750 },
-		{ 5, 10, 0.25, 0.03, 980 }, { 10, 20, 0.10, 0.03, 800 },
+		{ 3, 6, 0.25, 0.01, 990 }, { 3, 6, 0.25, 0.04, 800 },
+		{ 3, 6, 0.30, 0.03, 950 },
+		{ 5, 10, 0.25, 0.03, 950 }, { 10, 20, 0.10, 0.03, 800 },
 	};
 	double y[20];
 	struct cdm_step s[8];
@@ -348,4 +354,34 @@ TEST(changepoint_power_short)
 		fflush(stdout);
 		CHECK(found >= c[i].want, "%d of 1000", found);
 	}
+}
+
+/*
+ * A run 3.5x slower among 60 does not hide a 25% step (the noise leaves
+ * gross outliers out) nor make one. Right before the step it may take the
+ * step's place, so the step counts at runs 29-31.
+ */
+TEST(changepoint_gross_outlier)
+{
+	double y[60];
+	struct cdm_step s[8];
+	size_t i, j, n, t;
+	int found = 0, made = 0;
+
+	for (t = 0; t < 200; t++) {
+		fill_normal(y, 60, 100, 3, 15485863 * t + 1);
+		y[3 + t % 50] *= 3.5;
+		made += cdm_changepoints(y, 60, 0.05, 0.05, s, 8) > 0;
+		for (i = 30; i < 60; i++)
+			y[i] *= 1.25;
+		n = cdm_changepoints(y, 60, 0.05, 0.05, s, 8);
+		for (j = 0; j < n && !(s[j].index >= 28 && s[j].index <= 30); j++)
+			;
+		found += j < n;
+	}
+	printf("# change points, 60 runs with one 3.5x slower: a 25%% step at run 31 found in %d of 200; flat, cut in %d\n",
+	       found, made);
+	fflush(stdout);
+	CHECK(found >= 195, "%d of 200", found);
+	CHECK(made <= 10, "%d of 200", made);
 }
