@@ -621,8 +621,7 @@ static bool split_z(const double *y, size_t a, size_t b, size_t n,
 #define CP_SIM_MAX 64
 #define CP_SIM_REPS 10000	/* ten beyond the threshold at alpha 0.001 */
 
-static double *cp_null[2][CP_SIM_MAX + 1];
-static size_t cp_null_n[2][CP_SIM_MAX + 1];
+static double *cp_null[2][CP_SIM_MAX + 1];	/* CP_SIM_REPS sorted z each */
 
 static int cmp_double(const void *x, const void *y)
 {
@@ -631,17 +630,15 @@ static int cmp_double(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-static const double *null_z(size_t m, bool tail, size_t *len)
+static const double *null_z(size_t m, bool tail)
 {
 	size_t i, t, reps = CP_SIM_REPS;
 	uint64_t st = 0x5eed0000u + 2 * m + tail;
 	double *y, *tmp, *z;
 	struct split s;
 
-	if (cp_null[tail][m]) {
-		*len = cp_null_n[tail][m];
+	if (cp_null[tail][m])
 		return cp_null[tail][m];
-	}
 	y = xmalloc(m * sizeof(*y));
 	tmp = xmalloc((5 * m + 4) * sizeof(*tmp));
 	z = xmalloc(reps * sizeof(*z));
@@ -655,8 +652,6 @@ static const double *null_z(size_t m, bool tail, size_t *len)
 	free(y);
 	free(tmp);
 	cp_null[tail][m] = z;
-	cp_null_n[tail][m] = reps;
-	*len = reps;
 	return z;
 }
 
@@ -664,15 +659,15 @@ static const double *null_z(size_t m, bool tail, size_t *len)
 static double z_critical(size_t m, bool tail, double alpha)
 {
 	const double *z;
-	size_t len, r;
+	size_t r;
 
 	if (m > CP_SIM_MAX)
 		return sqrt(M_PI / 2) *
 			cdm_norm_quantile(1 - alpha / (2.0 * (double)(m - 1)));
-	z = null_z(m, tail, &len);
+	z = null_z(m, tail);
 	/* the smallest z exceeded by at most alpha of the simulations */
-	r = (size_t)ceil((1 - alpha) * (double)len);
-	return r >= len ? INFINITY : z[r];
+	r = (size_t)ceil((1 - alpha) * CP_SIM_REPS);
+	return r >= CP_SIM_REPS ? INFINITY : z[r];
 }
 
 static bool split_holds(const double *y, size_t a, size_t b, size_t n,
