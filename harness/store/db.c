@@ -126,30 +126,49 @@ static int check_path(const char *path, enum db_open_mode mode)
 	return r;
 }
 
+/*
+ * The application id, the schema version and whether any table exists,
+ * read by one statement: one snapshot. Read one by one, a run creating
+ * the database in another process could commit between them, and a
+ * fresh cdmbench database would look like a foreign file with tables
+ * (two runs started at once on a new --db failed that way).
+ */
+static int read_identity(struct cdm_db *d, int *app, int *tables)
+{
+	sqlite3_stmt *st = NULL;
+	int r;
+
+	if (sqlite3_prepare_v2(d->db, "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_schema)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*app = sqlite3_column_int(st, 0);
+		d->version = sqlite3_column_int(st, 1);
+		*tables = sqlite3_column_int(st, 2);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? 0 : -1;
+}
+
 /* refuse foreign files before writing anything into them */
 static int check_identity(struct cdm_db *d)
 {
 	int app = 0, tables = 0;
 
-	if (pragma_int(d, "PRAGMA application_id", &app)) {
+	if (read_identity(d, &app, &tables)) {
 		int code = sqlite3_errcode(d->db);
 
 		if (code == SQLITE_NOTADB)
 			return cdm_err("%s: not an SQLite database", d->path);
 		return db_fail(d, "cannot read the database");
 	}
-	if (pragma_int(d, "PRAGMA user_version", &d->version))
-		return db_fail(d, "cannot read the schema version");
 	if (app && app != CDM_APPLICATION_ID)
 		return cdm_err("%s: an SQLite database of another application (application_id 0x%x), not cdmbench's",
 			       d->path, app);
-	if (!app) {
-		if (pragma_int(d, "SELECT count(*) FROM sqlite_schema", &tables))
-			return db_fail(d, "cannot read the database");
-		if (tables)
-			return cdm_err("%s: an SQLite database, but not a cdmbench one (it has other tables)",
-				       d->path);
-	}
+	if (!app && tables)
+		return cdm_err("%s: an SQLite database, but not a cdmbench one (it has other tables)",
+			       d->path);
 	/* never written by cdmbench: indexing the schema files with it
 	 * would read before the table */
 	if (d->version < 0)
@@ -277,24 +296,65 @@ static int mark_stale_runs(struct cdm_db *d, int *found)
 	return r == SQLITE_DONE ? 0 : -1;
 }
 
-static int configure(struct cdm_db *d)
+/* one journal_mode pragma: the mode it reports, or NULL with *rc set */
+static char *journal_mode(struct cdm_db *d, const char *sql, int *rc)
+{
+	sqlite3_stmt *st = NULL;
+	char *mode = NULL;
+
+	*rc = sqlite3_prepare_v2(d->db, sql, -1, &st, NULL);
+	if (*rc == SQLITE_OK) {
+		*rc = sqlite3_step(st);
+		if (*rc == SQLITE_ROW)
+			mode = xstrdup(col_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	return mode;
+}
+
+/*
+ * Switch to WAL, unless another writer already did (the mode is kept in
+ * the file). The switch needs the file alone for a moment, and SQLite
+ * answers SQLITE_BUSY at once, without the busy handler, when two new
+ * writers hold a read lock each and wait for one another: back off and
+ * look again, within the busy timeout, rather than warn about a mode the
+ * other writer has set by then.
+ */
+static char *set_wal(struct cdm_db *d)
 {
 	char *mode = NULL;
-	sqlite3_stmt *st;
+	int rc, ms;
+
+	for (ms = 0; ms < 60000; ms += 10) {
+		mode = journal_mode(d, "PRAGMA journal_mode", &rc);
+		if (mode && !strcmp(mode, "wal"))
+			return mode;
+		free(mode);
+		mode = journal_mode(d, "PRAGMA journal_mode = WAL", &rc);
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		free(mode);
+		mode = NULL;
+		usleep(10000);
+	}
+	return mode;
+}
+
+static int configure(struct cdm_db *d)
+{
+	char *mode;
 
 	if (db_exec(d, "PRAGMA foreign_keys = ON"))
 		return -1;
 	if (d->readonly)
 		return 0;
-	st = db_prepare(d, "PRAGMA journal_mode = WAL");
-	if (!st)
-		return -1;
-	if (db_step(d, st) == SQLITE_ROW)
-		mode = xstrdup(col_text(st, 0));
-	sqlite3_finalize(st);
-	if (!mode || strcmp(mode, "wal"))
+	mode = set_wal(d);
+	if (!mode)
+		cdm_warn("%s: WAL mode unavailable (%s); concurrent writers will wait longer",
+			 d->path, sqlite3_errmsg(d->db));
+	else if (strcmp(mode, "wal"))
 		cdm_warn("%s: WAL mode unavailable (journal mode '%s'); concurrent writers will wait longer",
-			 d->path, mode ? mode : "?");
+			 d->path, mode);
 	free(mode);
 	/* WAL + NORMAL: a commit survives a process crash (kill -9); only
 	 * power loss can drop the last transactions */

@@ -85,7 +85,34 @@ ra=$?
 wait $b
 rb=$?
 [ $ra = 0 ] && [ $rb = 0 ]
-check "two concurrent runs both succeed" $? "$(cat "$T_TMP/a.out" "$T_TMP/b.out" | tail -5)"
+check "two concurrent runs both succeed" $? "$(grep -hv '^\[' "$T_TMP/a.out" "$T_TMP/b.out" | head -5)"
 want=$(( (2000+2001+2002+2003+2004+2005+2006+2007) * 20 * 2 ))
 [ "$(q "$DB" "select count(*) from samples")" = $want ] && [ "$(q "$DB" "select count(*) from runs where status = 'completed'")" = 2 ]
 check "concurrent runs: every sample of both is stored ($want)" $? "$(q "$DB" "select count(*) from samples")"
+
+# many writers creating one new database at once: each sees either no
+# database or a whole one, never a cdmbench file half made (it once read
+# the id before, and the tables after, another run's creation), and none
+# warns that WAL is unavailable because another was switching to it
+cat >"$T_TMP/tiny.ini" <<'INI'
+[one]
+workload = selftest
+samples = 5
+INI
+bad=0 why=
+for i in $(seq 20); do
+	DB=$T_TMP/new$i.db
+	pids=
+	for k in 1 2 3 4 5 6 7 8; do
+		"$CDM" run -q --db "$DB" "$T_TMP/tiny.ini" >"$T_TMP/new$k.out" 2>&1 &
+		pids="$pids $!"
+	done
+	for p in $pids; do
+		wait $p || bad=$((bad + 1))
+	done
+	n=$(q "$DB" "select count(*) from runs where status = 'completed'")
+	[ "$n" = 8 ] || { bad=$((bad + 1)); why="$why $DB: $n of 8 runs completed;"; }
+	why="$why$(grep -h 'cdmbench:' "$T_TMP"/new?.out | head -2)"
+done
+[ $bad = 0 ] && [ -z "$why" ]
+check "8 runs at once on a new database, 20 times: all complete, none warns" $? "$bad failed;$why"
