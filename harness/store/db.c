@@ -17,6 +17,12 @@
 
 #include "store/db.h"
 
+/*
+ * How long a writer waits for another run's lock before giving up: long
+ * enough for a concurrent run's largest batch commit or a migration.
+ */
+#define DB_BUSY_MS 60000
+
 struct cdm_schema_file {
 	const char *name;
 	const char *sql;
@@ -325,7 +331,7 @@ static char *set_wal(struct cdm_db *d)
 	char *mode = NULL;
 	int rc, ms;
 
-	for (ms = 0; ms < 60000; ms += 10) {
+	for (ms = 0; ms < DB_BUSY_MS; ms += 10) {
 		mode = journal_mode(d, "PRAGMA journal_mode", &rc);
 		if (mode && !strcmp(mode, "wal"))
 			return mode;
@@ -410,7 +416,7 @@ static int maintain(const char *path)
 		goto out;
 	}
 	sqlite3_extended_result_codes(w.db, 1);
-	sqlite3_busy_timeout(w.db, 60000);
+	sqlite3_busy_timeout(w.db, DB_BUSY_MS);
 	r = check_identity(&w) || migrate(&w) || mark_stale_runs(&w, &found) ?
 		-1 : 0;
 out:
@@ -432,7 +438,7 @@ static int open_ro(struct cdm_db *d, const char *path, bool immutable)
 	if (r != SQLITE_OK)
 		return r;
 	sqlite3_extended_result_codes(d->db, 1);
-	sqlite3_busy_timeout(d->db, 60000);
+	sqlite3_busy_timeout(d->db, DB_BUSY_MS);
 	/* the first read is where a WAL file without its -shm fails */
 	if (pragma_int(d, "PRAGMA schema_version", &v))
 		return sqlite3_errcode(d->db);
@@ -553,7 +559,7 @@ int db_open(struct cdm_db *d, const char *path, enum db_open_mode mode)
 			goto fail;
 		}
 		sqlite3_extended_result_codes(d->db, 1);
-		sqlite3_busy_timeout(d->db, 60000);
+		sqlite3_busy_timeout(d->db, DB_BUSY_MS);
 		if (check_identity(d) || db_exec(d, "PRAGMA foreign_keys = ON") ||
 		    migrate(d) || mark_stale_runs(d, &found))
 			goto fail;
@@ -571,7 +577,7 @@ int db_open(struct cdm_db *d, const char *path, enum db_open_mode mode)
 	}
 	sqlite3_extended_result_codes(d->db, 1);
 	/* before the first read: another writer may hold the lock already */
-	sqlite3_busy_timeout(d->db, 60000);
+	sqlite3_busy_timeout(d->db, DB_BUSY_MS);
 	if (check_identity(d) || configure(d) || migrate(d) ||
 	    mark_stale_runs(d, &found))
 		goto fail;
